@@ -1,0 +1,62 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "stn-video",
+    products: [
+        .executable(name: "stn-video", targets: ["stn-video"]),
+        .executable(name: "stn-train", targets: ["stn-train"]),
+        .library(name: "STNCore", targets: ["STNCore"]),
+        .library(name: "STNPipeline", targets: ["STNPipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+    ],
+    targets: [
+        // MARK: C shims (only STNMedia imports CFFmpeg; only STNCore imports COpenBLAS)
+        .systemLibrary(
+            name: "CFFmpeg",
+            pkgConfig: "libavformat libavcodec libavutil libswscale libswresample",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]
+        ),
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+
+        // MARK: Libraries
+        /// Pure-Swift STN: tensors, layers, grid generators, differentiable sampler, optimisers, model files.
+        .target(name: "STNCore", dependencies: ["COpenBLAS"]),
+        /// 8-bit planar YUV sampler for video frames (DESIGN.md §2); no FFmpeg, no STN.
+        .target(name: "FrameSampling"),
+        /// FFmpeg wrappers: demux, decode, scale, encode, mux. The only importer of CFFmpeg.
+        .target(name: "STNMedia", dependencies: ["CFFmpeg"]),
+        /// The staged rectification pipeline, parameter log, temporal smoothing.
+        .target(
+            name: "STNPipeline",
+            dependencies: [
+                "STNMedia", "FrameSampling", "STNCore",
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+
+        // MARK: Executables
+        .executableTarget(
+            name: "stn-video",
+            dependencies: ["STNPipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "stn-train",
+            dependencies: ["STNCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        // MARK: Tests
+        .testTarget(name: "STNCoreTests", dependencies: ["STNCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FrameSamplingTests", dependencies: ["FrameSampling"]),
+        .testTarget(name: "STNMediaTests", dependencies: ["STNMedia"]),
+        .testTarget(name: "STNPipelineTests", dependencies: ["STNPipeline"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["STNMedia"]),
+    ]
+)

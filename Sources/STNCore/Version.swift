@@ -1,0 +1,1 @@
+public enum STNCoreVersion { public static let format = "1" }

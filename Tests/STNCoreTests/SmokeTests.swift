@@ -1,0 +1,3 @@
+import XCTest
+@testable import STNCore
+final class SmokeTests: XCTestCase { func testVersion() { XCTAssertEqual(STNCoreVersion.format, "1") } }
