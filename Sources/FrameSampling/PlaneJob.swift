@@ -1,0 +1,214 @@
+/// Per-column tap positions of an axis-aligned map: the left tap and the weight of the right one.
+/// Filled once per (θ, plane kind) into memory the sampler allocated at init.
+struct ColumnTable: @unchecked Sendable {
+    let index: UnsafeMutablePointer<Int32>
+    let weight: UnsafeMutablePointer<Float>
+    let count: Int
+
+    init(count: Int) {
+        self.count = count
+        index = .allocate(capacity: count)
+        index.initialize(repeating: 0, count: count)
+        weight = .allocate(capacity: count)
+        weight.initialize(repeating: 0, count: count)
+    }
+
+    func deallocate() {
+        index.deallocate()
+        weight.deallocate()
+    }
+
+    /// Fills the table for px = m02 + i·m00 (m01 = 0) and returns the columns of the plane that
+    /// some tap reads, clamped to the plane (never empty).
+    func fill(map: PlaneMap, planeWidth: Int) -> ClosedRange<Int> {
+        let upper = Double(planeWidth + 1)
+        var low = Int.max, high = Int.min
+        for i in 0..<count {
+            let px = clampCoordinate(map.m02 + Double(i) * map.m00, upper)
+            let x0 = floorToInt(px)
+            index[i] = Int32(x0)
+            weight[i] = Float(px - Double(x0))
+            low = min(low, x0)
+            high = max(high, x0 + 1)
+        }
+        let last = planeWidth - 1
+        return min(max(low, 0), last)...min(max(high, 0), last)
+    }
+}
+
+/// Clamps a plane coordinate to [−2, N + 1]: every tap of a coordinate beyond that range is
+/// outside the plane anyway (black) or clamps to the same edge sample (border), and the integer
+/// conversion that follows cannot overflow.
+@inline(__always) func clampCoordinate(_ p: Double, _ upper: Double) -> Double {
+    min(max(p, -2), upper)
+}
+
+/// floor(x) as Int for |x| small, without the libm call the baseline x86-64 target makes for floor.
+@inline(__always) func floorToInt(_ x: Double) -> Int {
+    let truncated = Int(x)
+    return Double(truncated) > x ? truncated - 1 : truncated
+}
+
+/// The real sample value rounded to nearest (halves up) and clamped to 0…255.
+@inline(__always) func roundToByte(_ value: Float) -> UInt8 {
+    UInt8(min(max(value, 0), 255) + 0.5)
+}
+
+/// One plane's sampling work: where to read and write, the composed map, the chosen kernel.
+struct PlaneJob: @unchecked Sendable {
+    enum Kernel {
+        /// Axis-aligned affine: a vertical pass blends the two source rows into a Float scratch
+        /// row (with padding margins), then a horizontal pass reads it through the column table.
+        case separable(ColumnTable, ClosedRange<Int>)
+        /// Any affine map, per pixel.
+        case affine
+        /// Any projective map, per pixel, with the homogeneous division.
+        case projective
+    }
+
+    /// Scratch cells kept on each side of a scratch row for taps outside the plane (taps reach −2…N+2).
+    static let scratchMargin = 4
+
+    let source: PlaneBuffer
+    let destination: MutablePlaneBuffer
+    let map: PlaneMap
+    let kernel: Kernel
+    let black: UInt8
+    /// `source.width` black samples, read in place of a source row above or below the plane.
+    let blackRow: UnsafePointer<UInt8>
+    let border: Bool
+
+    init(source: PlaneBuffer, destination: MutablePlaneBuffer, map: PlaneMap, kernel: Kernel,
+         black: UInt8, blackRow: UnsafeMutablePointer<UInt8>, border: Bool) {
+        self.source = source
+        self.destination = destination
+        self.map = map
+        self.kernel = kernel
+        self.black = black
+        self.blackRow = UnsafePointer(blackRow)
+        self.border = border
+    }
+
+    func sampleRows(_ rows: Range<Int>, scratch: UnsafeMutablePointer<Float>) {
+        switch kernel {
+        case let .separable(columns, span): sampleSeparable(rows, columns: columns, span: span, scratch: scratch)
+        case .affine: sampleGeneral(rows, projective: false)
+        case .projective: sampleGeneral(rows, projective: true)
+        }
+    }
+
+    /// A source row, or for a row outside the plane the clamped row (border) or black (black).
+    @inline(__always) private func sourceRow(_ y: Int) -> UnsafePointer<UInt8> {
+        if y >= 0 && y < source.height { return source.base + y * source.stride }
+        if !border { return blackRow }
+        return source.base + min(max(y, 0), source.height - 1) * source.stride
+    }
+
+    // MARK: Separable kernel
+
+    private func sampleSeparable(
+        _ rows: Range<Int>, columns: ColumnTable, span: ClosedRange<Int>, scratch: UnsafeMutablePointer<Float>
+    ) {
+        let margin = Self.scratchMargin
+        let width = source.width
+        let row = scratch + margin  // row[−margin ..< width + margin]
+        if !border {
+            for k in 1...margin {
+                row[-k] = Float(black)
+                row[width - 1 + k] = Float(black)
+            }
+        }
+        let upperY = Double(source.height + 1)
+        let low = span.lowerBound, high = span.upperBound
+        let index = columns.index, weight = columns.weight
+        let outputWidth = destination.width
+        for j in rows {
+            let py = clampCoordinate(map.m12 + Double(j) * map.m11, upperY)
+            let y0 = floorToInt(py)
+            let fy = Float(py - Double(y0))
+            let top = sourceRow(y0), bottom = sourceRow(y0 + 1)
+            // Vertical pass over the columns this row's taps read.
+            for k in low...high {
+                let a = Float(top[k])
+                row[k] = a + fy * (Float(bottom[k]) - a)
+            }
+            if border {
+                let first = row[0], last = row[width - 1]
+                for k in 1...margin {
+                    row[-k] = first
+                    row[width - 1 + k] = last
+                }
+            }
+            // Horizontal pass.
+            let output = destination.base + j * destination.stride
+            for i in 0..<outputWidth {
+                let x0 = Int(index[i])
+                let a = row[x0]
+                output[i] = roundToByte(a + weight[i] * (row[x0 + 1] - a))
+            }
+        }
+    }
+
+    // MARK: General kernel
+
+    private func sampleGeneral(_ rows: Range<Int>, projective: Bool) {
+        let m = map
+        let outputWidth = destination.width
+        for j in rows {
+            let jd = Double(j)
+            let startX = m.m01 * jd + m.m02, startY = m.m11 * jd + m.m12, startW = m.m21 * jd + m.m22
+            let output = destination.base + j * destination.stride
+            if projective {
+                for i in 0..<outputWidth {
+                    let id = Double(i)
+                    let w = startW + id * m.m20
+                    guard w > 0 else {
+                        output[i] = black
+                        continue
+                    }
+                    output[i] = samplePoint((startX + id * m.m00) / w, (startY + id * m.m10) / w)
+                }
+            } else {
+                for i in 0..<outputWidth {
+                    let id = Double(i)
+                    output[i] = samplePoint(startX + id * m.m00, startY + id * m.m10)
+                }
+            }
+        }
+    }
+
+    /// Bilinear sample at plane position (px, py); the 2 × 2 interior is read directly, anything
+    /// touching the edge goes through `tap`.
+    @inline(__always) private func samplePoint(_ px: Double, _ py: Double) -> UInt8 {
+        let width = source.width, height = source.height, stride = source.stride
+        let cx = clampCoordinate(px, Double(width + 1))
+        let cy = clampCoordinate(py, Double(height + 1))
+        let x0 = floorToInt(cx), y0 = floorToInt(cy)
+        let fx = Float(cx - Double(x0)), fy = Float(cy - Double(y0))
+        let a, b, c, d: Float
+        if UInt(bitPattern: x0) < UInt(bitPattern: width - 1) && UInt(bitPattern: y0) < UInt(bitPattern: height - 1) {
+            let p = source.base + y0 * stride + x0
+            a = Float(p[0])
+            b = Float(p[1])
+            c = Float(p[stride])
+            d = Float(p[stride + 1])
+        } else {
+            a = tap(x0, y0)
+            b = tap(x0 + 1, y0)
+            c = tap(x0, y0 + 1)
+            d = tap(x0 + 1, y0 + 1)
+        }
+        let upper = a + fx * (b - a)
+        let lower = c + fx * (d - c)
+        return roundToByte(upper + fy * (lower - upper))
+    }
+
+    /// One tap with the padding rule.
+    private func tap(_ x: Int, _ y: Int) -> Float {
+        let inside = x >= 0 && x < source.width && y >= 0 && y < source.height
+        if inside { return Float(source.base[y * source.stride + x]) }
+        if !border { return Float(black) }
+        let cx = min(max(x, 0), source.width - 1), cy = min(max(y, 0), source.height - 1)
+        return Float(source.base[cy * source.stride + cx])
+    }
+}
