@@ -1,1 +1,0 @@
-public enum STNCoreVersion { public static let format = "1" }

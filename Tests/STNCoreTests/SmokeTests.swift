@@ -1,3 +1,0 @@
-import XCTest
-@testable import STNCore
-final class SmokeTests: XCTestCase { func testVersion() { XCTAssertEqual(STNCoreVersion.format, "1") } }

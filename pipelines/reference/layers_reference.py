@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Reference vectors from PyTorch for STNCore's layer tests.
+
+Writes Tests/STNCoreTests/Fixtures/layers_reference.safetensors with the Python
+`safetensors` package (so the fixture also proves that a file written by Python loads in
+Swift). Every case is computed in float64 and stored as float32:
+
+  <case>.input, <case>.weight, <case>.bias   the layer's input and parameters
+  <case>.output                              forward
+  <case>.grad_output                         a random upstream gradient
+  <case>.grad_input, .grad_weight, .grad_bias  backward of sum(output * grad_output)
+
+`__metadata__` maps each case name to a JSON string with its configuration, e.g.
+{"kind": "conv2d", "stride": 2, "padding": 1}. Not run by CI; rerun by hand:
+
+    python3 pipelines/reference/layers_reference.py
+"""
+import json
+import pathlib
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import save_file
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+OUT = ROOT / "Tests" / "STNCoreTests" / "Fixtures" / "layers_reference.safetensors"
+
+torch.manual_seed(20151)
+tensors, metadata = {}, {}
+
+
+def record(name, config, **named):
+    metadata[name] = json.dumps(config, sort_keys=True)
+    for key, value in named.items():
+        tensors[f"{name}.{key}"] = value.detach().to(torch.float32).contiguous()
+
+
+def conv_case(name, n, cin, h, w, cout, k, stride, padding):
+    x = torch.randn(n, cin, h, w, dtype=torch.float64, requires_grad=True)
+    weight = torch.randn(cout, cin, k, k, dtype=torch.float64, requires_grad=True)
+    bias = torch.randn(cout, dtype=torch.float64, requires_grad=True)
+    y = F.conv2d(x, weight, bias, stride=stride, padding=padding)
+    gy = torch.randn_like(y)
+    (y * gy).sum().backward()
+    record(name, {"kind": "conv2d", "stride": stride, "padding": padding, "kernel_size": k},
+           input=x, weight=weight, bias=bias, output=y, grad_output=gy,
+           grad_input=x.grad, grad_weight=weight.grad, grad_bias=bias.grad)
+
+
+def linear_case(name, n, fin, fout):
+    x = torch.randn(n, fin, dtype=torch.float64, requires_grad=True)
+    weight = torch.randn(fout, fin, dtype=torch.float64, requires_grad=True)
+    bias = torch.randn(fout, dtype=torch.float64, requires_grad=True)
+    y = F.linear(x, weight, bias)
+    gy = torch.randn_like(y)
+    (y * gy).sum().backward()
+    record(name, {"kind": "linear"}, input=x, weight=weight, bias=bias, output=y, grad_output=gy,
+           grad_input=x.grad, grad_weight=weight.grad, grad_bias=bias.grad)
+
+
+def pool_case(name, n, c, h, w, k, stride):
+    x = torch.randn(n, c, h, w, dtype=torch.float64, requires_grad=True)
+    y = F.max_pool2d(x, k, stride)
+    gy = torch.randn_like(y)
+    (y * gy).sum().backward()
+    record(name, {"kind": "max_pool2d", "kernel_size": k, "stride": stride},
+           input=x, output=y, grad_output=gy, grad_input=x.grad)
+
+
+conv_case("conv_plain", 2, 3, 9, 8, 4, 3, 1, 0)
+conv_case("conv_stride2_pad1", 2, 2, 9, 10, 3, 3, 2, 1)
+conv_case("conv_k5_pad2", 1, 1, 7, 7, 5, 5, 1, 2)
+conv_case("conv_k7_tutorial", 2, 1, 12, 12, 8, 7, 1, 0)
+linear_case("linear_small", 3, 7, 5)
+linear_case("linear_wide", 4, 90, 32)
+pool_case("pool_2x2", 2, 3, 8, 8, 2, 2)
+pool_case("pool_odd_floor", 1, 2, 11, 9, 2, 2)
+pool_case("pool_3s2_overlap", 2, 2, 9, 9, 3, 2)
+
+OUT.parent.mkdir(parents=True, exist_ok=True)
+save_file(tensors, str(OUT), metadata=metadata)
+print(f"wrote {OUT} ({OUT.stat().st_size} bytes, {len(tensors)} tensors)")
