@@ -1,0 +1,47 @@
+#ifndef STN_CFFMPEG_SHIM_H
+#define STN_CFFMPEG_SHIM_H
+
+#include <libavformat/avformat.h>
+#include <libavcodec/avcodec.h>
+#include <libavutil/avutil.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
+#include <libavutil/channel_layout.h>
+#include <libswscale/swscale.h>
+#include <libswresample/swresample.h>
+#include <signal.h>
+
+// Swift cannot import FFmpeg's function-like and cast-built macros
+// (AVERROR, AVERROR_EOF, AV_NOPTS_VALUE, AV_TIME_BASE_Q); these give them names.
+static inline int cff_averror(int posix_error) { return AVERROR(posix_error); }
+static inline int cff_averror_eof(void) { return AVERROR_EOF; }
+static inline int cff_averror_eagain(void) { return AVERROR(EAGAIN); }
+static inline int cff_averror_invaliddata(void) { return AVERROR_INVALIDDATA; }
+static inline int cff_averror_exit(void) { return AVERROR_EXIT; }
+static inline int cff_averror_epipe(void) { return AVERROR(EPIPE); }
+static inline int64_t cff_nopts_value(void) { return AV_NOPTS_VALUE; }
+static inline AVRational cff_time_base_q(void) { return AV_TIME_BASE_Q; }
+
+// AVFrame.data/linesize are fixed-size C arrays that Swift imports as tuples;
+// these accessors keep tuple indexing out of Swift.
+static inline uint8_t *cff_frame_data(const AVFrame *f, int plane) { return f->data[plane]; }
+static inline int cff_frame_linesize(const AVFrame *f, int plane) { return f->linesize[plane]; }
+static inline uint8_t **cff_frame_data_array(AVFrame *f) { return f->data; }
+static inline int *cff_frame_linesize_array(AVFrame *f) { return f->linesize; }
+
+// The interrupt callback must be a plain C function; it polls a flag that a
+// signal handler (or another thread) sets, so blocking reads on a pipe end.
+static inline int cff_interrupt_poll(void *opaque) {
+    return opaque ? __atomic_load_n((volatile int *)opaque, __ATOMIC_RELAXED) : 0;
+}
+static inline void cff_install_interrupt(AVFormatContext *ctx, int *flag) {
+    ctx->interrupt_callback.callback = cff_interrupt_poll;
+    ctx->interrupt_callback.opaque = flag;
+}
+static inline void cff_flag_set(int *flag, int value) { __atomic_store_n(flag, value, __ATOMIC_RELAXED); }
+static inline int cff_flag_get(const int *flag) { return __atomic_load_n(flag, __ATOMIC_RELAXED); }
+
+static inline void cff_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
+
+#endif

@@ -1,0 +1,51 @@
+@preconcurrency import CFFmpeg
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The process-wide "stop now" flag, set by SIGINT/SIGTERM and polled by
+/// FFmpeg's interrupt callback so that even a read blocked on a pipe ends.
+public enum Interruption {
+    /// Holds 0, or the number of the signal that asked us to stop.
+    /// A plain C int: written from a signal handler, read by FFmpeg's C callback.
+    nonisolated(unsafe) static let flag: UnsafeMutablePointer<Int32> = {
+        let p = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return p
+    }()
+
+    /// The signal received (SIGINT = 2, SIGTERM = 15), or nil.
+    public static var signal: Int32? {
+        let value = cff_flag_get(flag)
+        return value == 0 ? nil : value
+    }
+
+    public static var isRequested: Bool { signal != nil }
+
+    /// Requests a stop as if `signal` had arrived (used by tests and on fatal stage errors).
+    public static func request(signal: Int32) { cff_flag_set(flag, signal) }
+
+    /// Installs SIGINT/SIGTERM handlers that set the flag (a second signal exits at once)
+    /// and ignores SIGPIPE so a closed output pipe becomes an EPIPE error, not a kill.
+    public static func installSignalHandlers() {
+        _ = flag
+        cff_ignore_sigpipe()
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = handleStopSignal
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0  // no SA_RESTART: a blocked read returns EINTR and FFmpeg polls the flag
+        sigaction(SIGINT, &action, nil)
+        sigaction(SIGTERM, &action, nil)
+    }
+
+    static func install(on context: UnsafeMutablePointer<AVFormatContext>) {
+        cff_install_interrupt(context, flag)
+    }
+}
+
+private func handleStopSignal(_ signal: Int32) {
+    if cff_flag_get(Interruption.flag) != 0 {
+        _exit(128 + signal)
+    }
+    cff_flag_set(Interruption.flag, signal)
+}

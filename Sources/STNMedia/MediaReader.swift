@@ -1,0 +1,102 @@
+@preconcurrency import CFFmpeg
+
+/// Streams an input's decoded video frames (as 8-bit 4:2:0) and its audio packets, in demux order.
+///
+/// Owns the demuxer, the decoder and the pixel-format converter; use it from one thread.
+public final class MediaReader: @unchecked Sendable {
+    public enum Item {
+        case video(VideoFrame)
+        case audio(AudioPacket)
+    }
+
+    public let path: String
+    public let info: VideoStreamInfo
+    let input: MediaInput
+    private let decoder: VideoDecoder
+    private let converter = PixelFormatConverter()
+    private let packet = Packet()
+    private var decoderFlushed = false
+    private var finished = false
+    private let videoStartTime: Int64
+    private let videoTimeBase: Double
+    private var lastPTS: Int64 = .min
+    private var frameDuration: Int64
+
+    /// Damaged packets skipped so far.
+    public var damagedPackets: Int { decoder.damagedPackets }
+
+    /// Opens `path` (`-` is standard input); `format` names the demuxer (`--input-format`).
+    public init(path: String, format: String? = nil, threads: Int = 0) throws {
+        self.path = path == "-" ? "standard input" : path
+        input = try MediaInput(path: path, format: format)
+        decoder = try VideoDecoder(input: input, threads: threads)
+        let stream = input.videoStream.pointee
+        let codec = stream.codecpar.pointee
+        let formatName = av_get_pix_fmt_name(AVPixelFormat(rawValue: codec.format)).map { String(cString: $0) } ?? "unknown"
+        guard codec.width > 0, codec.height > 0 else {
+            throw MediaError(.unsupported, path: path, "video stream has no picture size")
+        }
+        info = VideoStreamInfo(width: Int(codec.width), height: Int(codec.height), pixelFormat: formatName,
+                               frameRate: input.frameRate, timeBase: Rational(stream.time_base),
+                               expectedFrameCount: input.expectedFrameCount,
+                               hasAudio: input.audioStreamIndex != nil)
+        videoStartTime = input.startTime(inStream: input.videoStreamIndex)
+        videoTimeBase = av_q2d(stream.time_base)
+        let perFrame = av_rescale_q(1, av_inv_q(input.frameRate.av), stream.time_base)
+        frameDuration = max(1, perFrame)
+    }
+
+    /// The next decoded frame or audio packet, or nil at the end of the input (or on interruption).
+    public func next() throws -> Item? {
+        let frame = VideoFrame()
+        while !finished {
+            switch decoder.receive(into: frame) {
+            case .frame:
+                return .video(try deliver(frame))
+            case .finished:
+                finished = true
+                return nil
+            case .needsInput:
+                break
+            }
+            if decoderFlushed { finished = true; return nil }
+            let gotPacket = Interruption.isRequested ? false : try input.read(into: packet)
+            if !gotPacket {
+                decoder.send(nil)
+                decoderFlushed = true
+                continue
+            }
+            if packet.streamIndex == input.videoStreamIndex {
+                decoder.send(packet)
+            } else if packet.streamIndex == input.audioStreamIndex {
+                let index = packet.streamIndex
+                let audio = Packet()
+                av_packet_move_ref(audio.packet, packet.packet)  // leaves `packet` blank, stream index included
+                let stream = input.stream(index)
+                let start = input.startTime(inStream: index)
+                if audio.packet.pointee.pts != noPTS { audio.packet.pointee.pts -= start }
+                if audio.packet.pointee.dts != noPTS { audio.packet.pointee.dts -= start }
+                return .audio(AudioPacket(audio, timeBase: stream.pointee.time_base))
+            }
+        }
+        return nil
+    }
+
+    /// Normalises the frame's timestamp to start at 0 and its format to 4:2:0.
+    private func deliver(_ frame: VideoFrame) throws -> VideoFrame {
+        var pts = frame.frame.pointee.best_effort_timestamp
+        if pts == noPTS {
+            pts = lastPTS == .min ? videoStartTime : lastPTS + frameDuration
+        }
+        lastPTS = pts
+        let relative = pts - videoStartTime
+        var result = frame
+        if PixelFormatConverter.needsConversion(frame) {
+            let converted = VideoFrame(width: frame.width, height: frame.height)
+            try converter.convert(frame, into: converted, path: path)
+            result = converted
+        }
+        result.setTimestamp(pts: relative, seconds: Double(relative) * videoTimeBase)
+        return result
+    }
+}

@@ -1,0 +1,270 @@
+@preconcurrency import CFFmpeg
+import Foundation
+
+/// Encodes frames and muxes them, with the input's audio copied when the container takes it.
+///
+/// Owns the output `AVFormatContext`, the encoder and the output file. Call `finish()` to
+/// flush the encoder and write the trailer; without it the file is closed unfinished.
+public final class MediaWriter: @unchecked Sendable {
+    public let path: String
+    /// The container actually used (e.g. "mp4", "nut").
+    public let containerName: String
+    /// The encoder actually used (e.g. "libx264").
+    public let codecName: String
+    /// Why the input's audio is not in the output, when it is not.
+    public private(set) var audioDropReason: String?
+    public private(set) var framesWritten = 0
+
+    private let context: UnsafeMutablePointer<AVFormatContext>
+    private let encoder: UnsafeMutablePointer<AVCodecContext>
+    private let videoStream: UnsafeMutablePointer<AVStream>
+    private var audioStream: UnsafeMutablePointer<AVStream>?
+    private let frameTimeBase: AVRational
+    private let isPipe: Bool
+    private let encodedPacket = Packet()
+    private var lastEncoderPTS: Int64 = .min
+    private var finished = false
+    private var headerWritten = false
+
+    /// Opens `path` (`-` is standard output) for writing; `format` overrides the container
+    /// that the extension implies. Reads nothing from `audioSource` but its stream layout.
+    public init(path: String, format: String?, video: OutputVideoFormat, settings: EncoderSettings,
+                audioSource: MediaReader?) throws {
+        let name = path == "-" ? "standard output" : path
+        self.path = name
+        isPipe = path == "-"
+        let url = isPipe ? "pipe:1" : path
+        let formatName = format ?? (isPipe ? "nut" : nil)
+
+        var ctxOptional: UnsafeMutablePointer<AVFormatContext>? = nil
+        let status = avformat_alloc_output_context2(&ctxOptional, nil, formatName, url)
+        guard status >= 0, let ctx = ctxOptional, let oformat = ctx.pointee.oformat else {
+            if let formatName {
+                throw MediaError(.unsupported, path: name, "unknown output format '\(formatName)'")
+            }
+            throw MediaError(.unsupported, path: name,
+                             "cannot choose a container from the file name (use an extension such as .mp4, .mkv, .nut, .y4m, or --format)")
+        }
+        context = ctx
+        containerName = String(cString: oformat.pointee.name)
+
+        // Everything below that fails must free the context; `deinit` does it once `encoder` exists,
+        // so the encoder is chosen and allocated first.
+        let chosen: UnsafePointer<AVCodec>
+        do {
+            chosen = try MediaWriter.chooseEncoder(settings.codec, container: oformat, path: name)
+        } catch {
+            avformat_free_context(ctx)
+            throw error
+        }
+        codecName = String(cString: chosen.pointee.name)
+        guard let enc = avcodec_alloc_context3(chosen), let st = avformat_new_stream(ctx, nil) else {
+            fatalError("avcodec_alloc_context3: out of memory")
+        }
+        encoder = enc
+        videoStream = st
+        frameTimeBase = video.timeBase.av
+
+        try configureEncoder(chosen, video: video, settings: settings, container: oformat)
+        if let audioSource { addAudioStream(from: audioSource, container: oformat) }
+        try openOutput()
+    }
+
+    deinit {
+        if headerWritten && !finished {
+            av_write_trailer(context)
+        }
+        if context.pointee.pb != nil && (context.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 {
+            avio_closep(&context.pointee.pb)
+        }
+        var e: UnsafeMutablePointer<AVCodecContext>? = encoder
+        avcodec_free_context(&e)
+        avformat_free_context(context)
+    }
+
+    private static func chooseEncoder(_ requested: String?, container: UnsafePointer<AVOutputFormat>,
+                                      path: String) throws -> UnsafePointer<AVCodec> {
+        let isY4M = String(cString: container.pointee.name) == "yuv4mpegpipe"
+        var name = requested
+        if name == nil {
+            if isY4M {
+                name = "wrapped_avframe"
+            } else if avformat_query_codec(container, AV_CODEC_ID_H264, FF_COMPLIANCE_NORMAL) == 1,
+                      avcodec_find_encoder_by_name("libx264") != nil {
+                name = "libx264"
+            }
+        } else if name == "rawvideo" && isY4M {
+            // FFmpeg 5.1's y4m muxer takes uncompressed frames only as wrapped_avframe.
+            name = "wrapped_avframe"
+        }
+        let codec: UnsafePointer<AVCodec>?
+        if let name {
+            codec = avcodec_find_encoder_by_name(name)
+            guard codec != nil, av_codec_is_encoder(codec) != 0,
+                  codec!.pointee.type == AVMEDIA_TYPE_VIDEO else {
+                throw MediaError(.unsupported, path: path, "unknown video encoder '\(name)'")
+            }
+        } else {
+            codec = avcodec_find_encoder(container.pointee.video_codec)
+            guard codec != nil else {
+                throw MediaError(.unsupported, path: path, "no video encoder for this container")
+            }
+        }
+        if avformat_query_codec(container, codec!.pointee.id, FF_COMPLIANCE_NORMAL) == 0 {
+            throw MediaError(.unsupported, path: path,
+                             "container '\(String(cString: container.pointee.name))' cannot hold codec '\(requested ?? name ?? "")'")
+        }
+        return codec!
+    }
+
+    private func configureEncoder(_ codec: UnsafePointer<AVCodec>, video: OutputVideoFormat,
+                                  settings: EncoderSettings, container: UnsafePointer<AVOutputFormat>) throws {
+        let enc = encoder
+        enc.pointee.width = Int32(video.width)
+        enc.pointee.height = Int32(video.height)
+        enc.pointee.pix_fmt = AV_PIX_FMT_YUV420P
+        enc.pointee.color_range = video.fullRange ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG
+        enc.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
+        enc.pointee.framerate = video.frameRate.av
+        // y4m and avi store the frame rate as the time base, and MPEG-4 part 2 limits it to
+        // 16 bits; everywhere else the input's time base keeps every timestamp exact.
+        let container = String(cString: container.pointee.name)
+        let codecName = String(cString: codec.pointee.name)
+        let needsFrameRateTimeBase = container == "yuv4mpegpipe" || container == "avi"
+            || (codecName == "mpeg4" && frameTimeBase.den > 65535)
+        enc.pointee.time_base = needsFrameRateTimeBase ? av_inv_q(video.frameRate.av) : frameTimeBase
+        enc.pointee.thread_count = Int32(settings.threads)
+        if (context.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER) != 0 {
+            enc.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER
+        }
+        if let bitrate = settings.bitrate { enc.pointee.bit_rate = Int64(bitrate) }
+        if codecName == "mpeg4" && settings.bitrate == nil {
+            // mpeg4's default 200 kb/s is unwatchable; a fixed quantiser like `-q:v 4` is not.
+            enc.pointee.flags |= AV_CODEC_FLAG_QSCALE
+            enc.pointee.global_quality = FF_QP2LAMBDA * 4
+        }
+        if codecName == "libx264" || codecName == "libx265" {
+            if let preset = settings.preset { av_opt_set(enc.pointee.priv_data, "preset", preset, 0) }
+            if let crf = settings.crf, settings.bitrate == nil { av_opt_set_double(enc.pointee.priv_data, "crf", crf, 0) }
+            if codecName == "libx265" { av_opt_set(enc.pointee.priv_data, "x265-params", "log-level=error", 0) }
+        }
+        var options: OpaquePointer? = nil
+        defer { av_dict_free(&options) }
+        let status = avcodec_open2(enc, codec, &options)
+        guard status >= 0 else {
+            throw MediaError(.encode, path: path, "cannot open encoder '\(codecName)': \(ffmpegErrorString(status))")
+        }
+        videoStream.pointee.time_base = enc.pointee.time_base
+        videoStream.pointee.avg_frame_rate = video.frameRate.av
+        guard avcodec_parameters_from_context(videoStream.pointee.codecpar, enc) >= 0 else {
+            throw MediaError(.encode, path: path, "cannot configure the video stream")
+        }
+    }
+
+    private func addAudioStream(from reader: MediaReader, container: UnsafePointer<AVOutputFormat>) {
+        guard let index = reader.input.audioStreamIndex else { return }
+        let source = reader.input.stream(index)
+        let codecID = source.pointee.codecpar.pointee.codec_id
+        let codecName = String(cString: avcodec_get_name(codecID))
+        if container.pointee.audio_codec == AV_CODEC_ID_NONE
+            || avformat_query_codec(container, codecID, FF_COMPLIANCE_NORMAL) == 0 {
+            audioDropReason = "container '\(containerName)' cannot hold audio codec '\(codecName)'; audio dropped"
+            return
+        }
+        guard let st = avformat_new_stream(context, nil) else { fatalError("avformat_new_stream: out of memory") }
+        avcodec_parameters_copy(st.pointee.codecpar, source.pointee.codecpar)
+        st.pointee.codecpar.pointee.codec_tag = 0  // the input container's tag may mean nothing in ours
+        st.pointee.time_base = source.pointee.time_base
+        audioStream = st
+    }
+
+    private func openOutput() throws {
+        let oformat = context.pointee.oformat!
+        if (oformat.pointee.flags & AVFMT_NOFILE) == 0 {
+            let status = avio_open(&context.pointee.pb, isPipe ? "pipe:1" : path, AVIO_FLAG_WRITE)
+            guard status >= 0 else {
+                throw MediaError(.cannotOpen, path: path, "cannot create: \(ffmpegErrorString(status))")
+            }
+        }
+        var options: OpaquePointer? = nil
+        defer { av_dict_free(&options) }
+        if isPipe && (containerName == "mp4" || containerName == "mov" || containerName == "ipod") {
+            // A pipe cannot seek back to write the index: fragment instead.
+            av_dict_set(&options, "movflags", "frag_keyframe+empty_moov", 0)
+        }
+        let status = avformat_write_header(context, &options)
+        guard status >= 0 else {
+            avio_closep(&context.pointee.pb)
+            if !isPipe { unlink(path) }
+            var reason = ffmpegErrorString(status)
+            if let audio = audioStream {
+                let name = String(cString: avcodec_get_name(audio.pointee.codecpar.pointee.codec_id))
+                reason += " (with audio '\(name)'; try --no-audio)"
+            }
+            throw MediaError(.mux, path: path, "cannot write the container header: \(reason)")
+        }
+        headerWritten = true
+    }
+
+    /// Encodes one frame; its `pts` is in the input's time base.
+    public func write(_ frame: VideoFrame) throws {
+        let f = frame.frame
+        var pts = av_rescale_q(frame.pts, frameTimeBase, encoder.pointee.time_base)
+        if pts <= lastEncoderPTS { pts = lastEncoderPTS + 1 }  // rounding to a coarser time base must not repeat a timestamp
+        lastEncoderPTS = pts
+        f.pointee.pts = pts
+        f.pointee.pict_type = AV_PICTURE_TYPE_NONE
+        let status = avcodec_send_frame(encoder, f)
+        guard status >= 0 else { throw encodeError(status) }
+        framesWritten += 1
+        try drainEncoder()
+    }
+
+    /// Copies one audio packet (already shifted to start at 0) into the output, if it has audio.
+    public func write(_ audio: AudioPacket) throws {
+        guard let stream = audioStream else { return }
+        let p = audio.packet.packet
+        av_packet_rescale_ts(p, audio.timeBase, stream.pointee.time_base)
+        p.pointee.stream_index = stream.pointee.index
+        p.pointee.pos = -1
+        let status = av_interleaved_write_frame(context, p)
+        guard status >= 0 else { throw writeError(status) }
+    }
+
+    /// Flushes the encoder, writes the trailer and closes the file. Call once.
+    public func finish() throws {
+        guard !finished else { return }
+        finished = true
+        let status = avcodec_send_frame(encoder, nil)
+        if status < 0 && status != FFStatus.eof { throw encodeError(status) }
+        try drainEncoder()
+        let trailer = av_write_trailer(context)
+        if (context.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 {
+            avio_closep(&context.pointee.pb)
+        }
+        guard trailer >= 0 else { throw writeError(trailer) }
+    }
+
+    private func drainEncoder() throws {
+        while true {
+            let status = avcodec_receive_packet(encoder, encodedPacket.packet)
+            if status == FFStatus.again || status == FFStatus.eof { return }
+            guard status >= 0 else { throw encodeError(status) }
+            av_packet_rescale_ts(encodedPacket.packet, encoder.pointee.time_base, videoStream.pointee.time_base)
+            encodedPacket.packet.pointee.stream_index = videoStream.pointee.index
+            let written = av_interleaved_write_frame(context, encodedPacket.packet)
+            guard written >= 0 else { throw writeError(written) }
+        }
+    }
+
+    private func encodeError(_ status: Int32) -> MediaError {
+        MediaError(.encode, path: path, "encoding failed: \(ffmpegErrorString(status))")
+    }
+
+    private func writeError(_ status: Int32) -> MediaError {
+        if status == FFStatus.brokenPipe {
+            return MediaError(.brokenPipe, path: path, "output pipe closed by the reader")
+        }
+        return MediaError(.mux, path: path, "write failed: \(ffmpegErrorString(status))")
+    }
+}

@@ -1,0 +1,58 @@
+import FrameSampling
+import STNCore
+import STNMedia
+
+/// Where each frame's θ comes from.
+public enum TransformSource: Sendable {
+    /// The same transform for every frame (`--theta`).
+    case fixed(kind: TransformKind, parameters: [Double])
+    /// The smoothed columns of an earlier run's parameter log (`--transforms`).
+    case replay(ParameterLog, path: String)
+}
+
+/// Everything one `stn-video` run needs to know.
+public struct RectifyOptions: Sendable {
+    public var input: String
+    public var inputFormat: String?
+    public var output: String
+    public var outputFormat: String?
+    public var outputWidth: Int
+    public var outputHeight: Int
+    public var canvas: Canvas
+    public var padding: PaddingMode
+    public var encoder: EncoderSettings
+    public var copyAudio: Bool
+    /// nil: no log (only allowed for output `-`).
+    public var logPath: String?
+    public var transforms: TransformSource
+    /// Worker threads for decoding, sampling and encoding; 0 = one per core.
+    public var threads: Int
+    public var showProgress: Bool
+
+    public init(input: String, output: String, transforms: TransformSource) {
+        self.input = input
+        self.output = output
+        self.transforms = transforms
+        inputFormat = nil
+        outputFormat = nil
+        outputWidth = 256
+        outputHeight = 256
+        canvas = .square
+        padding = .black
+        encoder = EncoderSettings()
+        copyAudio = true
+        logPath = ParameterLogWriter.defaultPath(forOutput: output)
+        threads = 0
+        showProgress = false
+    }
+}
+
+/// What a finished (or interrupted) run did.
+public struct RectifySummary: Sendable {
+    public var framesWritten: Int
+    public var damagedPackets: Int
+    public var seconds: Double
+    /// The signal that stopped the run early, if one did.
+    public var interruptedBy: Int32?
+    public var warnings: [String]
+}
