@@ -25,6 +25,8 @@ public struct ThinPlateSplineGridGenerator: GridGenerator {
     public let controlGridSize: Int
     /// Target control points P_k, [K, 2] interleaved (x, y).
     public let controlPoints: [Float]
+    /// P_k in Double (what the system was solved with), [K, 2] interleaved.
+    let exactControlPoints: [Double]
     /// S = (L⁻¹)[:, 0..<K], row-major [(K + 3), K].
     let solution: [Double]
     let weightCache: ThinPlateSplineWeightCache
@@ -42,6 +44,7 @@ public struct ThinPlateSplineGridGenerator: GridGenerator {
         }
         self.controlGridSize = n
         self.controlPoints = points.map { Float($0) }
+        self.exactControlPoints = points
         self.solution = ThinPlateSplineGridGenerator.solveSystem(controlPoints: points, count: k)
         self.weightCache = ThinPlateSplineWeightCache()
     }
@@ -145,7 +148,7 @@ public struct ThinPlateSplineGridGenerator: GridGenerator {
         let k = controlPointCount
         var features = [Double](repeating: 0, count: k + 3)
         for c in 0..<k {
-            let dx = x - Double(controlPoints[2 * c]), dy = y - Double(controlPoints[2 * c + 1])
+            let dx = x - exactControlPoints[2 * c], dy = y - exactControlPoints[2 * c + 1]
             features[c] = ThinPlateSplineGridGenerator.radialBasis(squaredDistance: dx * dx + dy * dy)
         }
         features[k] = 1
