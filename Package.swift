@@ -57,6 +57,6 @@ let package = Package(
         .testTarget(name: "FrameSamplingTests", dependencies: ["FrameSampling"]),
         .testTarget(name: "STNMediaTests", dependencies: ["STNMedia"]),
         .testTarget(name: "STNPipelineTests", dependencies: ["STNPipeline"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["STNMedia"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["stn-video"]),
     ]
 )

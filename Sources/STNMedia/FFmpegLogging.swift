@@ -1,9 +1,10 @@
 @preconcurrency import CFFmpeg
 
-/// FFmpeg's own messages on standard error: errors only by default (as `ffmpeg -v error`),
-/// nothing but fatal ones under `--quiet`.
+/// FFmpeg's own messages on standard error. Off by default: every failure reaches the user as
+/// one `stn-video: error:` line, and damaged input as one warning with a count. `--verbose`
+/// shows FFmpeg's errors and warnings too (as `ffmpeg -v warning`).
 public enum FFmpegLogging {
-    public static func configure(quiet: Bool, verbose: Bool = false) {
-        av_log_set_level(verbose ? AV_LOG_INFO : (quiet ? AV_LOG_FATAL : AV_LOG_ERROR))
+    public static func configure(verbose: Bool) {
+        av_log_set_level(verbose ? AV_LOG_WARNING : AV_LOG_QUIET)
     }
 }

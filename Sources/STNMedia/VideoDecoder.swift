@@ -4,7 +4,7 @@
 final class VideoDecoder {
     let path: String
     let context: UnsafeMutablePointer<AVCodecContext>
-    /// Packets the decoder rejected as damaged; decoding goes on without them, as FFmpeg does.
+    /// Packets the decoder rejected, or frames it could only conceal; decoding goes on, as FFmpeg does.
     private(set) var damagedPackets = 0
 
     init(input: MediaInput, threads: Int) throws {
@@ -34,6 +34,9 @@ final class VideoDecoder {
 
     /// Sends a packet, or nil to flush. A damaged packet is counted and skipped.
     func send(_ packet: Packet?) {
+        if let packet, (packet.packet.pointee.flags & AV_PKT_FLAG_CORRUPT) != 0 {
+            damagedPackets += 1
+        }
         let status = avcodec_send_packet(context, packet?.packet)
         if status < 0 && status != FFStatus.eof && status != FFStatus.again {
             damagedPackets += 1
@@ -47,7 +50,12 @@ final class VideoDecoder {
         while true {
             av_frame_unref(frame.frame)
             let status = avcodec_receive_frame(context, frame.frame)
-            if status >= 0 { return .frame }
+            if status >= 0 {
+                if frame.frame.pointee.decode_error_flags != 0 || (frame.frame.pointee.flags & AV_FRAME_FLAG_CORRUPT) != 0 {
+                    damagedPackets += 1
+                }
+                return .frame
+            }
             if status == FFStatus.again { return .needsInput }
             if status == FFStatus.eof { return .finished }
             // A frame the decoder could not reconstruct: count it, as ffmpeg does, and go on.

@@ -145,7 +145,7 @@ public final class RectifyPipeline {
 
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
         if reader.damagedPackets > 0 {
-            warnings.append("\(options.input): skipped \(reader.damagedPackets) damaged packet(s)")
+            warnings.append("\(reader.path): \(reader.damagedPackets) damaged packet(s) skipped or concealed")
         }
         if let error = status.firstError {
             throw PipelineFailure(underlying: error, framesWritten: writer.framesWritten, warnings: warnings)

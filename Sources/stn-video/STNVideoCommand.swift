@@ -73,6 +73,9 @@ struct STNVideoCommand: ParsableCommand {
     @Flag(help: "No progress line and no warnings; errors only.")
     var quiet = false
 
+    @Flag(help: "Also show FFmpeg's own warnings and errors.")
+    var verbose = false
+
     func validate() throws {
         if theta != nil && transforms != nil {
             throw ValidationError("Use only one of --theta and --transforms.")

@@ -29,7 +29,7 @@ do {
 }
 
 Interruption.installSignalHandlers()
-FFmpegLogging.configure(quiet: command.quiet)
+FFmpegLogging.configure(verbose: command.verbose)
 
 var options = RectifyOptions(input: command.input, output: command.output, transforms: .fixed(kind: .attention, parameters: [1, 0, 0]))
 do {

@@ -1,0 +1,119 @@
+import Foundation
+import XCTest
+
+/// Every error a user can provoke: one line `stn-video: error: …` naming the file, and the right exit status.
+final class ErrorTests: XCTestCase {
+    private var directory: TemporaryDirectory!
+    private var clip: String!
+
+    override func setUpWithError() throws {
+        directory = try TemporaryDirectory()
+        clip = directory.path("clip.mp4")
+        try Tools.ffmpeg("-f lavfi -i testsrc2=size=160x120:rate=25 -frames:v 10 -c:v libx264 -preset ultrafast '\(clip!)'")
+    }
+
+    private func stnVideo(_ arguments: [String]) throws -> RunResult {
+        try Tools.run(Tools.stnVideo, arguments)
+    }
+
+    private func assertRuntimeError(_ arguments: [String], _ expectedPrefix: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let r = try stnVideo(arguments)
+        XCTAssertEqual(r.status, 1, r.stderr, file: file, line: line)
+        XCTAssertTrue(r.stderr.hasPrefix("stn-video: error: " + expectedPrefix), "got: \(r.stderr)", file: file, line: line)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "one line: \(r.stderr)", file: file, line: line)
+    }
+
+    private func assertUsageError(_ arguments: [String], _ fragment: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let r = try stnVideo(arguments)
+        XCTAssertEqual(r.status, 2, r.stderr, file: file, line: line)
+        XCTAssertTrue(r.stderr.hasPrefix("stn-video: error: "), r.stderr, file: file, line: line)
+        XCTAssertTrue(r.stderr.contains(fragment), "got: \(r.stderr)", file: file, line: line)
+    }
+
+    func testMissingInput() throws {
+        let missing = directory.path("nope.mp4")
+        try assertRuntimeError(["--theta", "1,0,0", missing, directory.path("o.mp4")], "\(missing): no such file")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.path("o.mp4")), "no output is created")
+    }
+
+    func testInputIsADirectory() throws {
+        try assertRuntimeError(["--theta", "1,0,0", directory.url.path, directory.path("o.mp4")], "\(directory.url.path): ")
+    }
+
+    func testNotAMediaFile() throws {
+        let text = directory.path("notes.mp4")
+        try "hello, this is not a video\n".write(toFile: text, atomically: true, encoding: .utf8)
+        try assertRuntimeError(["--theta", "1,0,0", text, directory.path("o.mp4")], "\(text): ")
+    }
+
+    func testNoVideoStream() throws {
+        let audio = directory.path("tone.m4a")
+        try Tools.ffmpeg("-f lavfi -i sine -t 0.5 -c:a aac '\(audio)'")
+        try assertRuntimeError(["--theta", "1,0,0", audio, directory.path("o.mp4")], "\(audio): no video stream")
+    }
+
+    func testMissingOutputDirectory() throws {
+        let output = directory.path("no/such/dir/o.mp4")
+        try assertRuntimeError(["--theta", "1,0,0", clip, output], "\(output): directory")
+    }
+
+    func testOutputEqualToInputIsRefusedAndTheInputIsUntouched() throws {
+        let before = try Data(contentsOf: URL(fileURLWithPath: clip))
+        try assertRuntimeError(["--theta", "1,0,0", clip, clip], "\(clip!): output is the same file as the input")
+        let viaOtherPath = directory.url.appendingPathComponent("./clip.mp4").path
+        try assertRuntimeError(["--theta", "1,0,0", clip, viaOtherPath], "")
+        let link = directory.path("link.mp4")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: clip)
+        try assertRuntimeError(["--theta", "1,0,0", clip, link], "\(link): output is the same file as the input")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: clip)), before)
+    }
+
+    func testBadTheta() throws {
+        for theta in ["1,2", "a,b,c", "0,0,0", "1,0,0,0", "nan,0,0"] {
+            try assertUsageError(["--theta", theta, clip, directory.path("o.mp4")], "--theta")
+        }
+    }
+
+    func testBadSize() throws {
+        for size in ["255x256", "0x0", "256", "wxh", "-2x4"] {
+            try assertUsageError(["--theta", "1,0,0", "--size", size, clip, directory.path("o.mp4")], "--size")
+        }
+    }
+
+    func testNoTransformSourceAndMissingArguments() throws {
+        try assertUsageError([clip, directory.path("o.mp4")], "--theta")
+        try assertUsageError(["--theta", "1,0,0"], "Missing expected argument")
+    }
+
+    func testBadCodec() throws {
+        try assertRuntimeError(["--theta", "1,0,0", "--codec", "nosuchcodec", clip, directory.path("o.mp4")], "\(directory.path("o.mp4")): unknown video encoder 'nosuchcodec'")
+        try assertRuntimeError(["--theta", "1,0,0", "--codec", "ffv1", clip, directory.path("o.mp4")], "\(directory.path("o.mp4")): container 'mp4' cannot hold codec 'ffv1'")
+    }
+
+    func testUnknownContainer() throws {
+        try assertRuntimeError(["--theta", "1,0,0", clip, directory.path("o.weird")], "\(directory.path("o.weird")): cannot choose a container")
+    }
+
+    func testMalformedTransformsLog() throws {
+        let log = directory.path("bad.csv")
+        try "frame,pts_time,foo\n1,2,3\n".write(toFile: log, atomically: true, encoding: .utf8)
+        try assertRuntimeError(["--transforms", log, clip, directory.path("o.mp4")], "\(log): not a parameter log")
+    }
+
+    func testDamagedPacketsAreSkippedWithACount() throws {
+        let ts = directory.path("clip.ts"), damaged = directory.path("damaged.ts"), output = directory.path("o.mkv")
+        try Tools.ffmpeg("-f lavfi -i testsrc2=size=320x240:rate=25 -frames:v 100 -c:v libx264 -preset ultrafast -g 10 '\(ts)'")
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: ts)))
+        // Overwrite the payload (not the 4-byte headers) of 40 transport packets in the middle.
+        var generator = SystemRandomNumberGenerator()
+        for packet in stride(from: bytes.count / 3 / 188, to: bytes.count / 3 / 188 + 40, by: 1) {
+            for i in (packet * 188 + 4)..<(packet * 188 + 188) { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+        let r = try stnVideo(["--theta", "1,0,0", "--size", "64x64", damaged, output])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.hasPrefix("stn-video: warning: \(damaged): ") && r.stderr.contains("damaged packet(s) skipped or concealed"), r.stderr)
+        let frames = try Tools.probeStreams(output).first?.frames ?? 0
+        XCTAssertGreaterThan(frames, 50, "decoding goes on past the damage")
+    }
+}
