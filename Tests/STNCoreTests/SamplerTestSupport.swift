@@ -174,6 +174,7 @@ struct SamplerFixture: Decodable {
 }
 
 /// Asserts |actual − expected| ≤ absolute + relative·|expected| element-wise, naming the first offender.
+/// With STN_REPORT_ERRORS set in the environment it prints the largest error (to review tolerances).
 func assertClose(
     _ actual: [Float], _ expected: [Double], absolute: Double, relative: Double = 0, _ what: String,
     file: StaticString = #filePath, line: UInt = #line
@@ -188,4 +189,5 @@ func assertClose(
             return
         }
     }
+    if ProcessInfo.processInfo.environment["STN_REPORT_ERRORS"] != nil { print("max error \(what): \(worst)") }
 }
