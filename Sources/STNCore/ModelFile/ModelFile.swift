@@ -1,0 +1,65 @@
+import COpenBLAS
+import Foundation
+
+/// Model files: safetensors with the `__metadata__` of `ModelConfig` (see its table) and
+/// the tensors `loc.*`, `fc_loc.*` and, for an ST-CNN, `classifier.*` in PyTorch layouts.
+///
+/// Loading is strict and checks everything before it allocates tensor storage:
+/// 1. the safetensors structure (`Safetensors.readHeader`: header length ≤ 100 MB and ≤ the
+///    file, JSON, F32 only, offsets inside the data, contiguous and non-overlapping);
+/// 2. the metadata (format name and version, transform kind, architecture within bounds);
+/// 3. the tensor set against the architecture: no unknown key, no missing key, every shape equal.
+/// Every error is a `ModelFileError` naming the file and the key.
+public enum ModelFile {
+    public static func read(contentsOf url: URL) throws -> (config: ModelConfig, tensors: [String: Tensor]) {
+        let file = try Safetensors.readHeader(contentsOf: url)
+        let path = url.path
+        let config: ModelConfig
+        do {
+            config = try ModelConfig(metadata: file.metadata)
+        } catch {
+            throw ModelFileError(path: path, key: "__metadata__.\(error.key)", kind: .badMetadata, error.message)
+        }
+        let expected: [(name: String, shape: [Int])]
+        do { expected = try config.expectedTensors() } catch {
+            throw ModelFileError(path: path, key: "__metadata__", kind: .badMetadata, String(describing: error))
+        }
+        let expectedShapes = Dictionary(expected.map { ($0.name, $0.shape) }, uniquingKeysWith: { first, _ in first })
+        for entry in file.entries.sorted(by: { $0.name < $1.name }) {
+            guard let shape = expectedShapes[entry.name] else {
+                throw ModelFileError(path: path, key: entry.name, kind: .unknownKey,
+                                     "unexpected tensor: not part of the \(config.transformer.transform.rawValue) architecture in __metadata__")
+            }
+            guard shape == entry.shape else {
+                throw ModelFileError(path: path, key: entry.name, kind: .shapeMismatch,
+                                     "shape \(entry.shape) in the file, the architecture needs \(shape)")
+            }
+        }
+        let present = file.entryNames
+        if let missing = expected.first(where: { !present.contains($0.name) }) {
+            throw ModelFileError(path: path, key: missing.name, kind: .missingKey, "missing tensor (shape \(missing.shape))")
+        }
+        return (config, file.tensors())
+    }
+
+    public static func write(config: ModelConfig, parameters: [(name: String, parameter: Parameter)], to url: URL) throws {
+        try Safetensors.write(tensors: parameters.map { ($0.name, $0.parameter.value) }, metadata: config.metadata, to: url)
+    }
+
+    /// Copies `tensors` into the parameters of the same names (shapes already validated).
+    static func assign(_ tensors: [String: Tensor], to parameters: [(name: String, parameter: Parameter)]) {
+        for (name, parameter) in parameters {
+            guard let tensor = tensors[name] else { preconditionFailure("no tensor \(name)") }
+            parameter.value.copy(from: tensor)
+        }
+    }
+}
+
+/// OpenBLAS runs single-threaded: on this project's machines a second BLAS thread gives no
+/// speedup, and callers parallelise over frames or batch items themselves.
+enum BLASConfiguration {
+    static let singleThreaded: Bool = {
+        openblas_set_num_threads(1)
+        return true
+    }()
+}

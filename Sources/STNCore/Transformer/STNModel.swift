@@ -1,0 +1,106 @@
+import Foundation
+
+/// A loaded, validated model with immutable weights — what the video pipeline uses.
+///
+/// ```swift
+/// let model = try STNModel.load(contentsOf: url)      // errors: "<path>: <key>: <what is wrong>"
+/// let predictor = model.makePredictor(maxBatch: 8)     // one per thread
+/// predictor.predict(luma: pixels, batch: n, theta: out) // out: n × model.parameterCount
+/// ```
+public final class STNModel: Sendable {
+    public let config: ModelConfig
+    /// Weights by `state_dict` name; never mutated after loading.
+    public let tensors: [String: Tensor]
+
+    public init(config: ModelConfig, tensors: [String: Tensor]) {
+        self.config = config
+        self.tensors = tensors
+    }
+
+    public static func load(contentsOf url: URL) throws -> STNModel {
+        let (config, tensors) = try ModelFile.read(contentsOf: url)
+        return STNModel(config: config, tensors: tensors)
+    }
+
+    public var transformKind: TransformKind { config.transformer.transform }
+    public var inputHeight: Int { config.input.height }
+    public var inputWidth: Int { config.input.width }
+    public var inputChannels: Int { config.input.channels }
+    /// Size of θ.
+    public var parameterCount: Int { config.transformer.parameterCount }
+    public var glimpseHeight: Int { config.transformer.glimpseHeight }
+    public var glimpseWidth: Int { config.transformer.glimpseWidth }
+    public var padding: SamplerPadding { config.transformer.padding }
+    public var identityParameters: [Float] {
+        makeGridGenerator().identityParameters
+    }
+    /// The grid generator of this model's transform kind.
+    public func makeGridGenerator() -> any GridGenerator {
+        STNCore.makeGridGenerator(kind: transformKind, tpsControlGridSize: config.transformer.tpsControlGridSize)
+    }
+
+    /// A predictor with its own buffers, warmed up for `maxBatch` so that no call up to
+    /// that batch size allocates. Not thread-safe: make one per thread.
+    public func makePredictor(maxBatch: Int) -> ThetaPredictor {
+        ThetaPredictor(model: self, maxBatch: maxBatch)
+    }
+}
+
+/// Runs the localisation network and regressor of an `STNModel`: pixels → θ.
+public final class ThetaPredictor {
+    public let model: STNModel
+    private let transformer: SpatialTransformer
+    private let input = FloatBuffer()
+    /// table[c·256 + u] = (u/255 − mean[c]) / std[c]
+    private let normalisation: [Float]
+
+    init(model: STNModel, maxBatch: Int) {
+        _ = BLASConfiguration.singleThreaded
+        self.model = model
+        let config = model.config
+        var random = RandomSource(seed: 0)
+        transformer = SpatialTransformer(config: config.transformer, inputShape: config.input.shape, random: &random)
+        ModelFile.assign(model.tensors, to: transformer.namedParameters(prefix: ""))
+        var table: [Float] = []
+        for c in 0..<config.input.channels {
+            for u in 0..<256 { table.append((Float(u) / 255 - config.input.mean[c]) / config.input.std[c]) }
+        }
+        normalisation = table
+        // Warm-up: grow every buffer to maxBatch now, so that predict never allocates.
+        let batch = max(maxBatch, 1)
+        let zeros = input.reserve(batch * transformer.inputCount)
+        _ = transformer.predictTheta(zeros, batch: batch)
+    }
+
+    public var parameterCount: Int { transformer.parameterCount }
+
+    /// luma: batch × inputHeight × inputWidth 8-bit samples (row-major, no padding);
+    /// theta: batch × parameterCount (written). Applies the model's input normalisation
+    /// itself. Allocates nothing after the first call. Requires a one-channel model.
+    public func predict(luma: UnsafePointer<UInt8>, batch: Int, theta: UnsafeMutablePointer<Float>) {
+        precondition(model.inputChannels == 1, "predict(luma:) needs a one-channel model; use predict(pixels:)")
+        predict(pixels: luma, batch: batch, theta: theta)
+    }
+
+    /// pixels: batch × channels × inputHeight × inputWidth 8-bit samples (planar).
+    public func predict(pixels: UnsafePointer<UInt8>, batch: Int, theta: UnsafeMutablePointer<Float>) {
+        let plane = model.inputHeight * model.inputWidth, channels = model.inputChannels
+        let x = input.reserve(batch * channels * plane)
+        normalisation.withUnsafeBufferPointer { table in
+            for n in 0..<batch {
+                for c in 0..<channels {
+                    let offset = (n * channels + c) * plane, lookup = table.baseAddress! + c * 256
+                    for i in offset..<(offset + plane) { x[i] = lookup[Int(pixels[i])] }
+                }
+            }
+        }
+        predict(normalised: x, batch: batch, theta: theta)
+    }
+
+    /// input: batch × channels × inputHeight × inputWidth, already normalised.
+    public func predict(normalised input: UnsafePointer<Float>, batch: Int, theta: UnsafeMutablePointer<Float>) {
+        precondition(batch >= 1)
+        let result = transformer.predictTheta(input, batch: batch)
+        theta.update(from: result, count: batch * transformer.parameterCount)
+    }
+}
