@@ -11,7 +11,12 @@ Swift). Every case is computed in float64 and stored as float32:
   <case>.grad_input, .grad_weight, .grad_bias  backward of sum(output * grad_output)
 
 `__metadata__` maps each case name to a JSON string with its configuration, e.g.
-{"kind": "conv2d", "stride": 2, "padding": 1}. Not run by CI; rerun by hand:
+{"kind": "conv2d", "stride": 2, "padding": 1}.
+
+It also exports a small ST-CNN built in PyTorch (nn.Sequential `loc`, `fc_loc`,
+`classifier`, as STNCore names them) as a model file with STNCore's `__metadata__`
+(stn_model_reference.safetensors), and, in stn_model_expected.safetensors, 8-bit inputs
+with PyTorch's θ and class scores for them. Not run by CI; rerun by hand:
 
     python3 pipelines/reference/layers_reference.py
 """
@@ -80,3 +85,59 @@ pool_case("pool_3s2_overlap", 2, 2, 9, 9, 3, 2)
 OUT.parent.mkdir(parents=True, exist_ok=True)
 save_file(tensors, str(OUT), metadata=metadata)
 print(f"wrote {OUT} ({OUT.stat().st_size} bytes, {len(tensors)} tensors)")
+
+
+# ---- A model file exported from PyTorch -------------------------------------------------
+import torch.nn as nn
+
+
+class STCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.loc = nn.Sequential(nn.Conv2d(1, 4, 3), nn.MaxPool2d(2, 2), nn.ReLU(),
+                                 nn.Conv2d(4, 6, 3), nn.MaxPool2d(2, 2), nn.ReLU())
+        self.fc_loc = nn.Sequential(nn.Linear(6 * 2 * 2, 8), nn.ReLU(), nn.Linear(8, 6))
+        self.classifier = nn.Sequential(nn.Conv2d(1, 4, 3), nn.MaxPool2d(2, 2), nn.ReLU(),
+                                        nn.Flatten(), nn.Linear(4 * 5 * 5, 3))
+        with torch.no_grad():  # near the identity, but not at it, so θ depends on the input
+            self.fc_loc[2].weight.mul_(0.3)
+            self.fc_loc[2].bias.copy_(torch.tensor([0.8, 0.1, 0.05, -0.1, 0.9, -0.05]))
+
+    def theta(self, x):
+        return self.fc_loc(self.loc(x).flatten(1)).view(-1, 2, 3)
+
+    def forward(self, x):
+        theta = self.theta(x)
+        grid = F.affine_grid(theta, [x.shape[0], 1, 12, 12], align_corners=False)
+        return self.classifier(F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False))
+
+
+model = STCNN().double().eval()
+mean, std = 0.5, 0.25
+model_metadata = {
+    "format": "stn-video-model",
+    "format_version": "1",
+    "transform": "affine",
+    "tps_control_grid_size": "4",
+    "padding": "zeros",
+    "localisation": json.dumps({"layers": [
+        {"type": "conv2d", "out_channels": 4, "kernel_size": 3, "stride": 1, "padding": 0},
+        {"type": "max_pool2d", "kernel_size": 2, "stride": 2}, {"type": "relu"},
+        {"type": "conv2d", "out_channels": 6, "kernel_size": 3, "stride": 1, "padding": 0},
+        {"type": "max_pool2d", "kernel_size": 2, "stride": 2}, {"type": "relu"}], "regressor_hidden": [8]}),
+    "localisation_input": json.dumps({"height": 16, "width": 16, "channels": 1, "mean": [mean], "std": [std]}),
+    "glimpse": json.dumps({"height": 12, "width": 12}),
+    "classifier": json.dumps({"layers": [
+        {"type": "conv2d", "out_channels": 4, "kernel_size": 3}, {"type": "max_pool2d", "kernel_size": 2, "stride": 2},
+        {"type": "relu"}, {"type": "flatten"}, {"type": "linear", "out_features": 3}]}),
+}
+state = {k: v.to(torch.float32).contiguous() for k, v in model.state_dict().items()}
+save_file(state, str(OUT.parent / "stn_model_reference.safetensors"), metadata=model_metadata)
+
+pixels = torch.randint(0, 256, (3, 1, 16, 16), dtype=torch.uint8)
+x = (pixels.double() / 255 - mean) / std
+with torch.no_grad():
+    expected = {"pixels": pixels.to(torch.float32), "theta": model.theta(x).reshape(3, 6).to(torch.float32),
+                "logits": model(x).to(torch.float32)}
+save_file(expected, str(OUT.parent / "stn_model_expected.safetensors"))
+print("wrote stn_model_reference.safetensors and stn_model_expected.safetensors")

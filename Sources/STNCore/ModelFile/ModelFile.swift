@@ -12,8 +12,16 @@ import Foundation
 /// Every error is a `ModelFileError` naming the file and the key.
 public enum ModelFile {
     public static func read(contentsOf url: URL) throws -> (config: ModelConfig, tensors: [String: Tensor]) {
-        let file = try Safetensors.readHeader(contentsOf: url)
-        let path = url.path
+        try read(Safetensors.readHeader(contentsOf: url))
+    }
+
+    /// The same for bytes already in memory; `path` names them in errors.
+    public static func read(bytes: Data, path: String) throws -> (config: ModelConfig, tensors: [String: Tensor]) {
+        try read(Safetensors.readHeader(bytes: bytes, path: path))
+    }
+
+    private static func read(_ file: Safetensors.File) throws -> (config: ModelConfig, tensors: [String: Tensor]) {
+        let path = file.path
         let config: ModelConfig
         do {
             config = try ModelConfig(metadata: file.metadata)

@@ -123,9 +123,12 @@ public enum Safetensors {
                 throw ModelFileError(path: path, key: name, kind: .malformedHeader, "data_offsets is not a pair of integers")
             }
             let (begin, end) = (offsets[0], offsets[1])
-            guard begin >= 0, begin <= end, end <= dataSize else {
-                throw ModelFileError(path: path, key: name, kind: .badOffsets,
-                                     "data_offsets [\(begin), \(end)] outside the \(dataSize) data bytes")
+            guard begin >= 0, begin <= end else {
+                throw ModelFileError(path: path, key: name, kind: .badOffsets, "data_offsets [\(begin), \(end)] are not an ascending pair")
+            }
+            guard end <= dataSize else {
+                throw ModelFileError(path: path, key: name, kind: .truncated,
+                                     "truncated: data_offsets [\(begin), \(end)] reach beyond the \(dataSize) data bytes")
             }
             var elements = 1
             for dimension in shape {

@@ -22,6 +22,12 @@ public final class STNModel: Sendable {
         return STNModel(config: config, tensors: tensors)
     }
 
+    /// The same for a file already in memory; `path` names it in errors.
+    public static func load(bytes: Data, path: String) throws -> STNModel {
+        let (config, tensors) = try ModelFile.read(bytes: bytes, path: path)
+        return STNModel(config: config, tensors: tensors)
+    }
+
     public var transformKind: TransformKind { config.transformer.transform }
     public var inputHeight: Int { config.input.height }
     public var inputWidth: Int { config.input.width }
