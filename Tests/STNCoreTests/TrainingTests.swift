@@ -1,0 +1,143 @@
+import Foundation
+import XCTest
+@testable import STNCore
+
+/// Short end-to-end training runs (debug build, a few seconds).
+final class TrainingTests: XCTestCase {
+    /// The canonical pattern, in normalised coordinates: a blob with an off-centre satellite
+    /// (so a wrong translation cannot look right), zero beyond radius ≈ 0.5.
+    static func canonical(_ x: Float, _ y: Float) -> Float {
+        func blob(_ cx: Float, _ cy: Float, _ sigma: Float) -> Float {
+            let r2 = (x - cx) * (x - cx) + (y - cy) * (y - cy)
+            return r2 > 9 * sigma * sigma ? 0 : expf(-r2 / (2 * sigma * sigma))
+        }
+        return blob(0, 0, 0.15) + 0.7 * blob(0.25, -0.2, 0.07)
+    }
+
+    /// Renders `canonical` through attention θ_d = (s, tx, ty) on a size×size grid
+    /// (align_corners = false): D(x) = C(s·x + t), i.e. the pattern shrunk by s and moved by −t/s.
+    static func render(size: Int, s: Float, tx: Float, ty: Float, into buffer: UnsafeMutablePointer<Float>) {
+        for i in 0..<size {
+            for j in 0..<size {
+                let x = Float(2 * j + 1) / Float(size) - 1, y = Float(2 * i + 1) / Float(size) - 1
+                buffer[i * size + j] = canonical(s * x + tx, s * y + ty)
+            }
+        }
+    }
+
+    /// An attention ST learns to undo a random zoom-out (s_d ∈ [1, 1.4]) and translation
+    /// (t_d ∈ [−0.25, 0.25]²) of the pattern, trained on the glimpse's squared error against
+    /// the canonical pattern. Expected θ = (1/s_d, −t_d/s_d). Measured (seed fixed): test MSE
+    /// 0.0087 at the identity → 0.00063 after 300 steps (≈ 2 s in a debug build); mean
+    /// |θ − θ_expected| 0.106 → 0.024. Bounds: MSE < 0.002 and < 25 % of the start; θ error < 0.05.
+    func testSpatialTransformerLearnsToUndoTranslationAndScale() {
+        let inputSize = 20, glimpse = 16, batch = 16, steps = 300
+        let config = SpatialTransformerConfig(
+            transform: .attention,
+            localisation: [.conv2d(outChannels: 6, kernelSize: 5), .maxPool2d(kernelSize: 2, stride: 2), .relu,
+                           .conv2d(outChannels: 8, kernelSize: 3), .maxPool2d(kernelSize: 2, stride: 2), .relu],
+            regressorHidden: [32], glimpseHeight: glimpse, glimpseWidth: glimpse)
+        XCTAssertNoThrow(try config.infer(inputShape: [1, inputSize, inputSize]))
+        var random = RandomSource(seed: 31)
+        let st = SpatialTransformer(config: config, inputShape: [1, inputSize, inputSize], random: &random)
+        let parameters = st.namedParameters(prefix: "").map(\.parameter)
+        let optimiser = Adam(learningRate: 3e-3)
+        let schedule = LearningRateSchedule.cosine(totalSteps: steps, minimum: 3e-4)
+        let loss = MeanSquaredError()
+
+        let target = Tensor(shape: [batch, 1, glimpse, glimpse])
+        for n in 0..<batch { Self.render(size: glimpse, s: 1, tx: 0, ty: 0, into: target.data + n * glimpse * glimpse) }
+        let images = Tensor(shape: [batch, 1, inputSize, inputSize])
+        var truth = [Float](repeating: 0, count: batch * 3)
+        func drawBatch() {
+            for n in 0..<batch {
+                let s = random.uniform(1, 1.4), tx = random.uniform(-0.25, 0.25), ty = random.uniform(-0.25, 0.25)
+                Self.render(size: inputSize, s: s, tx: tx, ty: ty, into: images.data + n * inputSize * inputSize)
+                truth[3 * n] = 1 / s; truth[3 * n + 1] = -tx / s; truth[3 * n + 2] = -ty / s
+            }
+        }
+        func evaluate() -> (mse: Float, thetaError: Float) {
+            let y = st.forward(images.data, batch: batch, training: false)
+            let mse = loss.forward(prediction: y, target: target.data, count: target.count)
+            let theta = st.lastThetaPointer!
+            var error: Float = 0
+            for i in 0..<(3 * batch) { error += abs(theta[i] - truth[i]) }
+            return (mse, error / Float(3 * batch))
+        }
+
+        var testRandom = RandomSource(seed: 77)
+        swap(&random, &testRandom); drawBatch(); swap(&random, &testRandom)
+        let testImages = Tensor(shape: images.shape); testImages.copy(from: images)
+        let testTruth = truth
+        let before = evaluate()
+
+        let start = Date()
+        for step in 0..<steps {
+            drawBatch()
+            for p in parameters { p.zeroGradient() }
+            let y = st.forward(images.data, batch: batch, training: true)
+            _ = loss.forward(prediction: y, target: target.data, count: target.count)
+            _ = st.backward(loss.backward(count: target.count), batch: batch, inputGradient: false)
+            optimiser.learningRate = schedule.learningRate(base: 3e-3, step: step)
+            optimiser.step(parameters)
+        }
+        let seconds = Date().timeIntervalSince(start)
+        images.copy(from: testImages); truth = testTruth
+        let after = evaluate()
+        XCTAssertLessThan(after.mse, 0.002, "test MSE \(before.mse) → \(after.mse) in \(seconds) s")
+        XCTAssertLessThan(after.mse, 0.25 * before.mse)
+        XCTAssertLessThan(after.thetaError, 0.05, "mean |θ error| \(before.thetaError) → \(after.thetaError)")
+        print("ST training: MSE \(before.mse) → \(after.mse), mean |θ error| \(before.thetaError) → \(after.thetaError), \(steps) steps in \(seconds) s")
+    }
+
+    /// The paper's setting in miniature: an ST-CNN trained with class labels only (SGD with
+    /// momentum, the localisation net at 0.1× the learning rate, step schedule) on three
+    /// patterns (satellite left, right, below the blob) that are randomly zoomed out and moved.
+    /// Measured (seed fixed): cross-entropy 1.19 → 0.013, accuracy 0.25 → 1.0 on a fixed
+    /// test batch. Bounds: loss < 0.3, accuracy ≥ 0.9.
+    func testSTCNNTrainsFromLabelsOnly() throws {
+        let size = 16, batch = 16, steps = 150
+        let config = ModelConfig(
+            input: InputSpec(height: size, width: size, channels: 1, mean: [0.1], std: [0.3]),
+            transformer: SpatialTransformerConfig(
+                transform: .attention,
+                localisation: [.conv2d(outChannels: 4, kernelSize: 5), .maxPool2d(kernelSize: 2, stride: 2), .relu],
+                regressorHidden: [16], glimpseHeight: 12, glimpseWidth: 12),
+            classifier: [.conv2d(outChannels: 6, kernelSize: 3), .maxPool2d(kernelSize: 2, stride: 2), .relu,
+                         .flatten, .linear(outFeatures: 24), .relu, .dropout(probability: 0.1), .linear(outFeatures: 3)])
+        let net = try STCNN(config: config, seed: 3)
+        let optimiser = SGD(learningRate: 0.05, momentum: 0.9, weightDecay: 1e-4, groupScale: [.localisation: 0.1])
+        let schedule = LearningRateSchedule.step(every: 100, gamma: 0.5)
+        var random = RandomSource(seed: 8)
+        let offsets: [(Float, Float)] = [(-0.3, 0), (0.3, 0), (0, 0.3)]
+        func draw(_ images: Tensor, _ labels: inout [Int32]) {
+            for n in 0..<batch {
+                let label = random.int(below: 3)
+                labels[n] = Int32(label)
+                let s = random.uniform(1, 1.3), tx = random.uniform(-0.2, 0.2), ty = random.uniform(-0.2, 0.2)
+                for i in 0..<size {
+                    for j in 0..<size {
+                        let x = s * (Float(2 * j + 1) / Float(size) - 1) + tx, y = s * (Float(2 * i + 1) / Float(size) - 1) + ty
+                        func blob(_ cx: Float, _ cy: Float, _ sigma: Float) -> Float {
+                            expf(-((x - cx) * (x - cx) + (y - cy) * (y - cy)) / (2 * sigma * sigma))
+                        }
+                        images[(n * size + i) * size + j] = blob(0, 0, 0.15) + blob(offsets[label].0, offsets[label].1, 0.08)
+                    }
+                }
+            }
+        }
+        let images = Tensor(shape: [batch, 1, size, size]), testImages = Tensor(shape: [batch, 1, size, size])
+        var labels = [Int32](repeating: 0, count: batch), testLabels = labels
+        draw(testImages, &testLabels)
+        let before = net.evaluate(images: testImages.data, labels: testLabels, count: batch)
+        for step in 0..<steps {
+            draw(images, &labels)
+            optimiser.learningRate = schedule.learningRate(base: 0.05, step: step)
+            net.trainStep(images: images.data, labels: labels, batch: batch, optimiser: optimiser)
+        }
+        let after = net.evaluate(images: testImages.data, labels: testLabels, count: batch)
+        XCTAssertLessThan(after.loss, 0.3, "loss \(before.loss) → \(after.loss)")
+        XCTAssertGreaterThanOrEqual(after.accuracy, 0.9, "accuracy \(before.accuracy) → \(after.accuracy)")
+        print("ST-CNN training: loss \(before.loss) → \(after.loss), accuracy \(before.accuracy) → \(after.accuracy)")
+    }
+}
