@@ -285,3 +285,26 @@ final class BilinearSamplerTests: XCTestCase {
         }
     }
 }
+
+extension BilinearSamplerTests {
+    /// Degenerate sizes do nothing harmful: an empty input samples as zeros (either padding),
+    /// an empty output or batch touches nothing.
+    func testEmptySizes() {
+        let empty = Shape(batch: 1, channels: 2, inputHeight: 0, inputWidth: 3, outputHeight: 2, outputWidth: 2)
+        let grid: [Float] = [0, 0, 0.5, 0.5, -1, 1, 2, 2]
+        for padding in SamplerPadding.allCases {
+            XCTAssertEqual(Self.forward([], grid, empty, padding), [Float](repeating: 0, count: 8))
+            let (gradInput, gradGrid) = Self.backward(
+                [], grid, empty, padding, gradOutput: [Float](repeating: 1, count: 8), gradInput: [],
+                gradGrid: [Float](repeating: 0, count: 8))
+            XCTAssertEqual(gradInput, [])
+            XCTAssertEqual(gradGrid, [Float](repeating: 0, count: 8))
+        }
+        let noOutput = Shape(batch: 2, channels: 1, inputHeight: 2, inputWidth: 2, outputHeight: 0, outputWidth: 5)
+        XCTAssertEqual(Self.forward([1, 2, 3, 4, 5, 6, 7, 8], [], noOutput, .zeros), [])
+        for generator in GridGeneratorTests.allGenerators {
+            XCTAssertEqual(GridGeneratorTests.run(generator, theta: generator.identityParameters, batch: 1, height: 0, width: 4), [])
+            XCTAssertEqual(GridGeneratorTests.run(generator, theta: [], batch: 0, height: 3, width: 4), [])
+        }
+    }
+}

@@ -40,6 +40,9 @@ final class GridGeneratorTests: XCTestCase {
     // MARK: Shapes and identities
 
     func testFactoryKindsAndParameterCounts() {
+        // The raw values are the names used in model metadata and on the command line.
+        XCTAssertEqual(TransformKind.allCases.map(\.rawValue), ["attention", "affine", "projective", "tps"])
+        XCTAssertEqual(SamplerPadding.allCases.map(\.rawValue), ["zeros", "border"])
         XCTAssertEqual(Self.allGenerators.map(\.kind), TransformKind.allCases)
         XCTAssertEqual(Self.allGenerators.map(\.parameterCount), [3, 6, 8, 32])
         XCTAssertEqual(makeGridGenerator(kind: .tps, tpsControlGridSize: 3).parameterCount, 18)

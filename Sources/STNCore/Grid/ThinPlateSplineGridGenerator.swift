@@ -57,6 +57,7 @@ public struct ThinPlateSplineGridGenerator: GridGenerator {
     // theta: [batch, 2K]; grid: [batch, height, width, 2]
     public func forward(theta: UnsafePointer<Float>, batch: Int, height: Int, width: Int, grid: UnsafeMutablePointer<Float>) {
         let k = controlPointCount, plane = height * width
+        if batch <= 0 || plane <= 0 { return }
         let weights = pixelWeights(height: height, width: width)
         let theta = SpatialSendablePointer(theta), grid = SpatialSendableMutablePointer(grid)
         weights.withUnsafeBufferPointer { buffer in
@@ -94,6 +95,7 @@ public struct ThinPlateSplineGridGenerator: GridGenerator {
         gradTheta: UnsafeMutablePointer<Float>
     ) {
         let k = controlPointCount, plane = height * width
+        if batch <= 0 || plane <= 0 { return }
         let weights = pixelWeights(height: height, width: width)
         let gradGrid = SpatialSendablePointer(gradGrid), gradTheta = SpatialSendableMutablePointer(gradTheta)
         weights.withUnsafeBufferPointer { buffer in

@@ -15,6 +15,11 @@ public enum BilinearSampler {
         grid: UnsafePointer<Float>, outputHeight: Int, outputWidth: Int,
         padding: SamplerPadding, output: UnsafeMutablePointer<Float>
     ) {
+        if inputHeight <= 0 || inputWidth <= 0 {
+            // Nothing to read: every sample is padding, and border padding has no edge to clamp to.
+            output.update(repeating: 0, count: max(0, batch * channels * outputHeight * outputWidth))
+            return
+        }
         let geometry = SamplerGeometry(inputHeight: inputHeight, inputWidth: inputWidth)
         // The padding rule is chosen once, outside the pixel loop (a specialised loop each).
         switch padding {
@@ -36,7 +41,7 @@ public enum BilinearSampler {
         grid: UnsafePointer<Float>, outputHeight: Int, outputWidth: Int, padding: SamplerPadding,
         gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?, gradGrid: UnsafeMutablePointer<Float>?
     ) {
-        if gradInput == nil && gradGrid == nil { return }
+        if gradInput == nil && gradGrid == nil || inputHeight <= 0 || inputWidth <= 0 { return }
         let geometry = SamplerGeometry(inputHeight: inputHeight, inputWidth: inputWidth)
         let outputPlane = outputHeight * outputWidth
         switch padding {
