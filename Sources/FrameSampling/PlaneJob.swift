@@ -50,8 +50,17 @@ struct ColumnTable: @unchecked Sendable {
 }
 
 /// The real sample value rounded to nearest (halves up) and clamped to 0…255.
+///
+/// Adding 1.5·2²³ makes the Float's unit in the last place 1, so the addition itself rounds to an
+/// integer, read back from the low mantissa bits: no float→integer conversion with its range
+/// checks in the inner loops. The hardware rounds ties to even; the 2⁻¹⁴ nudge turns exact halves
+/// (common: half-pixel positions) into halves up. It can only move values within 6·10⁻⁵ below a
+/// half, which Float arithmetic does not resolve anyway. A bilinear value is a convex combination
+/// of bytes, so the clamp is a safety net.
 @inline(__always) func roundToByte(_ value: Float) -> UInt8 {
-    UInt8(min(max(value, 0), 255) + 0.5)
+    let shifted = (value + 0x1p-14) + 0x1.8p23
+    let rounded = Int32(bitPattern: shifted.bitPattern) &- Int32(bitPattern: (0x1.8p23 as Float).bitPattern)
+    return UInt8(truncatingIfNeeded: min(max(rounded, 0), 255))
 }
 
 /// One plane's sampling work: where to read and write, the composed map, the chosen kernel.
