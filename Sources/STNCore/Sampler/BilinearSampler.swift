@@ -3,13 +3,15 @@
 /// V_i^c = Σ_n Σ_m U_nm^c · max(0, 1 − |x_i − m|) · max(0, 1 − |y_i − n|), with (x_i, y_i) the
 /// grid's normalised source coordinates unnormalised to pixels with `align_corners = false`:
 /// x = ((x_s + 1)·W − 1)/2. Equals `torch.nn.functional.grid_sample(input, grid, mode="bilinear",
-/// padding_mode=zeros|border, align_corners=False)`, following PyTorch's CPU kernel
-/// (`aten/src/ATen/native/cpu/GridSamplerKernel.cpp`) term for term.
+/// padding_mode=zeros|border, align_corners=False)`, written like PyTorch's vectorised CPU kernel
+/// (`aten/src/ATen/native/cpu/GridSamplerKernel.cpp`): x = (x_s + 1)·W/2 − 0.5, weights from the
+/// distances to the west column and north row, the same gradient terms.
 ///
 /// Non-finite or huge coordinates never trap: with `.zeros` they read 0 and get no gradient,
 /// with `.border` NaN is treated as clamped to the first pixel.
 public enum BilinearSampler {
     // input [N, C, Hi, Wi], grid [N, Ho, Wo, 2] -> output [N, C, Ho, Wo] (written)
+    /// Samples `input` at the grid's normalised source points: output = grid_sample(input, grid).
     public static func forward(
         input: UnsafePointer<Float>, batch: Int, channels: Int, inputHeight: Int, inputWidth: Int,
         grid: UnsafePointer<Float>, outputHeight: Int, outputWidth: Int,
@@ -32,7 +34,7 @@ public enum BilinearSampler {
 
     // gradOutput [N, C, Ho, Wo]; gradInput [N, C, Hi, Wi] (+=); gradGrid [N, Ho, Wo, 2] (+=)
     //   ∂V/∂U_nm = tap weight (scattered to the four taps);
-    //   ∂V/∂x = W/2 · Σ_c gOut·((U_ne − U_nw)·(1 − fy) + (U_se − U_sw)·fy), likewise for y,
+    //   ∂V/∂x = W/2 · Σ_c gOut·((U_ne − U_nw)·(1 − fy) + (U_se − U_sw)·fy), fy = y − ⌊y⌋, likewise for y,
     //   times 0 where border padding clamped the coordinate.
     /// The paper's gradients (Section 3.3): dV/dU into gradInput and dV/d(x_s, y_s) into gradGrid,
     /// both ACCUMULATED; either may be nil to skip it.
