@@ -49,18 +49,19 @@ struct ColumnTable: @unchecked Sendable {
     return Double(truncated) > x ? truncated - 1 : truncated
 }
 
-/// The real sample value rounded to nearest (halves up) and clamped to 0…255.
+/// The real sample value rounded to nearest (halves up), as a byte.
 ///
 /// Adding 1.5·2²³ makes the Float's unit in the last place 1, so the addition itself rounds to an
-/// integer, read back from the low mantissa bits: no float→integer conversion with its range
-/// checks in the inner loops. The hardware rounds ties to even; the 2⁻¹⁴ nudge turns exact halves
-/// (common: half-pixel positions) into halves up. It can only move values within 6·10⁻⁵ below a
-/// half, which Float arithmetic does not resolve anyway. A bilinear value is a convex combination
-/// of bytes, so the clamp is a safety net.
+/// integer n, which is then the low byte of the bit pattern: no float→integer conversion with its
+/// range checks in the inner loops. The hardware rounds ties to even; the 2⁻¹⁴ nudge turns exact
+/// halves (common: half-pixel positions) into halves up, and can only move values within 6·10⁻⁵
+/// below a half, which Float arithmetic does not resolve anyway.
+///
+/// Clamping to 0…255 is implicit: every value here is a bilinear blend a + f·(b − a) with
+/// f ∈ [0, 1] of values in 0…255, which Float rounding keeps within 0…255 up to a few 10⁻⁵, far
+/// inside (−0.5, 255.5) where n ∈ 0…255.
 @inline(__always) func roundToByte(_ value: Float) -> UInt8 {
-    let shifted = (value + 0x1p-14) + 0x1.8p23
-    let rounded = Int32(bitPattern: shifted.bitPattern) &- Int32(bitPattern: (0x1.8p23 as Float).bitPattern)
-    return UInt8(truncatingIfNeeded: min(max(rounded, 0), 255))
+    UInt8(truncatingIfNeeded: ((value + 0x1p-14) + 0x1.8p23).bitPattern)
 }
 
 /// One plane's sampling work: where to read and write, the composed map, the chosen kernel.
@@ -160,9 +161,17 @@ struct PlaneJob: @unchecked Sendable {
 
     // MARK: General kernel
 
+    /// Fixed-point coordinates: 32 fractional bits in an Int64, as vf_perspective's integer
+    /// coordinates. Quantising the step to 2⁻³² px keeps the drift over a row below 10⁻⁶ px.
+    private static let fixedOne = 4_294_967_296.0
+    /// Rows whose coordinates stay within ±2³⁰ px take the fixed-point walk; others (extreme
+    /// zoom-outs) the Double one, which clamps first.
+    private static let fixedLimit = 1_073_741_824.0
+
     private func sampleGeneral(_ rows: Range<Int>, projective: Bool) {
         let m = map
         let outputWidth = destination.width
+        let last = Double(outputWidth - 1)
         for j in rows {
             let jd = Double(j)
             let startX = m.m01 * jd + m.m02, startY = m.m11 * jd + m.m12, startW = m.m21 * jd + m.m22
@@ -175,27 +184,46 @@ struct PlaneJob: @unchecked Sendable {
                         output[i] = black
                         continue
                     }
-                    output[i] = samplePoint((startX + id * m.m00) / w, (startY + id * m.m10) / w)
+                    output[i] = sample(atX: (startX + id * m.m00) / w, y: (startY + id * m.m10) / w)
                 }
-            } else {
+                continue
+            }
+            let endX = startX + last * m.m00, endY = startY + last * m.m10
+            let limit = Self.fixedLimit
+            guard max(abs(startX), abs(endX), abs(startY), abs(endY)) < limit else {
                 for i in 0..<outputWidth {
                     let id = Double(i)
-                    output[i] = samplePoint(startX + id * m.m00, startY + id * m.m10)
+                    output[i] = sample(atX: startX + id * m.m00, y: startY + id * m.m10)
                 }
+                continue
+            }
+            var x = Int64((startX * Self.fixedOne).rounded()), y = Int64((startY * Self.fixedOne).rounded())
+            let stepX = Int64((m.m00 * Self.fixedOne).rounded()), stepY = Int64((m.m10 * Self.fixedOne).rounded())
+            for i in 0..<outputWidth {
+                let fx = Float(UInt32(truncatingIfNeeded: x)) * 0x1p-32
+                let fy = Float(UInt32(truncatingIfNeeded: y)) * 0x1p-32
+                output[i] = sample(Int(truncatingIfNeeded: x >> 32), Int(truncatingIfNeeded: y >> 32), fx, fy)
+                x &+= stepX
+                y &+= stepY
             }
         }
     }
 
-    /// Bilinear sample at plane position (px, py); the 2 × 2 interior is read directly, anything
-    /// touching the edge goes through `tap`.
-    @inline(__always) private func samplePoint(_ px: Double, _ py: Double) -> UInt8 {
-        let width = source.width, height = source.height, stride = source.stride
-        let cx = clampCoordinate(px, Double(width + 1))
-        let cy = clampCoordinate(py, Double(height + 1))
+    /// Bilinear sample at plane position (px, py), any finite or infinite value.
+    @inline(__always) private func sample(atX px: Double, y py: Double) -> UInt8 {
+        let cx = clampCoordinate(px, Double(source.width + 1))
+        let cy = clampCoordinate(py, Double(source.height + 1))
         let x0 = floorToInt(cx), y0 = floorToInt(cy)
-        let fx = Float(cx - Double(x0)), fy = Float(cy - Double(y0))
+        return sample(x0, y0, Float(cx - Double(x0)), Float(cy - Double(y0)))
+    }
+
+    /// Bilinear sample with top-left tap (x0, y0) and weights (fx, fy) of the right and lower taps;
+    /// the 2 × 2 interior is read directly, anything touching the edge goes through `tap`.
+    @inline(__always) private func sample(_ x0: Int, _ y0: Int, _ fx: Float, _ fy: Float) -> UInt8 {
+        let stride = source.stride
         let a, b, c, d: Float
-        if UInt(bitPattern: x0) < UInt(bitPattern: width - 1) && UInt(bitPattern: y0) < UInt(bitPattern: height - 1) {
+        if UInt(bitPattern: x0) < UInt(bitPattern: source.width - 1)
+            && UInt(bitPattern: y0) < UInt(bitPattern: source.height - 1) {
             let p = source.base + y0 * stride + x0
             a = Float(p[0])
             b = Float(p[1])
