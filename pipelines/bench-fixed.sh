@@ -29,7 +29,7 @@ stn=.build/release/stn-video
 # so rows -36…923: crop the 924 rows inside the frame and pad 36 black rows on top.
 vf="crop=960:924:576:0,pad=960:960:0:36:black,scale=256:256:flags=bilinear"
 
-time_run() { local start end; start=$(date +%s.%N); "$@" >/dev/null 2>&1; end=$(date +%s.%N); echo "$end - $start" | bc -l; }
+time_run() { local start end; start=$(date +%s.%N); "$@" >/dev/null 2>&1; end=$(date +%s.%N); awk -v a="$start" -v b="$end" 'BEGIN { print b - a }'; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 ours=(); theirs=()
@@ -40,6 +40,7 @@ done
 ours_s=$(printf '%s\n' "${ours[@]}" | median)
 theirs_s=$(printf '%s\n' "${theirs[@]}" | median)
 printf 'input: %s (%s frames, 1920x1080)\n' "$clip" "$frames"
-printf 'stn-video  : %6.1f fps  (median of %s runs, %.2f s)\n' "$(echo "$frames / $ours_s" | bc -l)" "$runs" "$ours_s"
-printf 'ffmpeg crop: %6.1f fps  (median of %s runs, %.2f s)\n' "$(echo "$frames / $theirs_s" | bc -l)" "$runs" "$theirs_s"
-printf 'ratio stn-video / ffmpeg: %.2f\n' "$(echo "$theirs_s / $ours_s" | bc -l)"
+div() { awk -v a="$1" -v b="$2" 'BEGIN { print a / b }'; }
+printf 'stn-video  : %6.1f fps  (median of %s runs, %.2f s)\n' "$(div "$frames" "$ours_s")" "$runs" "$ours_s"
+printf 'ffmpeg crop: %6.1f fps  (median of %s runs, %.2f s)\n' "$(div "$frames" "$theirs_s")" "$runs" "$theirs_s"
+printf 'ratio stn-video / ffmpeg: %.2f\n' "$(div "$theirs_s" "$ours_s")"
