@@ -2,11 +2,12 @@ import COpenBLAS
 
 /// 2-D convolution (cross-correlation, as `nn.Conv2d`), square kernel, stride, zero padding.
 ///
-/// Lowered to one GEMM per batch: `im2col` lays every receptive field of every image out
-/// as a column of `columns` `[K, N·P]` (K = Cin·k·k, P = Hout·Wout), then
-/// `[Cout, K] × [K, N·P]` runs in one `cblas_sgemm` — a single large GEMM keeps OpenBLAS
-/// near its peak where N small per-image products would not. The columns are kept for
-/// the weight gradient.
+/// Lowered to GEMM one image at a time: `im2col` lays every receptive field of image n out
+/// as a column of `columns` `[K, P]` (K = Cin·k·k, P = Hout·Wout), then
+/// `W[Cout, K] × columns[K, P]` (`cblas_sgemm`) writes y_n `[Cout, P]` in place. One image's
+/// columns (≤ 1 MB for the tutorial nets) stay in cache between im2col, the GEMM and, in
+/// backward, col2im; a whole-batch column matrix (tens of MB) made every pass memory-bound.
+/// Backward recomputes each image's columns instead of keeping the batch's.
 public final class Conv2d: Layer {
     public let inputChannels, outputChannels, kernelSize, stride, padding: Int
     public let inputHeight, inputWidth, outputHeight, outputWidth: Int
@@ -15,10 +16,9 @@ public final class Conv2d: Layer {
     public var inputShape: [Int] { [inputChannels, inputHeight, inputWidth] }
     public var outputShape: [Int] { [outputChannels, outputHeight, outputWidth] }
 
-    private let columns = FloatBuffer()      // [K, N·P]
-    private let product = FloatBuffer()      // [Cout, N·P]
+    private let columns = FloatBuffer()      // [K, P], one image
+    private let gradColumns = FloatBuffer()  // [K, P], one image
     private let output = FloatBuffer()       // [N, Cout, P]
-    private let gradColumns = FloatBuffer()  // [K, N·P]
     private let gradInput = FloatBuffer()    // [N, Cin, H, W]
     private var lastInput: UnsafePointer<Float>?
 
@@ -42,61 +42,62 @@ public final class Conv2d: Layer {
 
     private var patchSize: Int { inputChannels * kernelSize * kernelSize }
     private var planeSize: Int { outputHeight * outputWidth }
+    private var imageSize: Int { inputChannels * inputHeight * inputWidth }
 
-    // x: [N, Cin, H, W] -> y: [N, Cout, Hout, Wout]
+    // x: [N, Cin, H, W] -> y: [N, Cout, Hout, Wout];  y_n = W[Cout, K] × columns_n[K, P] + b
     public func forward(_ input: UnsafePointer<Float>, batch: Int, training: Bool) -> UnsafePointer<Float> {
         lastInput = input
-        let k = patchSize, p = planeSize, columnCount = batch * p
-        let cols = columns.reserve(k * columnCount)
-        for n in 0..<batch { im2col(input + n * inputChannels * inputHeight * inputWidth, columns: cols + n * p, leading: columnCount) }
-        let prod = product.reserve(outputChannels * columnCount)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputChannels), Int32(columnCount), Int32(k),
-                    1, weight.value.data, Int32(k), cols, Int32(columnCount), 0, prod, Int32(columnCount))
-        // [Cout, N, P] -> [N, Cout, P], adding the bias on the way.
+        let k = patchSize, p = planeSize
+        let cols = columns.reserve(k * p)
         let out = output.reserve(batch * outputChannels * p)
         let b = bias.value.data
         for n in 0..<batch {
-            for c in 0..<outputChannels {
-                let src = prod + c * columnCount + n * p, dst = out + (n * outputChannels + c) * p, bc = b[c]
-                for i in 0..<p { dst[i] = src[i] + bc }
-            }
+            im2col(input + n * imageSize, columns: cols)
+            let y = out + n * outputChannels * p
+            for c in 0..<outputChannels { (y + c * p).update(repeating: b[c], count: p) }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputChannels), Int32(p), Int32(k),
+                        1, weight.value.data, Int32(k), cols, Int32(p), 1, y, Int32(p))
         }
         return UnsafePointer(out)
     }
 
-    // dy: [N, Cout, Hout, Wout] -> dx: [N, Cin, H, W]; dW += dyᵀ-columns product, db += Σ dy
+    // dy: [N, Cout, Hout, Wout] -> dx: [N, Cin, H, W]
+    //   dW[Cout, K] += Σₙ dy_n[Cout, P] × columns_nᵀ[P, K];  db += Σ dy
+    //   dColumns_n[K, P] = Wᵀ[K, Cout] × dy_n[Cout, P], scattered back by col2im
     public func backward(_ gradOutput: UnsafePointer<Float>, batch: Int, inputGradient: Bool) -> UnsafePointer<Float>? {
-        precondition(lastInput != nil, "Conv2d.backward before forward")
-        let k = patchSize, p = planeSize, columnCount = batch * p
-        // [N, Cout, P] -> [Cout, N, P] (reuses the forward product buffer), Σ for the bias.
-        let dy = product.reserve(outputChannels * columnCount)
+        guard let input = lastInput else { preconditionFailure("Conv2d.backward before forward") }
+        let k = patchSize, p = planeSize
         let db = bias.gradient.data
         for n in 0..<batch {
             for c in 0..<outputChannels {
-                let src = gradOutput + (n * outputChannels + c) * p, dst = dy + c * columnCount + n * p
+                let g = gradOutput + (n * outputChannels + c) * p
                 var sum: Float = 0
-                for i in 0..<p { let v = src[i]; dst[i] = v; sum += v }
+                for i in 0..<p { sum += g[i] }
                 db[c] += sum
             }
         }
-        let cols = columns.pointer
-        // dW[Cout, K] += dy[Cout, N·P] × columnsᵀ[N·P, K]
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(outputChannels), Int32(k), Int32(columnCount),
-                    1, dy, Int32(columnCount), cols, Int32(columnCount), 1, weight.gradient.data, Int32(k))
-        guard inputGradient else { return nil }
-        // dColumns[K, N·P] = Wᵀ[K, Cout] × dy[Cout, N·P], then scatter back (col2im).
-        let dcols = gradColumns.reserve(k * columnCount)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(columnCount), Int32(outputChannels),
-                    1, weight.value.data, Int32(k), dy, Int32(columnCount), 0, dcols, Int32(columnCount))
-        let imageSize = inputChannels * inputHeight * inputWidth
-        let dx = gradInput.reserve(batch * imageSize)
-        dx.update(repeating: 0, count: batch * imageSize)
-        for n in 0..<batch { col2im(dcols + n * p, leading: columnCount, into: dx + n * imageSize) }
-        return UnsafePointer(dx)
+        let cols = columns.reserve(k * p)
+        let dcols = inputGradient ? gradColumns.reserve(k * p) : cols
+        let dx = inputGradient ? gradInput.reserve(batch * imageSize) : nil
+        for n in 0..<batch {
+            let dy = gradOutput + n * outputChannels * p
+            im2col(input + n * imageSize, columns: cols)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(outputChannels), Int32(k), Int32(p),
+                        1, dy, Int32(p), cols, Int32(p), 1, weight.gradient.data, Int32(k))
+            if let dx {
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(p), Int32(outputChannels),
+                            1, weight.value.data, Int32(k), dy, Int32(p), 0, dcols, Int32(p))
+                let dxn = dx + n * imageSize
+                dxn.update(repeating: 0, count: imageSize)
+                col2im(dcols, into: dxn)
+            }
+        }
+        return dx.map { UnsafePointer($0) }
     }
 
     /// columns[(c·k + ki)·k + kj][oy·Wout + ox] = x[c][oy·s − pad + ki][ox·s − pad + kj] (0 outside).
-    private func im2col(_ x: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>, leading: Int) {
+    private func im2col(_ x: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>) {
+        let leading = planeSize
         let k = kernelSize, s = stride, pad = padding
         let h = inputHeight, w = inputWidth, oh = outputHeight, ow = outputWidth
         var row = 0
@@ -114,17 +115,18 @@ public final class Conv2d: Layer {
                         let iy = oy * s - pad + ki
                         let d = dst + oy * ow
                         if iy < 0 || iy >= h || oxLow >= oxHigh {
-                            d.update(repeating: 0, count: ow)
+                            for ox in 0..<ow { d[ox] = 0 }
                             continue
                         }
                         let src = plane + iy * w - pad + kj
-                        if oxLow > 0 { d.update(repeating: 0, count: oxLow) }
+                        // Short rows (tens of floats): plain loops beat memcpy/memset calls.
+                        for ox in 0..<oxLow { d[ox] = 0 }
                         if s == 1 {
-                            (d + oxLow).update(from: src + oxLow, count: oxHigh - oxLow)
+                            for ox in oxLow..<oxHigh { d[ox] = src[ox] }
                         } else {
                             for ox in oxLow..<oxHigh { d[ox] = src[ox * s] }
                         }
-                        if oxHigh < ow { (d + oxHigh).update(repeating: 0, count: ow - oxHigh) }
+                        for ox in oxHigh..<ow { d[ox] = 0 }
                     }
                 }
             }
@@ -132,7 +134,8 @@ public final class Conv2d: Layer {
     }
 
     /// The adjoint of `im2col`: dx[c][iy][ix] += Σ dColumns over every window that read it.
-    private func col2im(_ columns: UnsafePointer<Float>, leading: Int, into dx: UnsafeMutablePointer<Float>) {
+    private func col2im(_ columns: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>) {
+        let leading = planeSize
         let k = kernelSize, s = stride, pad = padding
         let h = inputHeight, w = inputWidth, oh = outputHeight, ow = outputWidth
         var row = 0

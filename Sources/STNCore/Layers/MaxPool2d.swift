@@ -26,6 +26,10 @@ public final class MaxPool2d: Layer {
         let planes = batch * channels, inPlane = inputHeight * inputWidth, outPlane = outputHeight * outputWidth
         let out = output.reserve(planes * outPlane), arg = argmax.reserve(planes * outPlane)
         let k = kernelSize, s = stride, w = inputWidth
+        if k == 2 && s == 2 {
+            forwardTwoByTwo(input, planes: planes, output: out, argmax: arg)
+            return UnsafePointer(out)
+        }
         for plane in 0..<planes {
             let x = input + plane * inPlane
             let y = out + plane * outPlane, a = arg + plane * outPlane
@@ -51,6 +55,31 @@ public final class MaxPool2d: Layer {
             }
         }
         return UnsafePointer(out)
+    }
+
+    /// The common 2×2, stride-2 window without the general loop's bookkeeping. Same
+    /// tie-breaking (first in row-major order wins) and NaN propagation as the general path.
+    private func forwardTwoByTwo(_ input: UnsafePointer<Float>, planes: Int, output: UnsafeMutablePointer<Float>,
+                                 argmax: UnsafeMutablePointer<Int32>) {
+        let w = inputWidth, oh = outputHeight, ow = outputWidth, inPlane = inputHeight * inputWidth, outPlane = oh * ow
+        for plane in 0..<planes {
+            let x = input + plane * inPlane, y = output + plane * outPlane, a = argmax + plane * outPlane
+            for oy in 0..<oh {
+                let top = 2 * oy * w, bottom = top + w
+                for ox in 0..<ow {
+                    let i0 = top + 2 * ox, i1 = i0 + 1, i2 = bottom + 2 * ox, i3 = i2 + 1
+                    var best = x[i0], index = i0
+                    // `!(v <= best)` is `v > best || v.isNaN`; once best is NaN nothing replaces it.
+                    if !best.isNaN {
+                        if !(x[i1] <= best) { best = x[i1]; index = i1 }
+                        if !best.isNaN, !(x[i2] <= best) { best = x[i2]; index = i2 }
+                        if !best.isNaN, !(x[i3] <= best) { best = x[i3]; index = i3 }
+                    }
+                    y[oy * ow + ox] = best
+                    a[oy * ow + ox] = Int32(truncatingIfNeeded: index)
+                }
+            }
+        }
     }
 
     // dy: [N, C, Hout, Wout] -> dx: [N, C, H, W], each dy routed to its window's argmax
