@@ -100,15 +100,15 @@ public final class FrameSampler: @unchecked Sendable {
                      black: range.blackChroma, blackRow: chromaBlackRow, border: padding == .border))
     }
 
-    /// Chooses the kernel for one plane: separable when θ is axis-aligned and the input span the
-    /// output reads is not much wider than the output (otherwise the per-pixel kernel reads less).
+    /// Chooses the kernel for one plane: separable when θ is axis-aligned, with a vertical pass over
+    /// the source span unless that span is much wider than the output (then per pixel).
     private func kernel(
         for map: PlaneMap, axisAligned: Bool, projective: Bool, columns: ColumnTable, planeWidth: Int
     ) -> PlaneJob.Kernel {
         if projective { return .projective }
         guard axisAligned else { return .affine }
         let span = columns.fill(map: map, planeWidth: planeWidth)
-        if span.upperBound - span.lowerBound + 1 > 2 * columns.count + 64 { return .affine }
+        if span.upperBound - span.lowerBound + 1 > 2 * columns.count + 64 { return .sparseSeparable(columns) }
         return .separable(columns, span)
     }
 

@@ -40,7 +40,14 @@ struct ColumnTable: @unchecked Sendable {
 /// outside the plane anyway (black) or clamps to the same edge sample (border), and the integer
 /// conversion that follows cannot overflow.
 @inline(__always) func clampCoordinate(_ p: Double, _ upper: Double) -> Double {
-    min(max(p, -2), upper)
+    p < -2 ? -2 : (p > upper ? upper : p)
+}
+
+/// round(p · 2³²) as an Int64 for |p| < 2¹⁹ (coordinates are clamped first): adding 1.5·2²⁰
+/// makes the unit in the last place 2⁻³², so the sum's mantissa is the fixed-point value. No
+/// float→integer conversion, hence no range-check branches in the per-pixel loop.
+@inline(__always) func fixedPoint(_ p: Double) -> Int64 {
+    Int64(bitPattern: (p + 0x1.8p20).bitPattern) &- Int64(bitPattern: (0x1.8p20 as Double).bitPattern)
 }
 
 /// floor(x) as Int for |x| small, without the libm call the baseline x86-64 target makes for floor.
@@ -70,6 +77,9 @@ struct PlaneJob: @unchecked Sendable {
         /// Axis-aligned affine: a vertical pass blends the two source rows into a Float scratch
         /// row (with padding margins), then a horizontal pass reads it through the column table.
         case separable(ColumnTable, ClosedRange<Int>)
+        /// Axis-aligned affine reading far fewer samples than the source span holds (a strong
+        /// downscale): per pixel, the four taps straight from the two source rows.
+        case sparseSeparable(ColumnTable)
         /// Any affine map, per pixel.
         case affine
         /// Any projective map, per pixel, with the homogeneous division.
@@ -102,6 +112,7 @@ struct PlaneJob: @unchecked Sendable {
     func sampleRows(_ rows: Range<Int>, scratch: UnsafeMutablePointer<Float>) {
         switch kernel {
         case let .separable(columns, span): sampleSeparable(rows, columns: columns, span: span, scratch: scratch)
+        case let .sparseSeparable(columns): sampleSparseSeparable(rows, columns: columns)
         case .affine: sampleGeneral(rows, projective: false)
         case .projective: sampleGeneral(rows, projective: true)
         }
@@ -159,6 +170,41 @@ struct PlaneJob: @unchecked Sendable {
         }
     }
 
+    private func sampleSparseSeparable(_ rows: Range<Int>, columns: ColumnTable) {
+        let upperY = Double(source.height + 1)
+        let index = columns.index, weight = columns.weight
+        let outputWidth = destination.width
+        let interiorLimit = UInt(bitPattern: source.width - 1)
+        for j in rows {
+            let py = clampCoordinate(map.m12 + Double(j) * map.m11, upperY)
+            let y0 = floorToInt(py)
+            let fy = Float(py - Double(y0))
+            // Rows outside the plane are replaced whole (black row or clamped row), so only the
+            // columns need the padding rule.
+            let top = sourceRow(y0), bottom = sourceRow(y0 + 1)
+            let output = destination.base + j * destination.stride
+            for i in 0..<outputWidth {
+                let x0 = Int(index[i])
+                let fx = weight[i]
+                let a, b, c, d: Float
+                if UInt(bitPattern: x0) < interiorLimit {
+                    a = Float(top[x0])
+                    b = Float(top[x0 &+ 1])
+                    c = Float(bottom[x0])
+                    d = Float(bottom[x0 &+ 1])
+                } else {
+                    a = tap(x0, y0)
+                    b = tap(x0 + 1, y0)
+                    c = tap(x0, y0 + 1)
+                    d = tap(x0 + 1, y0 + 1)
+                }
+                let upper = a + fx * (b - a)
+                let lower = c + fx * (d - c)
+                output[i] = roundToByte(upper + fy * (lower - upper))
+            }
+        }
+    }
+
     // MARK: General kernel
 
     /// Fixed-point coordinates: 32 fractional bits in an Int64, as vf_perspective's integer
@@ -168,53 +214,75 @@ struct PlaneJob: @unchecked Sendable {
     /// zoom-outs) the Double one, which clamps first.
     private static let fixedLimit = 1_073_741_824.0
 
+    /// Output columns walked per tile: a rotated or projective row sweeps across many source
+    /// rows, so walking the output in column strips keeps the source rows in cache.
+    private static let tileWidth = 128
+
     private func sampleGeneral(_ rows: Range<Int>, projective: Bool) {
-        let m = map
         let outputWidth = destination.width
-        let last = Double(outputWidth - 1)
-        for j in rows {
-            let jd = Double(j)
-            let startX = m.m01 * jd + m.m02, startY = m.m11 * jd + m.m12, startW = m.m21 * jd + m.m22
-            let output = destination.base + j * destination.stride
-            if projective {
-                for i in 0..<outputWidth {
-                    let id = Double(i)
-                    let w = startW + id * m.m20
-                    guard w > 0 else {
-                        output[i] = black
-                        continue
-                    }
-                    output[i] = sample(atX: (startX + id * m.m00) / w, y: (startY + id * m.m10) / w)
+        for tileStart in stride(from: 0, to: outputWidth, by: Self.tileWidth) {
+            let columns = tileStart..<min(tileStart + Self.tileWidth, outputWidth)
+            for j in rows {
+                if projective {
+                    sampleProjectiveRow(j, columns)
+                } else {
+                    sampleAffineRow(j, columns)
                 }
+            }
+        }
+    }
+
+    @inline(__always) private func sampleProjectiveRow(_ j: Int, _ columns: Range<Int>) {
+        let m = map
+        let jd = Double(j)
+        let startX = m.m01 * jd + m.m02, startY = m.m11 * jd + m.m12, startW = m.m21 * jd + m.m22
+        let output = destination.base + j * destination.stride
+        for i in columns {
+            let id = Double(i)
+            let w = startW + id * m.m20
+            guard w > 0 else {
+                output[i] = black
                 continue
             }
-            let endX = startX + last * m.m00, endY = startY + last * m.m10
-            let limit = Self.fixedLimit
-            guard max(abs(startX), abs(endX), abs(startY), abs(endY)) < limit else {
-                for i in 0..<outputWidth {
-                    let id = Double(i)
-                    output[i] = sample(atX: startX + id * m.m00, y: startY + id * m.m10)
-                }
-                continue
+            let reciprocal = 1 / w
+            output[i] = sample(atX: (startX + id * m.m00) * reciprocal, y: (startY + id * m.m10) * reciprocal)
+        }
+    }
+
+    @inline(__always) private func sampleAffineRow(_ j: Int, _ columns: Range<Int>) {
+        let m = map
+        let jd = Double(j), first = Double(columns.lowerBound), last = Double(columns.upperBound - 1)
+        let startX = m.m01 * jd + m.m02 + first * m.m00, startY = m.m11 * jd + m.m12 + first * m.m10
+        let endX = m.m01 * jd + m.m02 + last * m.m00, endY = m.m11 * jd + m.m12 + last * m.m10
+        let output = destination.base + j * destination.stride + columns.lowerBound
+        let count = columns.count
+        guard max(abs(startX), abs(endX), abs(startY), abs(endY)) < Self.fixedLimit else {
+            for i in 0..<count {
+                let id = Double(i)
+                output[i] = sample(atX: startX + id * m.m00, y: startY + id * m.m10)
             }
-            var x = Int64((startX * Self.fixedOne).rounded()), y = Int64((startY * Self.fixedOne).rounded())
-            let stepX = Int64((m.m00 * Self.fixedOne).rounded()), stepY = Int64((m.m10 * Self.fixedOne).rounded())
-            for i in 0..<outputWidth {
-                let fx = Float(UInt32(truncatingIfNeeded: x)) * 0x1p-32
-                let fy = Float(UInt32(truncatingIfNeeded: y)) * 0x1p-32
-                output[i] = sample(Int(truncatingIfNeeded: x >> 32), Int(truncatingIfNeeded: y >> 32), fx, fy)
-                x &+= stepX
-                y &+= stepY
-            }
+            return
+        }
+        var x = Int64((startX * Self.fixedOne).rounded()), y = Int64((startY * Self.fixedOne).rounded())
+        let stepX = Int64((m.m00 * Self.fixedOne).rounded()), stepY = Int64((m.m10 * Self.fixedOne).rounded())
+        for i in 0..<count {
+            output[i] = sample(fixed: x, y)
+            x &+= stepX
+            y &+= stepY
         }
     }
 
     /// Bilinear sample at plane position (px, py), any finite or infinite value.
     @inline(__always) private func sample(atX px: Double, y py: Double) -> UInt8 {
-        let cx = clampCoordinate(px, Double(source.width + 1))
-        let cy = clampCoordinate(py, Double(source.height + 1))
-        let x0 = floorToInt(cx), y0 = floorToInt(cy)
-        return sample(x0, y0, Float(cx - Double(x0)), Float(cy - Double(y0)))
+        let x = fixedPoint(clampCoordinate(px, Double(source.width + 1)))
+        let y = fixedPoint(clampCoordinate(py, Double(source.height + 1)))
+        return sample(fixed: x, y)
+    }
+
+    /// Bilinear sample at a fixed-point position (32 fractional bits).
+    @inline(__always) private func sample(fixed x: Int64, _ y: Int64) -> UInt8 {
+        sample(Int(truncatingIfNeeded: x >> 32), Int(truncatingIfNeeded: y >> 32),
+               Float(UInt32(truncatingIfNeeded: x)) * 0x1p-32, Float(UInt32(truncatingIfNeeded: y)) * 0x1p-32)
     }
 
     /// Bilinear sample with top-left tap (x0, y0) and weights (fx, fy) of the right and lower taps;
@@ -224,11 +292,11 @@ struct PlaneJob: @unchecked Sendable {
         let a, b, c, d: Float
         if UInt(bitPattern: x0) < UInt(bitPattern: source.width - 1)
             && UInt(bitPattern: y0) < UInt(bitPattern: source.height - 1) {
-            let p = source.base + y0 * stride + x0
+            let p = source.base + (y0 &* stride &+ x0)
             a = Float(p[0])
             b = Float(p[1])
             c = Float(p[stride])
-            d = Float(p[stride + 1])
+            d = Float(p[stride &+ 1])
         } else {
             a = tap(x0, y0)
             b = tap(x0 + 1, y0)

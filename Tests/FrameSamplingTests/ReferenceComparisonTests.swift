@@ -23,6 +23,8 @@ final class ReferenceComparisonTests: XCTestCase {
         Case(name: "affine mirror", transform: SourceTransform(affine: [-0.9, 0, 0.05, 0, 1.1, 0.02])),
         Case(name: "affine rotation", transform: rotation),
         Case(name: "affine shear zoom-out", transform: SourceTransform(affine: [1.3, 0.4, -0.1, -0.2, 1.5, 0.1])),
+        // Source coordinates beyond ±2³⁰ px: the per-pixel kernel's Double walk.
+        Case(name: "affine extreme zoom-out", transform: SourceTransform(affine: [3e7, 1e-3, 0.2, 0.01, 2e7, -0.1])),
         Case(name: "projective", transform: SourceTransform(projective: [0.9, 0.1, 0.05, -0.05, 1.0, 0.02, 0.15, -0.1])),
         Case(name: "projective past infinity",
              transform: SourceTransform(projective: [1, 0, 0, 0, 1, 0, 0.9, 0.6])),
