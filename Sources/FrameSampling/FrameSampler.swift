@@ -3,7 +3,8 @@ import Dispatch
 /// Samples rectified crops from 8-bit YUV 4:2:0 frames through a `SourceTransform` (DESIGN.md §2).
 ///
 /// All buffers (column tables, scratch rows, black rows) are allocated once here, so `sample`
-/// never allocates. One `sample` call at a time per sampler: it reuses those buffers.
+/// never allocates. One `sample` call at a time per sampler: it reuses those buffers. Source and
+/// destination must not overlap.
 public final class FrameSampler: @unchecked Sendable {
     public let inputWidth: Int
     public let inputHeight: Int
@@ -33,6 +34,8 @@ public final class FrameSampler: @unchecked Sendable {
     ) {
         precondition(inputWidth > 0 && inputHeight > 0, "input size must be positive")
         precondition(outputWidth > 0 && outputHeight > 0, "output size must be positive")
+        // Keeps clamped plane coordinates within the exact range of `fixedPoint` (|p| < 2¹⁹).
+        precondition(max(inputWidth, inputHeight) <= 1 << 18, "input frame larger than 262144 pixels a side")
         self.inputWidth = inputWidth
         self.inputHeight = inputHeight
         self.outputWidth = outputWidth
