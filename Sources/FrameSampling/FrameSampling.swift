@@ -37,10 +37,17 @@
 ///
 /// Implementation (after FFmpeg's vf_perspective.c): the whole map output pixel → output canvas
 /// normalised → θ → input canvas normalised → input plane pixel is composed once per (θ, plane) in
-/// Double; rows are walked as start + i·step; the kernel (separable for axis-aligned transforms,
-/// general otherwise) is chosen once per plane, with the all-taps-inside interior handled apart
-/// from the border; per-pixel weights and blending are Float. Identity θ with equal sizes
-/// reproduces the input exactly, on both canvases, for any size.
+/// Double (`PlaneMap`). The kernel is chosen once per plane, outside the pixel loops:
+/// - axis-aligned θ (attention, affine without rotation/shear): separable — per-column taps and
+///   weights tabulated once per (θ, plane), one source row pair per output row; a vertical pass
+///   into a Float scratch row with padding margins then a horizontal pass, or, for strong
+///   downscales, the four taps per pixel straight from the row pair;
+/// - other affine θ: per pixel, rows walked as start + i·step in 32.32 fixed point;
+/// - projective θ: per pixel, Double numerators and w walked along the row, one division.
+/// The all-taps-inside interior is read directly, anything touching the edge goes through the
+/// padding rule. Weights and blending are Float (errors ~10⁻⁵ of a level, far below the 10⁻³
+/// tolerance the tests allow near halves). Identity θ with equal sizes reproduces the input
+/// exactly, on both canvases, for any size. Rows are split across threads for large outputs.
 public enum Canvas: String, CaseIterable, Sendable {
     /// Each frame centred in a square of side max(width, height) (default, DESIGN.md §2).
     case square
