@@ -422,6 +422,36 @@ final class SmoothingTests: XCTestCase {
 
     // MARK: Settings
 
+    /// Every valid setting, down to the zero edges the command line accepts, gives finite output on a
+    /// long noisy stream, causal and with lookahead.
+    func testEdgeSettingsStayFinite() {
+        var random = SmoothingTestRandom(seed: 3)
+        let raws: [[Double]] = (0..<5000).map { i in [0.5 * exp(random.gaussian(0.02)), sin(Double(i) / 50) + random.gaussian(0.01), 0] }
+        let edges: [SmoothingSettings] = [
+            SmoothingSettings(method: .oneEuro, minCutoff: 0, beta: 0, derivativeCutoff: 0),
+            SmoothingSettings(method: .oneEuro, minCutoff: 0, beta: 1000, derivativeCutoff: 1000),
+            SmoothingSettings(method: .ema, alpha: 1),
+            SmoothingSettings(method: .kalman, processNoise: 0, measurementNoise: 1e-4),
+            SmoothingSettings(method: .kalman, processNoise: 1e-3, measurementNoise: 0),
+            SmoothingSettings(method: .kalman, processNoise: 0, measurementNoise: 0),
+            SmoothingSettings(method: .kalman, processNoise: 1e6, measurementNoise: 1e-12),
+        ]
+        for var settings in edges {
+            XCTAssertNil(settings.validationError)
+            for n in [0, 8] {
+                settings.lookahead = n
+                let out = smoothStream(raws, settings: settings)
+                XCTAssertTrue(out.allSatisfy { $0.allSatisfy(\.isFinite) }, "\(settings)")
+            }
+        }
+        // α = 1 and measurement noise 0 follow the raw stream.
+        for settings in [SmoothingSettings(method: .ema, alpha: 1), SmoothingSettings(method: .kalman, measurementNoise: 0)] {
+            let out = smoothStream(raws, settings: settings)
+            let worst = zip(out, raws).map { abs($0[1] - $1[1]) }.max()!
+            XCTAssertLessThanOrEqual(worst, 1e-12, "\(settings.method)")
+        }
+    }
+
     func testSettingsDefaultsAndValidation() {
         let d = SmoothingSettings()
         XCTAssertEqual(d.method, .oneEuro)
@@ -430,7 +460,7 @@ final class SmoothingTests: XCTestCase {
         XCTAssertEqual(SmoothingMethod(rawValue: "one-euro"), .oneEuro)
         XCTAssertEqual(SmoothingMethod.allCases.map(\.rawValue), ["one-euro", "ema", "kalman", "none"])
         var s = d
-        s.minCutoff = 0
+        s.minCutoff = -1
         XCTAssertEqual(s.validationError?.hasPrefix("--min-cutoff"), true)
         s = d; s.alpha = 1.5
         XCTAssertEqual(s.validationError?.hasPrefix("--alpha"), true)

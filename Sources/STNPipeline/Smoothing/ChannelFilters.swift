@@ -118,7 +118,8 @@ struct ChannelFilterBank {
                 let a11 = p11[c] + q11
                 // Update with H = [1, 0].
                 let s = a00 + r
-                let k0 = a00 / s, k1 = a01 / s
+                // s = 0 only when both noises are 0 and the state is certain: take the sample.
+                let k0 = s > 0 ? a00 / s : 1, k1 = s > 0 ? a01 / s : 0
                 let e = input[c] - pos
                 x[c] = pos + k0 * e
                 d[c] = vel + k1 * e
@@ -165,7 +166,10 @@ struct ChannelFilterBank {
                             let b10 = f[3] + dt * f[4], b11 = f[4]
                             let a00 = n[7], a01 = n[8], a11 = n[9]
                             let det = a00 * a11 - a01 * a01
-                            let i00 = a11 / det, i01 = -a01 / det, i11 = a00 / det
+                            // A singular prediction (zero process noise, fully converged) carries
+                            // no information from the future: keep the filtered state.
+                            let inv = det > 0 && det.isFinite ? 1 / det : 0
+                            let i00 = a11 * inv, i01 = -a01 * inv, i11 = a00 * inv
                             let c00 = b00 * i00 + b01 * i01, c01 = b00 * i01 + b01 * i11
                             let c10 = b10 * i00 + b11 * i01, c11 = b10 * i01 + b11 * i11
                             let dp = ps - n[5], dv = vs - n[6]

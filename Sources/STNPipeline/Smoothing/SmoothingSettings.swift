@@ -35,17 +35,17 @@ public enum SmoothingMethod: String, CaseIterable, Sendable {
 /// - `lookahead` 0 (causal), `cutThreshold` 0.3 (see `SceneCutDetector`).
 public struct SmoothingSettings: Sendable, Equatable {
     public var method: SmoothingMethod
-    /// One-euro: cutoff frequency at rest, Hz (> 0).
+    /// One-euro: cutoff frequency at rest, Hz (≥ 0; 0 with beta 0 freezes the output).
     public var minCutoff: Double
     /// One-euro: cutoff increase per unit/s of filtered speed, Hz·s/unit (≥ 0).
     public var beta: Double
-    /// One-euro: cutoff of the speed estimate's low-pass, Hz (> 0).
+    /// One-euro: cutoff of the speed estimate's low-pass, Hz (≥ 0).
     public var derivativeCutoff: Double
     /// EMA: weight of the new sample per frame, in (0, 1].
     public var alpha: Double
-    /// Kalman: white-acceleration spectral density q, units²/s³ (> 0).
+    /// Kalman: white-acceleration spectral density q, units²/s³ (≥ 0).
     public var processNoise: Double
-    /// Kalman: measurement variance r, units² (> 0).
+    /// Kalman: measurement variance r, units² (≥ 0).
     public var measurementNoise: Double
     /// 0: causal. N > 0: centred smoothing using N future frames, N frames of latency
     /// (definition in `ThetaSmoother`). Ignored by `.none`.
@@ -73,20 +73,20 @@ public struct SmoothingSettings: Sendable, Equatable {
     }
 
     /// The first invalid setting, as a message naming its command-line option, or nil.
-    /// Every setting is checked, whatever the method.
+    /// Every setting is checked, whatever the method. `ThetaSmoother.init` traps on an invalid
+    /// setting, so check this first when the settings come from a user.
+    /// Every valid setting gives finite output for finite input.
     public var validationError: String? {
         func bad(_ option: String, _ value: Double, _ rule: String) -> String {
             "\(option) must be \(rule) (got \(value))"
         }
-        if !(minCutoff > 0 && minCutoff.isFinite) { return bad("--min-cutoff", minCutoff, "a positive number") }
-        if !(beta >= 0 && beta.isFinite) { return bad("--beta", beta, "≥ 0") }
-        if !(derivativeCutoff > 0 && derivativeCutoff.isFinite) {
-            return bad("--d-cutoff", derivativeCutoff, "a positive number")
-        }
+        if !(minCutoff >= 0 && minCutoff.isFinite) { return bad("--min-cutoff", minCutoff, "a number ≥ 0") }
+        if !(beta >= 0 && beta.isFinite) { return bad("--beta", beta, "a number ≥ 0") }
+        if !(derivativeCutoff >= 0 && derivativeCutoff.isFinite) { return bad("--d-cutoff", derivativeCutoff, "a number ≥ 0") }
         if !(alpha > 0 && alpha <= 1) { return bad("--alpha", alpha, "in (0, 1]") }
-        if !(processNoise > 0 && processNoise.isFinite) { return bad("--process-noise", processNoise, "a positive number") }
-        if !(measurementNoise > 0 && measurementNoise.isFinite) {
-            return bad("--measurement-noise", measurementNoise, "a positive number")
+        if !(processNoise >= 0 && processNoise.isFinite) { return bad("--process-noise", processNoise, "a number ≥ 0") }
+        if !(measurementNoise >= 0 && measurementNoise.isFinite) {
+            return bad("--measurement-noise", measurementNoise, "a number ≥ 0")
         }
         if lookahead < 0 { return "--lookahead must be ≥ 0 (got \(lookahead))" }
         if !(cutThreshold >= 0 && cutThreshold <= 1) { return bad("--cut-threshold", cutThreshold, "in [0, 1]") }
