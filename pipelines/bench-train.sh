@@ -10,7 +10,9 @@
 #     batch 64, SGD with momentum: forward, cross-entropy, backward, update;
 #   - when `import torch` works, the same architecture in PyTorch (default threads and one
 #     thread), and the ratio Swift / PyTorch.
-# Not a test: numbers depend on the machine's load.
+# Not a test: numbers depend on the machine's load. Besides wall-clock images/s, each side
+# reports images per CPU-second (process user+system time), which stays comparable when
+# other jobs share the machine; the ratio is given for both.
 set -euo pipefail
 STEPS="${1:-30}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -36,6 +38,11 @@ import STNCore
 
 let steps = Int(CommandLine.arguments.dropFirst().first ?? "30") ?? 30
 func now() -> Double { Date().timeIntervalSinceReferenceDate }
+func cpuTime() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
+}
 
 // 1. Localisation net forward, one 64×64 luma image.
 do {
@@ -46,13 +53,15 @@ do {
     var theta = [Float](repeating: 0, count: 6)
     for _ in 0..<50 { predictor.predict(luma: pixels, batch: 1, theta: &theta) }
     var best = Double.infinity, total = 0.0
+    let cpuStart = cpuTime()
     for _ in 0..<20 {
         let start = now()
         for _ in 0..<100 { predictor.predict(luma: pixels, batch: 1, theta: &theta) }
         let each = (now() - start) / 100
         best = min(best, each); total += each
     }
-    print(String(format: "swift loc-net forward 64x64: %.3f ms (best of 20×100), %.3f ms mean", best * 1e3, total / 20 * 1e3))
+    print(String(format: "swift loc-net forward 64x64: %.3f ms (best of 20×100), %.3f ms mean, %.3f ms CPU", best * 1e3, total / 20 * 1e3,
+                 (cpuTime() - cpuStart) / 2000 * 1e3))
 }
 
 // 2. ST-CNN training throughput, 60×60, batch 64.
@@ -64,13 +73,14 @@ for i in 0..<images.count { images[i] = random.uniform() }
 let labels = (0..<batch).map { _ in Int32(random.int(below: 10)) }
 let optimiser = SGD(learningRate: 0.01, momentum: 0.9)
 for _ in 0..<3 { net.trainStep(images: images.data, labels: labels, batch: batch, optimiser: optimiser) }
-let start = now()
+let start = now(), cpuStart = cpuTime()
 for _ in 0..<steps { net.trainStep(images: images.data, labels: labels, batch: batch, optimiser: optimiser) }
-let seconds = now() - start
-print(String(format: "swift train: %.1f images/s (%d steps of %d in %.2f s)", Double(steps * batch) / seconds, steps, batch, seconds))
+let seconds = now() - start, cpuSeconds = cpuTime() - cpuStart
+print(String(format: "swift train: %.1f images/s (%d steps of %d in %.2f s); %.1f images per CPU-second", Double(steps * batch) / seconds,
+             steps, batch, seconds, Double(steps * batch) / cpuSeconds))
 EOF
 echo "building $BENCH_DIR (release)…" >&2
-swift build -c release --package-path "$BENCH_DIR" 2>&1 | grep -E "error|warning: unre" >&2 || true
+swift build -c release --package-path "$BENCH_DIR" --product stn-bench 2>&1 | grep -E "error:" >&2 && exit 1
 SWIFT_OUT="$("$BENCH_DIR/.build/release/stn-bench" "$STEPS")"
 echo "$SWIFT_OUT"
 
@@ -79,11 +89,12 @@ if ! python3 -c "import torch" 2>/dev/null; then
     exit 0
 fi
 SWIFT_IPS="$(echo "$SWIFT_OUT" | sed -n 's/^swift train: \([0-9.]*\) images.*/\1/p')"
-python3 - "$STEPS" "$SWIFT_IPS" <<'EOF'
+SWIFT_CPU="$(echo "$SWIFT_OUT" | sed -n 's/^swift train: .*; \([0-9.]*\) images per CPU.*/\1/p')"
+python3 - "$STEPS" "$SWIFT_IPS" "$SWIFT_CPU" <<'EOF'
 import sys, time
 import torch, torch.nn as nn, torch.nn.functional as F
 
-steps, swift_ips = int(sys.argv[1]), float(sys.argv[2])
+steps, swift_ips, swift_cpu = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
 
 class Net(nn.Module):  # PyTorch's spatial-transformer tutorial, sized for 60×60 inputs
     def __init__(self):
@@ -124,10 +135,10 @@ def train_rate(threads):
         opt.step()
     for _ in range(3):
         step()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for _ in range(steps):
         step()
-    return steps * 64 / (time.perf_counter() - start)
+    return steps * 64 / (time.perf_counter() - start), steps * 64 / (time.process_time() - cpu_start)
 
 def loc_ms(threads):
     torch.set_num_threads(threads)
@@ -148,6 +159,7 @@ def loc_ms(threads):
 default_threads = torch.get_num_threads()
 print(f"torch {torch.__version__} loc-net forward 64x64: {loc_ms(1):.3f} ms (1 thread)")
 for threads in sorted({default_threads, 1}, reverse=True):
-    ips = train_rate(threads)
-    print(f"torch train ({threads} thread{'s' if threads > 1 else ''}): {ips:.1f} images/s; swift/torch = {swift_ips / ips:.2f}x")
+    ips, cpu = train_rate(threads)
+    print(f"torch train ({threads} thread{'s' if threads > 1 else ''}): {ips:.1f} images/s, {cpu:.1f} images per CPU-second; "
+          f"swift/torch = {swift_ips / ips:.2f}x wall-clock, {swift_cpu / cpu:.2f}x per CPU-second")
 EOF

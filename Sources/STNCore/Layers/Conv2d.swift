@@ -2,12 +2,15 @@ import COpenBLAS
 
 /// 2-D convolution (cross-correlation, as `nn.Conv2d`), square kernel, stride, zero padding.
 ///
-/// Lowered to GEMM one image at a time: `im2col` lays every receptive field of image n out
-/// as a column of `columns` `[K, P]` (K = Cin·k·k, P = Hout·Wout), then
-/// `W[Cout, K] × columns[K, P]` (`cblas_sgemm`) writes y_n `[Cout, P]` in place. One image's
-/// columns (≤ 1 MB for the tutorial nets) stay in cache between im2col, the GEMM and, in
-/// backward, col2im; a whole-batch column matrix (tens of MB) made every pass memory-bound.
-/// Backward recomputes each image's columns instead of keeping the batch's.
+/// Lowered to GEMM one block of output rows at a time: `im2col` lays the receptive fields
+/// of output rows [oy₀, oy₁) of image n out as the columns of `columns` `[K, B]`
+/// (K = Cin·k·k, B = rows·Wout), then `W[Cout, K] × columns[K, B]` (`cblas_sgemm`) writes
+/// those columns of y_n `[Cout, P]` in place (ldc = P). Blocks are sized to keep the
+/// columns near 128 KB, so im2col, the GEMM and col2im work in cache; whole-image or
+/// whole-batch column matrices (0.5–40 MB) made those passes memory-bound. Backward
+/// recomputes each block's columns instead of storing the batch's, and accumulates
+/// dWᵀ = columns × dyᵀ (`[K, Cout]`, the faster GEMM shape for tall thin K) before adding it
+/// to dW once.
 public final class Conv2d: Layer {
     public let inputChannels, outputChannels, kernelSize, stride, padding: Int
     public let inputHeight, inputWidth, outputHeight, outputWidth: Int
@@ -15,9 +18,12 @@ public final class Conv2d: Layer {
     public let bias: Parameter    // [Cout]
     public var inputShape: [Int] { [inputChannels, inputHeight, inputWidth] }
     public var outputShape: [Int] { [outputChannels, outputHeight, outputWidth] }
+    /// Output rows per block.
+    let blockRows: Int
 
-    private let columns = FloatBuffer()      // [K, P], one image
-    private let gradColumns = FloatBuffer()  // [K, P], one image
+    private let columns = FloatBuffer()      // [K, B]
+    private let gradColumns = FloatBuffer()  // [K, B]
+    private let gradWeightT = FloatBuffer()  // [K, Cout]
     private let output = FloatBuffer()       // [N, Cout, P]
     private let gradInput = FloatBuffer()    // [N, Cin, H, W]
     private var lastInput: UnsafePointer<Float>?
@@ -30,6 +36,7 @@ public final class Conv2d: Layer {
         outputHeight = (inputHeight + 2 * padding - kernelSize) / stride + 1
         outputWidth = (inputWidth + 2 * padding - kernelSize) / stride + 1
         precondition(outputHeight > 0 && outputWidth > 0, "kernel larger than padded input")
+        blockRows = max(1, min(outputHeight, 32_768 / (inputChannels * kernelSize * kernelSize * outputWidth)))
         weight = Parameter(shape: [outputChannels, inputChannels, kernelSize, kernelSize], group: group)
         bias = Parameter(shape: [outputChannels], group: group)
         initialisation.initialise(weight: weight.value, bias: bias.value,
@@ -44,62 +51,78 @@ public final class Conv2d: Layer {
     private var planeSize: Int { outputHeight * outputWidth }
     private var imageSize: Int { inputChannels * inputHeight * inputWidth }
 
-    // x: [N, Cin, H, W] -> y: [N, Cout, Hout, Wout];  y_n = W[Cout, K] × columns_n[K, P] + b
+    // x: [N, Cin, H, W] -> y: [N, Cout, Hout, Wout];  y_n[:, block] = W[Cout, K] × columns[K, B] + b
     public func forward(_ input: UnsafePointer<Float>, batch: Int, training: Bool) -> UnsafePointer<Float> {
         lastInput = input
-        let k = patchSize, p = planeSize
-        let cols = columns.reserve(k * p)
+        let k = patchSize, p = planeSize, ow = outputWidth
+        let cols = columns.reserve(k * blockRows * ow)
         let out = output.reserve(batch * outputChannels * p)
         let b = bias.value.data
         for n in 0..<batch {
-            im2col(input + n * imageSize, columns: cols)
             let y = out + n * outputChannels * p
-            for c in 0..<outputChannels { (y + c * p).update(repeating: b[c], count: p) }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputChannels), Int32(p), Int32(k),
-                        1, weight.value.data, Int32(k), cols, Int32(p), 1, y, Int32(p))
+            for c in 0..<outputChannels {
+                let row = y + c * p, value = b[c]
+                for i in 0..<p { row[i] = value }
+            }
+            var oy = 0
+            while oy < outputHeight {
+                let rows = min(blockRows, outputHeight - oy), width = rows * ow
+                im2col(input + n * imageSize, firstRow: oy, rows: rows, columns: cols)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputChannels), Int32(width), Int32(k),
+                            1, weight.value.data, Int32(k), cols, Int32(width), 1, y + oy * ow, Int32(p))
+                oy += rows
+            }
         }
         return UnsafePointer(out)
     }
 
     // dy: [N, Cout, Hout, Wout] -> dx: [N, Cin, H, W]
-    //   dW[Cout, K] += Σₙ dy_n[Cout, P] × columns_nᵀ[P, K];  db += Σ dy
-    //   dColumns_n[K, P] = Wᵀ[K, Cout] × dy_n[Cout, P], scattered back by col2im
+    //   dWᵀ[K, Cout] += columns[K, B] × dy[:, block]ᵀ;  db += Σ dy
+    //   dColumns[K, B] = Wᵀ[K, Cout] × dy[:, block], scattered back by col2im
     public func backward(_ gradOutput: UnsafePointer<Float>, batch: Int, inputGradient: Bool) -> UnsafePointer<Float>? {
         guard let input = lastInput else { preconditionFailure("Conv2d.backward before forward") }
-        let k = patchSize, p = planeSize
+        let k = patchSize, p = planeSize, ow = outputWidth, cout = outputChannels
         let db = bias.gradient.data
         for n in 0..<batch {
-            for c in 0..<outputChannels {
-                let g = gradOutput + (n * outputChannels + c) * p
+            for c in 0..<cout {
+                let g = gradOutput + (n * cout + c) * p
                 var sum: Float = 0
                 for i in 0..<p { sum += g[i] }
                 db[c] += sum
             }
         }
-        let cols = columns.reserve(k * p)
-        let dcols = inputGradient ? gradColumns.reserve(k * p) : cols
+        let cols = columns.reserve(k * blockRows * ow)
+        let dcols = inputGradient ? gradColumns.reserve(k * blockRows * ow) : cols
+        let dwt = gradWeightT.reserve(k * cout)
+        for i in 0..<(k * cout) { dwt[i] = 0 }
         let dx = inputGradient ? gradInput.reserve(batch * imageSize) : nil
         for n in 0..<batch {
-            let dy = gradOutput + n * outputChannels * p
-            im2col(input + n * imageSize, columns: cols)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(outputChannels), Int32(k), Int32(p),
-                        1, dy, Int32(p), cols, Int32(p), 1, weight.gradient.data, Int32(k))
-            if let dx {
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(p), Int32(outputChannels),
-                            1, weight.value.data, Int32(k), dy, Int32(p), 0, dcols, Int32(p))
-                let dxn = dx + n * imageSize
-                dxn.update(repeating: 0, count: imageSize)
-                col2im(dcols, into: dxn)
+            let dy = gradOutput + n * cout * p
+            if let dx { let dxn = dx + n * imageSize; for i in 0..<imageSize { dxn[i] = 0 } }
+            var oy = 0
+            while oy < outputHeight {
+                let rows = min(blockRows, outputHeight - oy), width = rows * ow
+                im2col(input + n * imageSize, firstRow: oy, rows: rows, columns: cols)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(k), Int32(cout), Int32(width),
+                            1, cols, Int32(width), dy + oy * ow, Int32(p), 1, dwt, Int32(cout))
+                if let dx {
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(width), Int32(cout),
+                                1, weight.value.data, Int32(k), dy + oy * ow, Int32(p), 0, dcols, Int32(width))
+                    col2im(dcols, firstRow: oy, rows: rows, into: dx + n * imageSize)
+                }
+                oy += rows
             }
         }
+        let dw = weight.gradient.data
+        for c in 0..<cout { for r in 0..<k { dw[c * k + r] += dwt[r * cout + c] } }
         return dx.map { UnsafePointer($0) }
     }
 
     /// columns[(c·k + ki)·k + kj][oy·Wout + ox] = x[c][oy·s − pad + ki][ox·s − pad + kj] (0 outside).
-    private func im2col(_ x: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>) {
-        let leading = planeSize
+    private func im2col(_ x: UnsafePointer<Float>, firstRow: Int, rows: Int, columns: UnsafeMutablePointer<Float>) {
+        let leading = rows * outputWidth
         let k = kernelSize, s = stride, pad = padding
-        let h = inputHeight, w = inputWidth, oh = outputHeight, ow = outputWidth
+        let h = inputHeight, w = inputWidth, ow = outputWidth
         var row = 0
         for c in 0..<inputChannels {
             let plane = x + c * h * w
@@ -111,15 +134,18 @@ public final class Conv2d: Layer {
                     let oxLow = kj >= pad ? 0 : (pad - kj + s - 1) / s
                     let limit = w - 1 + pad - kj  // largest ox·s allowed
                     let oxHigh = limit < 0 ? 0 : min(ow, limit / s + 1)  // exclusive
-                    for oy in 0..<oh {
+                    for oy in firstRow..<(firstRow + rows) {
                         let iy = oy * s - pad + ki
-                        let d = dst + oy * ow
+                        let d = dst + (oy - firstRow) * ow
                         if iy < 0 || iy >= h || oxLow >= oxHigh {
                             for ox in 0..<ow { d[ox] = 0 }
                             continue
                         }
                         let src = plane + iy * w - pad + kj
-                        // Short rows (tens of floats): plain loops beat memcpy/memset calls.
+                        if s == 1 && oxLow == 0 && oxHigh == ow {
+                            copyRow(src, d, ow)
+                            continue
+                        }
                         for ox in 0..<oxLow { d[ox] = 0 }
                         if s == 1 {
                             for ox in oxLow..<oxHigh { d[ox] = src[ox] }
@@ -134,10 +160,10 @@ public final class Conv2d: Layer {
     }
 
     /// The adjoint of `im2col`: dx[c][iy][ix] += Σ dColumns over every window that read it.
-    private func col2im(_ columns: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>) {
-        let leading = planeSize
+    private func col2im(_ columns: UnsafePointer<Float>, firstRow: Int, rows: Int, into dx: UnsafeMutablePointer<Float>) {
+        let leading = rows * outputWidth
         let k = kernelSize, s = stride, pad = padding
-        let h = inputHeight, w = inputWidth, oh = outputHeight, ow = outputWidth
+        let h = inputHeight, w = inputWidth, ow = outputWidth
         var row = 0
         for c in 0..<inputChannels {
             let plane = dx + c * h * w
@@ -149,12 +175,12 @@ public final class Conv2d: Layer {
                     let limit = w - 1 + pad - kj
                     let oxHigh = limit < 0 ? 0 : min(ow, limit / s + 1)
                     if oxLow >= oxHigh { continue }
-                    for oy in 0..<oh {
+                    for oy in firstRow..<(firstRow + rows) {
                         let iy = oy * s - pad + ki
                         if iy < 0 || iy >= h { continue }
-                        let d = plane + iy * w - pad + kj, srow = src + oy * ow
+                        let d = plane + iy * w - pad + kj, srow = src + (oy - firstRow) * ow
                         if s == 1 {
-                            for ox in oxLow..<oxHigh { d[ox] += srow[ox] }
+                            addRow(srow + oxLow, d + oxLow, oxHigh - oxLow)
                         } else {
                             for ox in oxLow..<oxHigh { d[ox * s] += srow[ox] }
                         }
@@ -163,4 +189,39 @@ public final class Conv2d: Layer {
             }
         }
     }
+}
+
+// Rows here are short (tens of floats), where memcpy calls and the vectoriser's
+// alias-check preamble cost more than the copy: explicit 8-wide unaligned vectors instead.
+
+/// dst[0..<count] = src[0..<count]; the tail is an overlapping last vector.
+@inline(__always)
+func copyRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ count: Int) {
+    guard count >= 8 else {
+        for i in 0..<count { dst[i] = src[i] }
+        return
+    }
+    let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
+    var offset = 0
+    let end = count * 4
+    while offset + 32 <= end {
+        d.storeBytes(of: s.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self), toByteOffset: offset, as: SIMD8<Float>.self)
+        offset += 32
+    }
+    if offset < end {
+        d.storeBytes(of: s.loadUnaligned(fromByteOffset: end - 32, as: SIMD8<Float>.self), toByteOffset: end - 32, as: SIMD8<Float>.self)
+    }
+}
+
+/// dst[0..<count] += src[0..<count].
+@inline(__always)
+func addRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ count: Int) {
+    let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
+    var i = 0
+    while i + 8 <= count {
+        let sum = d.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) + s.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        d.storeBytes(of: sum, toByteOffset: i * 4, as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < count { dst[i] += src[i]; i += 1 }
 }
