@@ -25,6 +25,7 @@ struct ChannelFilterBank {
     private(set) var started = false
     private var x: [Double]      // one-euro x̂ / ema y / kalman position
     private var d: [Double]      // one-euro dx̂ / kalman velocity
+    private var lastInput: [Double]  // one-euro: the previous sample
     private var p00: [Double], p01: [Double], p11: [Double]   // kalman covariance (symmetric)
 
     init(method: SmoothingMethod, count: Int, settings: SmoothingSettings, frameRate: Double) {
@@ -43,6 +44,7 @@ struct ChannelFilterBank {
         q11 = q * t
         x = [Double](repeating: 0, count: count)
         d = x
+        lastInput = x
         p00 = x
         p01 = x
         p11 = x
@@ -75,6 +77,7 @@ struct ChannelFilterBank {
             for c in 0..<count {
                 x[c] = input[c]
                 d[c] = 0
+                lastInput[c] = input[c]
                 p00[c] = r
                 p01[c] = 0
                 p11[c] = ChannelFilterBank.initialVelocityVariance
@@ -94,7 +97,11 @@ struct ChannelFilterBank {
         switch method {
         case .oneEuro:
             for c in 0..<count {
-                let dx = (input[c] - x[c]) * rate
+                // Speed from consecutive samples, as in the authors' reference implementation
+                // (OneEuroFilter.cc): on a ramp it is the true speed at any frame rate, so `beta`
+                // means the same thing — and the lag is the same in seconds — at 24 or 60 fps.
+                let dx = (input[c] - lastInput[c]) * rate
+                lastInput[c] = input[c]
                 let dxHat = d[c] + derivativeAlpha * (dx - d[c])
                 let cutoff = minCutoff + beta * abs(dxHat)
                 let a = ChannelFilterBank.smoothingFactor(cutoff: cutoff, dt: dt)
