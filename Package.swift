@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .executable(name: "stn-video", targets: ["stn-video"]),
         .executable(name: "stn-train", targets: ["stn-train"]),
+        .executable(name: "stn-make-video", targets: ["stn-make-video"]),
         .library(name: "STNCore", targets: ["STNCore"]),
         .library(name: "STNPipeline", targets: ["STNPipeline"]),
     ],
@@ -29,15 +30,19 @@ let package = Package(
         // MARK: Libraries
         /// Pure-Swift STN: tensors, layers, grid generators, differentiable sampler, optimisers, model files.
         .target(name: "STNCore", dependencies: ["COpenBLAS"]),
+        /// Data sets: IDX files (Fashion-MNIST, MNIST), the paper's distortions, synthetic video scenes.
+        .target(name: "STNData", dependencies: ["STNCore"]),
         /// 8-bit planar YUV sampler for video frames (DESIGN.md §2); no FFmpeg, no STN.
         .target(name: "FrameSampling"),
         /// FFmpeg wrappers: demux, decode, scale, encode, mux. The only importer of CFFmpeg.
         .target(name: "STNMedia", dependencies: ["CFFmpeg"]),
+        /// The default model's bytes, compiled in (scripts/embed-model.sh).
+        .target(name: "CBundledModel"),
         /// The staged rectification pipeline, parameter log, temporal smoothing.
         .target(
             name: "STNPipeline",
             dependencies: [
-                "STNMedia", "FrameSampling", "STNCore",
+                "STNMedia", "FrameSampling", "STNCore", "CBundledModel",
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
@@ -49,11 +54,16 @@ let package = Package(
         ),
         .executableTarget(
             name: "stn-train",
-            dependencies: ["STNCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["STNCore", "STNData", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "stn-make-video",
+            dependencies: ["STNData", "STNMedia", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // MARK: Tests
         .testTarget(name: "STNCoreTests", dependencies: ["STNCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "STNDataTests", dependencies: ["STNData"]),
         .testTarget(name: "FrameSamplingTests", dependencies: ["FrameSampling"]),
         .testTarget(name: "STNMediaTests", dependencies: ["STNMedia"]),
         .testTarget(name: "STNPipelineTests", dependencies: ["STNPipeline"]),

@@ -25,6 +25,9 @@ public enum Interruption {
     /// Requests a stop as if `signal` had arrived (used by tests and on fatal stage errors).
     public static func request(signal: Int32) { cff_flag_set(flag, signal) }
 
+    /// Clears a request, so that one process can run several pipelines (tests).
+    public static func reset() { cff_flag_set(flag, 0) }
+
     /// Installs SIGINT/SIGTERM handlers that set the flag (a second signal exits at once)
     /// and ignores SIGPIPE so a closed output pipe becomes an EPIPE error, not a kill.
     public static func installSignalHandlers() {

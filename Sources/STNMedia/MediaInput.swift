@@ -69,6 +69,7 @@ final class MediaInput {
         if status == cff_averror(ENOENT) { return "no such file" }
         if status == cff_averror(EACCES) { return "permission denied" }
         if status == FFStatus.invalidData { return "not a media file (invalid data found when processing input)" }
+        if status == FFStatus.exit { return "interrupted while opening" }
         return ffmpegErrorString(status)
     }
 

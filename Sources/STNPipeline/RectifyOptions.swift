@@ -8,6 +8,8 @@ public enum TransformSource: Sendable {
     case fixed(kind: TransformKind, parameters: [Double])
     /// The smoothed columns of an earlier run's parameter log (`--transforms`).
     case replay(ParameterLog, path: String)
+    /// A trained STN predicts θ per frame; it is then smoothed over time.
+    case model(STNModel)
 }
 
 /// Everything one `stn-video` run needs to know.
@@ -28,6 +30,12 @@ public struct RectifyOptions: Sendable {
     /// Worker threads for decoding, sampling and encoding; 0 = one per core.
     public var threads: Int
     public var showProgress: Bool
+    /// Temporal smoothing and scene cuts (model runs only).
+    public var smoothing: SmoothingSettings
+    /// A second video: the input with the raw (red) and smoothed (green) windows drawn on it.
+    public var overlayPath: String?
+    /// Told of every frame as each stage takes it up; may block (tests step stages with it) or throw (stopping the run).
+    public var observer: (any PipelineObserver)?
 
     public init(input: String, output: String, transforms: TransformSource) {
         self.input = input
@@ -44,6 +52,9 @@ public struct RectifyOptions: Sendable {
         logPath = ParameterLogWriter.defaultPath(forOutput: output)
         threads = 0
         showProgress = false
+        smoothing = SmoothingSettings()
+        overlayPath = nil
+        observer = nil
     }
 }
 
@@ -55,4 +66,15 @@ public struct RectifySummary: Sendable {
     /// The signal that stopped the run early, if one did.
     public var interruptedBy: Int32?
     public var warnings: [String]
+}
+
+/// The stages of the pipeline, in order.
+public enum PipelineStage: String, Sendable, CaseIterable {
+    case decode, localise, sample, encode
+}
+
+/// Watches frames pass through the stages (instrumentation and tests).
+public protocol PipelineObserver: Sendable {
+    /// Called on `stage`'s thread before it handles frame `index`; throwing fails the run as a stage error would.
+    func willProcess(stage: PipelineStage, frame index: Int) throws
 }

@@ -4,13 +4,14 @@ import FrameSampling
 import STNCore
 import STNMedia
 
-/// decode ─► (θ, sample) ─► encode/mux+log, as three Dispatch stages joined by bounded queues.
+/// decode ─► θ (localise, smooth) ─► sample ─► encode/mux + log   [─► overlay encode]
 ///
-/// Back-pressure comes from the queues' capacity; frame order from one thread per stage.
-/// Whatever stops the run (the end of the input, a signal, an error in any stage), the
-/// writer stage flushes the encoder and writes the trailer, so the output plays and the
-/// log holds one row per frame in it.
-public final class RectifyPipeline {
+/// Each stage runs on its own Dispatch queue; bounded queues join them, so a slow stage
+/// slows the ones before it (back-pressure) and memory stays constant. One thread per
+/// stage keeps frame order. Whatever stops the run (the end of the input, a signal, an
+/// error in any stage), the writer stages flush their encoders and write the trailers, so
+/// the output plays and the log holds one row per frame in it.
+public final class RectifyPipeline: Sendable {
     public let options: RectifyOptions
     static let queueCapacity = 8
 
@@ -18,130 +19,70 @@ public final class RectifyPipeline {
         self.options = options
     }
 
-    private enum DecodedItem {
-        case frame(VideoFrame, index: Int)
-        case audio(AudioPacket)
-    }
-
-    private enum SampledItem {
-        case frame(VideoFrame, row: ParameterLogRow)
-        case audio(AudioPacket)
-    }
-
     public func run() throws -> RectifySummary {
         let started = DispatchTime.now()
         try OutputSafety.check(input: options.input, output: options.output, log: options.logPath)
+        if let overlay = options.overlayPath {
+            try OutputSafety.check(input: options.input, output: overlay, log: nil)
+            if OutputSafety.isSameFile(overlay, options.output) {
+                throw PipelineError(path: overlay, "the overlay video would overwrite the output")
+            }
+        }
         let threads = options.threads > 0 ? options.threads : ProcessInfo.processInfo.activeProcessorCount
 
         let reader = try MediaReader(path: options.input, format: options.inputFormat, threads: options.threads)
-        var source = try makeThetaSource()
+        let assigner = try makeAssigner(frameRate: reader.info.frameRate.doubleValue)
+        guard SourceTransform(kind: assigner.kind, parameters: Array(repeating: 0.5, count: assigner.parameterCount)) != nil else {
+            throw PipelineError(path: options.input, "transform kind '\(assigner.kind.rawValue)' cannot be applied to video frames yet")
+        }
         let writer = try MediaWriter(
             path: options.output, format: options.outputFormat,
             video: OutputVideoFormat(width: options.outputWidth, height: options.outputHeight,
                                      frameRate: reader.info.frameRate, timeBase: reader.info.timeBase),
             settings: options.encoder, audioSource: options.copyAudio ? reader : nil)
-        let log = try options.logPath.map { try ParameterLogWriter(path: $0, kind: source.kind, parameterCount: source.parameterCount) }
+        let overlayWriter = try options.overlayPath.map {
+            try MediaWriter(path: $0, format: nil,
+                            video: OutputVideoFormat(width: reader.info.width, height: reader.info.height,
+                                                     frameRate: reader.info.frameRate, timeBase: reader.info.timeBase),
+                            settings: options.encoder, audioSource: nil)
+        }
+        let log = try options.logPath.map { try ParameterLogWriter(path: $0, kind: assigner.kind, parameterCount: assigner.parameterCount) }
 
         var warnings: [String] = []
         if options.copyAudio, reader.info.hasAudio, let reason = writer.audioDropReason { warnings.append(reason) }
 
         let status = PipelineStatus()
         let decoded = BoundedQueue<DecodedItem>(capacity: Self.queueCapacity)
+        let assigned = BoundedQueue<AssignedItem>(capacity: Self.queueCapacity)
         let sampled = BoundedQueue<SampledItem>(capacity: Self.queueCapacity)
+        let overlays = BoundedQueue<VideoFrame>(capacity: Self.queueCapacity)
         let freeFrames = BoundedQueue<VideoFrame>(capacity: Self.queueCapacity + 2)
         for _ in 0..<(Self.queueCapacity + 2) {
             freeFrames.push(VideoFrame(width: options.outputWidth, height: options.outputHeight))
         }
-        status.onFailure { decoded.cancel(); sampled.cancel(); freeFrames.cancel() }
+        status.onFailure {
+            decoded.cancel(); assigned.cancel(); sampled.cancel(); overlays.cancel(); freeFrames.cancel()
+        }
 
         let counter = FrameCounter()
         let progress = options.showProgress ? ProgressLine(counter: counter, expectedFrames: reader.info.expectedFrameCount) : nil
         let group = DispatchGroup()
-        let options = self.options
 
-        // Stage 1: demux and decode.
-        DispatchQueue(label: "stn.decode").async(group: group) {
-            do {
-                var index = 0
-                while let item = try reader.next() {
-                    switch item {
-                    case .video(let frame):
-                        guard decoded.push(.frame(frame, index: index)) else { return }
-                        index += 1
-                    case .audio(let packet):
-                        guard decoded.push(.audio(packet)) else { return }
-                    }
-                }
-                decoded.close()
-            } catch {
-                status.fail(error)
-            }
-        }
-
-        // Stage 2: θ for each frame, then the bilinear sampler.
-        let thetaSource = UncheckedBox(source)
-        DispatchQueue(label: "stn.sample").async(group: group) {
-            var sampler: FrameSampler?
-            var source = thetaSource.value
-            do {
-                while let item = decoded.pop() {
-                    switch item {
-                    case .audio(let packet):
-                        guard sampled.push(.audio(packet)) else { return }
-                    case .frame(let frame, let index):
-                        let theta = try source.next(frameIndex: index)
-                        guard let transform = SourceTransform(kind: source.kind, parameters: theta.smoothed) else {
-                            throw PipelineError(path: options.input, "transform kind '\(source.kind.rawValue)' cannot be applied to video frames")
-                        }
-                        if sampler == nil || sampler!.inputWidth != frame.width || sampler!.inputHeight != frame.height {
-                            sampler = FrameSampler(inputWidth: frame.width, inputHeight: frame.height,
-                                                   outputWidth: options.outputWidth, outputHeight: options.outputHeight,
-                                                   canvas: options.canvas, padding: options.padding,
-                                                   range: frame.isFullRange ? .full : .limited, threads: threads)
-                        }
-                        guard let output = freeFrames.pop() else { return }
-                        output.makeWritable()
-                        sampler!.sample(transform, from: frame.planes, into: output.mutablePlanes)
-                        output.setTimestamp(pts: frame.pts, seconds: frame.ptsSeconds)
-                        let row = ParameterLogRow(frame: index, ptsTime: frame.ptsSeconds, raw: theta.raw,
-                                                  smoothed: theta.smoothed, sceneCut: theta.sceneCut)
-                        guard sampled.push(.frame(output, row: row)) else { return }
-                    }
-                }
-                sampled.close()
-            } catch {
-                status.fail(error)
-            }
-        }
-
-        // Stage 3: encode, mux, log. Always finishes the output, whatever stopped the others.
-        DispatchQueue(label: "stn.encode").async(group: group) {
-            do {
-                while let item = sampled.pop() {
-                    switch item {
-                    case .audio(let packet):
-                        try writer.write(packet)
-                    case .frame(let frame, let row):
-                        try writer.write(frame)
-                        try log?.append(row)
-                        freeFrames.push(frame)
-                        counter.increment()
-                    }
-                }
-            } catch {
-                status.fail(error)
-            }
-            do {
-                try writer.finish()
-            } catch {
-                status.fail(error)
-            }
+        let stages = Stages(options: options, threads: threads, kind: assigner.kind, observer: options.observer, status: status,
+                            decoded: decoded, assigned: assigned, sampled: sampled, overlays: overlays, freeFrames: freeFrames,
+                            counter: counter)
+        let readerBox = UncheckedBox(reader), assignerBox = UncheckedBox(assigner), writerBox = UncheckedBox(writer)
+        let logBox = UncheckedBox(log), overlayBox = UncheckedBox(overlayWriter)
+        DispatchQueue(label: "stn.decode").async(group: group) { stages.decode(readerBox.value) }
+        DispatchQueue(label: "stn.localise").async(group: group) { stages.assign(assignerBox.value) }
+        DispatchQueue(label: "stn.sample").async(group: group) { stages.sample(drawOverlay: overlayBox.value != nil) }
+        DispatchQueue(label: "stn.encode").async(group: group) { stages.encode(writerBox.value, log: logBox.value) }
+        if overlayWriter != nil {
+            DispatchQueue(label: "stn.overlay").async(group: group) { stages.encodeOverlay(overlayBox.value!) }
         }
 
         group.wait()
         progress?.finish()
-        _ = source
-        source = thetaSource.value
 
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
         if reader.damagedPackets > 0 {
@@ -154,12 +95,14 @@ public final class RectifyPipeline {
                               seconds: elapsed, interruptedBy: Interruption.signal, warnings: warnings)
     }
 
-    private func makeThetaSource() throws -> any ThetaSource {
+    private func makeAssigner(frameRate: Double) throws -> any ThetaAssigner {
         switch options.transforms {
         case .fixed(let kind, let parameters):
-            return FixedThetaSource(kind: kind, parameters: parameters)
+            return FixedThetaAssigner(kind: kind, parameters: parameters)
         case .replay(let log, let path):
-            return ReplayThetaSource(log: log, path: path)
+            return ReplayThetaAssigner(log: log, path: path)
+        case .model(let model):
+            return try ModelThetaAssigner(model: model, canvas: options.canvas, smoothing: options.smoothing, frameRate: frameRate)
         }
     }
 }

@@ -1,32 +1,120 @@
+import DequeModule
+import FrameSampling
 import STNCore
+import STNMedia
 
-/// Gives the transform of each frame: the raw prediction, the one actually used, and the cut flag.
-protocol ThetaSource {
-    var kind: TransformKind { get }
-    var parameterCount: Int { get }
-    mutating func next(frameIndex: Int) throws -> (raw: [Double], smoothed: [Double], sceneCut: Bool)
+/// One frame's transform: the raw prediction, the one used after smoothing, and the cut flag.
+struct ThetaRecord: Sendable {
+    var raw: [Double]
+    var smoothed: [Double]
+    var sceneCut: Bool
 }
 
-struct FixedThetaSource: ThetaSource {
+/// Assigns θ to frames, in order. A source may hold frames back (smoothing lookahead);
+/// `flush()` releases them at the end.
+protocol ThetaAssigner: AnyObject {
+    var kind: TransformKind { get }
+    var parameterCount: Int { get }
+    func push(_ frame: VideoFrame, index: Int) throws -> [(VideoFrame, Int, ThetaRecord)]
+    func flush() throws -> [(VideoFrame, Int, ThetaRecord)]
+}
+
+/// The same θ for every frame (`--theta`).
+final class FixedThetaAssigner: ThetaAssigner {
     let kind: TransformKind
     let parameters: [Double]
     var parameterCount: Int { parameters.count }
-    func next(frameIndex: Int) -> (raw: [Double], smoothed: [Double], sceneCut: Bool) {
-        (parameters, parameters, false)
+    init(kind: TransformKind, parameters: [Double]) {
+        self.kind = kind
+        self.parameters = parameters
     }
+    func push(_ frame: VideoFrame, index: Int) -> [(VideoFrame, Int, ThetaRecord)] {
+        [(frame, index, ThetaRecord(raw: parameters, smoothed: parameters, sceneCut: false))]
+    }
+    func flush() -> [(VideoFrame, Int, ThetaRecord)] { [] }
 }
 
-/// Replays the smoothed columns of a log, row by row.
-struct ReplayThetaSource: ThetaSource {
+/// The rows of an earlier run's log (`--transforms`): its smoothed columns drive the sampler.
+final class ReplayThetaAssigner: ThetaAssigner {
     let log: ParameterLog
     let path: String
     var kind: TransformKind { log.kind }
     var parameterCount: Int { log.parameterNames.count }
-    func next(frameIndex: Int) throws -> (raw: [Double], smoothed: [Double], sceneCut: Bool) {
-        guard frameIndex < log.rows.count else {
+    init(log: ParameterLog, path: String) {
+        self.log = log
+        self.path = path
+    }
+    func push(_ frame: VideoFrame, index: Int) throws -> [(VideoFrame, Int, ThetaRecord)] {
+        guard index < log.rows.count else {
             throw PipelineError(path: path, "the log has \(log.rows.count) rows but the video has more frames")
         }
-        let row = log.rows[frameIndex]
-        return (row.raw, row.smoothed, row.sceneCut)
+        let row = log.rows[index]
+        return [(frame, index, ThetaRecord(raw: row.raw, smoothed: row.smoothed, sceneCut: row.sceneCut))]
+    }
+    func flush() -> [(VideoFrame, Int, ThetaRecord)] { [] }
+}
+
+/// The trained STN: localisation input (libswscale area downscale of Y in the canvas) →
+/// localisation net → raw θ, scene-cut detection on the same small image, then temporal smoothing.
+final class ModelThetaAssigner: ThetaAssigner {
+    let model: STNModel
+    let predictor: ThetaPredictor
+    let canvas: Canvas
+    let smoother: ThetaSmoother
+    let cuts: SceneCutDetector
+    private var downscaler: LumaDownscaler?
+    private let luma: UnsafeMutablePointer<UInt8>
+    private let theta: UnsafeMutablePointer<Float>
+    /// Frames whose θ the smoother has not released yet (lookahead), oldest first.
+    private var pending = Deque<(VideoFrame, Int)>()
+
+    var kind: TransformKind { model.transformKind }
+    var parameterCount: Int { model.parameterCount }
+
+    init(model: STNModel, canvas: Canvas, smoothing: SmoothingSettings, frameRate: Double) throws {
+        guard model.inputChannels == 1 else {
+            throw PipelineError(path: "model", "the localisation network must read 1 channel (luminance), not \(model.inputChannels)")
+        }
+        guard model.inputWidth == model.inputHeight else {
+            throw PipelineError(path: "model", "the localisation input must be square, not \(model.inputWidth)x\(model.inputHeight)")
+        }
+        self.model = model
+        self.canvas = canvas
+        predictor = model.makePredictor(maxBatch: 1)
+        smoother = ThetaSmoother(kind: model.transformKind, parameterCount: model.parameterCount,
+                                 settings: smoothing, frameRate: frameRate)
+        cuts = SceneCutDetector(threshold: smoothing.cutThreshold)
+        luma = .allocate(capacity: model.inputWidth * model.inputHeight)
+        theta = .allocate(capacity: model.parameterCount)
+    }
+
+    deinit {
+        luma.deallocate()
+        theta.deallocate()
+    }
+
+    func push(_ frame: VideoFrame, index: Int) throws -> [(VideoFrame, Int, ThetaRecord)] {
+        let size = model.inputWidth
+        if downscaler == nil || downscaler!.inputWidth != frame.width || downscaler!.inputHeight != frame.height {
+            downscaler = LumaDownscaler(inputWidth: frame.width, inputHeight: frame.height, size: size,
+                                        centredInSquare: canvas == .square)
+        }
+        downscaler!.downscale(frame, into: luma)
+        predictor.predict(luma: luma, batch: 1, theta: theta)
+        let raw = (0..<model.parameterCount).map { Double(theta[$0]) }
+        let cut = cuts.isCut(luma: luma, width: size, height: size)
+        pending.append((frame, index))
+        return pair(smoother.push(raw: raw, sceneCut: cut))
+    }
+
+    func flush() -> [(VideoFrame, Int, ThetaRecord)] {
+        pair(smoother.flush())
+    }
+
+    private func pair(_ results: [(raw: [Double], smoothed: [Double], sceneCut: Bool)]) -> [(VideoFrame, Int, ThetaRecord)] {
+        results.map { result in
+            let (frame, index) = pending.removeFirst()
+            return (frame, index, ThetaRecord(raw: result.raw, smoothed: result.smoothed, sceneCut: result.sceneCut))
+        }
     }
 }

@@ -1,9 +1,11 @@
 import ArgumentParser
 import FrameSampling
 import STNCore
+import STNPipeline
 
 extension Canvas: ExpressibleByArgument {}
 extension PaddingMode: ExpressibleByArgument {}
+extension SmoothingMethod: ExpressibleByArgument {}
 
 /// `--size WxH`: positive even numbers (4:2:0 chroma needs whole 2×2 blocks).
 struct FrameSize: ExpressibleByArgument, Sendable {

@@ -1,12 +1,13 @@
 import ArgumentParser
 import FrameSampling
+import STNCore
 import STNMedia
 import STNPipeline
 
 struct STNVideoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stn-video",
-        abstract: "Rectify video with a Spatial Transformer Network: sample a per-frame window and encode it.",
+        abstract: "Rectify video with a Spatial Transformer Network: a per-frame window, predicted and smoothed, sampled and encoded.",
         discussion: """
         Coordinates are normalised to [-1, 1] (x right, y down) over the canvas; θ maps output
         coordinates to input coordinates. Attention θ = s,tx,ty: s = 0.5 is a window half the
@@ -14,6 +15,9 @@ struct STNVideoCommand: ParsableCommand {
         (OUTPUT with its extension replaced by .params.csv) unless OUTPUT is '-'.
 
         Examples:
+          stn-video in.mp4 out.mp4                       (the bundled model, one-euro smoothing)
+          stn-video --overlay check.mp4 --lookahead 8 in.mp4 out.mp4
+          stn-video --model mine.safetensors --smoothing kalman in.mkv out.mkv
           stn-video --theta 0.5,0.1,-0.1 --size 256x256 in.mp4 crop.mp4
           stn-video --transforms crop.params.csv in.mp4 again.mp4
           ffmpeg -i in.mov -f nut - | stn-video --theta 0.5,0,0 - out.mp4
@@ -33,6 +37,39 @@ struct STNVideoCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Replay the smoothed θ of a parameter log (.csv or .jsonl).", valueName: "log"))
     var transforms: String?
+
+    @Option(help: ArgumentHelp("STN model file (.safetensors); default: the bundled attention model.", valueName: "file"))
+    var model: String?
+
+    @Option(help: "Temporal smoothing of θ: one-euro, ema, kalman or none.")
+    var smoothing: SmoothingMethod = .oneEuro
+
+    @Option(name: .customLong("min-cutoff"), help: "one-euro: minimum cutoff frequency in Hz (lower = smoother when still).")
+    var minCutoff: Double?
+
+    @Option(help: "one-euro: speed coefficient (higher = less lag when moving).")
+    var beta: Double?
+
+    @Option(name: .customLong("d-cutoff"), help: "one-euro: cutoff frequency of the speed estimate in Hz.")
+    var derivativeCutoff: Double?
+
+    @Option(help: "ema: weight of the new value, 0 < alpha ≤ 1.")
+    var alpha: Double?
+
+    @Option(name: .customLong("process-noise"), help: "kalman: process noise (acceleration variance).")
+    var processNoise: Double?
+
+    @Option(name: .customLong("measurement-noise"), help: "kalman: measurement noise variance.")
+    var measurementNoise: Double?
+
+    @Option(help: "Centred smoothing using N future frames (N frames of latency).")
+    var lookahead: Int = 0
+
+    @Option(name: .customLong("cut-threshold"), help: "Scene-cut detection threshold in [0, 1]; 0 disables. A cut resets the smoothing.")
+    var cutThreshold: Double?
+
+    @Option(help: ArgumentHelp("Also write the input with the raw (red) and smoothed (green) windows drawn on it.", valueName: "path"))
+    var overlay: String?
 
     @Option(help: ArgumentHelp("Output size, even numbers (default 256x256).", valueName: "WxH"))
     var size: FrameSize?
@@ -77,12 +114,17 @@ struct STNVideoCommand: ParsableCommand {
     var verbose = false
 
     func validate() throws {
-        if theta != nil && transforms != nil {
-            throw ValidationError("Use only one of --theta and --transforms.")
+        if [theta != nil, transforms != nil, model != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("Use only one of --theta, --transforms and --model.")
         }
-        if theta == nil && transforms == nil {
-            throw ValidationError("No transform source: give --theta or --transforms (a trained model is not bundled yet).")
+        if lookahead < 0 || lookahead > 300 { throw ValidationError("--lookahead must be between 0 and 300 frames.") }
+        if let alpha, !(alpha > 0 && alpha <= 1) { throw ValidationError("--alpha must be in (0, 1].") }
+        if let cutThreshold, !(0...1).contains(cutThreshold) { throw ValidationError("--cut-threshold must be in [0, 1].") }
+        for (name, value) in [("--min-cutoff", minCutoff), ("--beta", beta), ("--d-cutoff", derivativeCutoff),
+                              ("--process-noise", processNoise), ("--measurement-noise", measurementNoise)] {
+            if let value, !(value >= 0 && value.isFinite) { throw ValidationError("\(name) must be a number ≥ 0.") }
         }
+        if overlay == "-" { throw ValidationError("--overlay needs a file path.") }
         if threads < 0 { throw ValidationError("--threads must be 0 or more.") }
         if let crf, !(0...63).contains(crf) { throw ValidationError("--crf must be between 0 and 63.") }
         if let log, log == "-" { throw ValidationError("--log needs a file path.") }

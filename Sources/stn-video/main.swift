@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import STNMedia
+import STNCore
 import STNPipeline
 
 // Exit status (DESIGN.md §5): 0 done, 2 usage error, 1 runtime error,
@@ -37,6 +38,10 @@ do {
         options.transforms = .fixed(kind: theta.kind, parameters: theta.values)
     } else if let path = command.transforms {
         options.transforms = .replay(try ParameterLog(contentsOf: path), path: path)
+    } else if let path = command.model {
+        options.transforms = .model(try STNModel.load(contentsOf: URL(fileURLWithPath: path)))
+    } else {
+        options.transforms = .model(try BundledModel.load())
     }
 } catch {
     printError("\(error)")
@@ -55,6 +60,18 @@ options.encoder = EncoderSettings(codec: command.codec, crf: command.crf, preset
 options.copyAudio = !command.noAudio
 if let log = command.log { options.logPath = log }
 options.threads = command.threads
+options.overlayPath = command.overlay
+var smoothing = SmoothingSettings()
+smoothing.method = command.smoothing
+if let v = command.minCutoff { smoothing.minCutoff = v }
+if let v = command.beta { smoothing.beta = v }
+if let v = command.derivativeCutoff { smoothing.derivativeCutoff = v }
+if let v = command.alpha { smoothing.alpha = v }
+if let v = command.processNoise { smoothing.processNoise = v }
+if let v = command.measurementNoise { smoothing.measurementNoise = v }
+if let v = command.cutThreshold { smoothing.cutThreshold = v }
+smoothing.lookahead = command.lookahead
+options.smoothing = smoothing
 options.showProgress = !command.quiet && isatty(STDERR_FILENO) != 0
 
 do {

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Benchmark of the main job: stn-video with the model against FFmpeg, side by side.
+
+    python3 pipelines/bench_pipeline.py [--runs 3] [--seconds 10]
+
+For a 1080p30 and a 640x480 H.264 clip (generated), times, alternating, several runs of
+  - stn-video IN OUT (bundled model, 256x256, libx264 veryfast, one-euro smoothing)
+  - ffmpeg with a fixed crop,scale to 256x256 and the same encoder settings
+  - ffmpeg -f null (decode only: the limit)
+and prints the median fps and the ratios. Then compares the peak RSS of stn-video on a
+3000-frame and a 300-frame run (memory must not grow with the video's length).
+"""
+import argparse, os, statistics, subprocess, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STN = os.path.join(ROOT, ".build", "release", "stn-video")
+
+
+def run(cmd):
+    """Runs cmd; returns (seconds, peak RSS in MiB of the process itself)."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.monotonic() - start
+    err = proc.stderr.read().decode(errors="replace")
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{err}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def make_clip(path, size, seconds, rate=30):
+    if not os.path.exists(path):
+        print(f"generating {path}", file=sys.stderr)
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
+                        f"testsrc2=size={size}:rate={rate},noise=alls=12:allf=t", "-t", str(seconds),
+                        "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", path], check=True)
+
+
+def frames(path):
+    out = subprocess.run(["ffprobe", "-v", "error", "-count_packets", "-select_streams", "v:0", "-show_entries",
+                          "stream=nb_read_packets", "-of", "csv=p=0", path], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip())
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--work", default="/tmp/stn-bench")
+    parser.add_argument("--skip-rss", action="store_true")
+    args = parser.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    subprocess.run(["swift", "build", "-c", "release", "--product", "stn-video"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    out = os.path.join(args.work, "out.mp4")
+    enc = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23"]
+    for size in ["1920x1080", "640x480"]:
+        clip = os.path.join(args.work, f"clip-{size}-{args.seconds}s.mp4")
+        make_clip(clip, size, args.seconds)
+        n = frames(clip)
+        w, h = map(int, size.split("x"))
+        side = min(w, h)
+        crop = f"crop={side}:{side}:{(w - side) // 2}:{(h - side) // 2},scale=256:256:flags=bilinear"
+        commands = {
+            "stn-video (model)": [STN, "--quiet", "--no-audio", "--size", "256x256", "--preset", "veryfast",
+                                  "--crf", "23", clip, out],
+            "ffmpeg crop+scale": ["ffmpeg", "-nostdin", "-y", "-i", clip, "-an", "-vf", crop] + enc + [out],
+            "ffmpeg decode only": ["ffmpeg", "-nostdin", "-i", clip, "-an", "-f", "null", "-"],
+        }
+        times = {name: [] for name in commands}
+        for _ in range(args.runs):
+            for name, cmd in commands.items():
+                times[name].append(run(cmd)[0])
+        fps = {name: n / statistics.median(t) for name, t in times.items()}
+        print(f"\n{size}, {n} frames, median of {args.runs} runs:")
+        for name, value in fps.items():
+            print(f"  {name:20s} {value:7.1f} fps")
+        print(f"  ratio vs fixed crop:   {fps['stn-video (model)'] / fps['ffmpeg crop+scale']:.2f}")
+        print(f"  ratio vs decode only:  {fps['stn-video (model)'] / fps['ffmpeg decode only']:.2f}")
+    if not args.skip_rss:
+        short = os.path.join(args.work, "rss-300.mp4")
+        long = os.path.join(args.work, "rss-3000.mp4")
+        for path, count in [(short, 300), (long, 3000)]:
+            if not os.path.exists(path):
+                subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
+                                "testsrc2=size=640x480:rate=30", "-frames:v", str(count), "-c:v", "libx264",
+                                "-preset", "ultrafast", path], check=True)
+        rss = {count: run([STN, "--quiet", "--preset", "ultrafast", path, out])[1]
+               for path, count in [(short, 300), (long, 3000)]}
+        print(f"\npeak RSS: 300 frames {rss[300]:.1f} MiB, 3000 frames {rss[3000]:.1f} MiB, "
+              f"ratio {rss[3000] / rss[300]:.3f}")
+
+
+if __name__ == "__main__":
+    main()
