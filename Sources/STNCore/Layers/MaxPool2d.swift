@@ -57,26 +57,48 @@ public final class MaxPool2d: Layer {
         return UnsafePointer(out)
     }
 
-    /// The common 2×2, stride-2 window without the general loop's bookkeeping. Same
-    /// tie-breaking (first in row-major order wins) and NaN propagation as the general path.
+    /// The common 2×2, stride-2 window, eight outputs at a time: a 16-float load of each of
+    /// the two input rows splits into the four window corners (`evenHalf`/`oddHalf`), and
+    /// the comparisons become lane masks. Same rule as the general path and PyTorch:
+    /// a corner replaces the running maximum when `v > best || isnan(v)`, in row-major order.
     private func forwardTwoByTwo(_ input: UnsafePointer<Float>, planes: Int, output: UnsafeMutablePointer<Float>,
                                  argmax: UnsafeMutablePointer<Int32>) {
         let w = inputWidth, oh = outputHeight, ow = outputWidth, inPlane = inputHeight * inputWidth, outPlane = oh * ow
+        let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
         for plane in 0..<planes {
             let x = input + plane * inPlane, y = output + plane * outPlane, a = argmax + plane * outPlane
+            let raw = UnsafeRawPointer(x)
             for oy in 0..<oh {
                 let top = 2 * oy * w, bottom = top + w
-                for ox in 0..<ow {
-                    let i0 = top + 2 * ox, i1 = i0 + 1, i2 = bottom + 2 * ox, i3 = i2 + 1
+                var ox = 0
+                while ox + 8 <= ow {
+                    let upper = raw.loadUnaligned(fromByteOffset: (top + 2 * ox) * 4, as: SIMD16<Float>.self)
+                    let lower = raw.loadUnaligned(fromByteOffset: (bottom + 2 * ox) * 4, as: SIMD16<Float>.self)
+                    let base = lanes &+ Int32(truncatingIfNeeded: top + 2 * ox)
+                    var best = upper.evenHalf, index = base
+                    var corner = upper.oddHalf
+                    var take = (corner .> best) .| (corner .!= corner)
+                    best.replace(with: corner, where: take); index.replace(with: base &+ 1, where: take)
+                    corner = lower.evenHalf
+                    take = (corner .> best) .| (corner .!= corner)
+                    best.replace(with: corner, where: take); index.replace(with: base &+ Int32(w), where: take)
+                    corner = lower.oddHalf
+                    take = (corner .> best) .| (corner .!= corner)
+                    best.replace(with: corner, where: take); index.replace(with: base &+ Int32(w + 1), where: take)
+                    UnsafeMutableRawPointer(y + oy * ow + ox).storeBytes(of: best, as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(a + oy * ow + ox).storeBytes(of: index, as: SIMD8<Int32>.self)
+                    ox += 8
+                }
+                while ox < ow {
+                    let i0 = top + 2 * ox
                     var best = x[i0], index = i0
-                    // `!(v <= best)` is `v > best || v.isNaN`; once best is NaN nothing replaces it.
-                    if !best.isNaN {
-                        if !(x[i1] <= best) { best = x[i1]; index = i1 }
-                        if !best.isNaN, !(x[i2] <= best) { best = x[i2]; index = i2 }
-                        if !best.isNaN, !(x[i3] <= best) { best = x[i3]; index = i3 }
+                    for corner in 1...3 {
+                        let i = corner == 1 ? i0 + 1 : bottom + 2 * ox + (corner - 2)
+                        if x[i] > best || x[i].isNaN { best = x[i]; index = i }
                     }
                     y[oy * ow + ox] = best
                     a[oy * ow + ox] = Int32(truncatingIfNeeded: index)
+                    ox += 1
                 }
             }
         }
