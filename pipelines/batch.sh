@@ -91,7 +91,7 @@ count=$(wc -l < "$list")
 [ "$count" -gt 0 ] || { echo "batch.sh: $input: no videos found" >&2; exit 1; }
 echo "batch.sh: $count input(s), $jobs job(s) at a time, outputs in $out_root" >&2
 
-parallel_args=(-j "$jobs" --line-buffer)
+parallel_args=(-q -j "$jobs" --line-buffer)
 [ -n "$sshloginfile" ] && parallel_args+=(--sshloginfile "$sshloginfile")
 parallel "${parallel_args[@]}" -a "$list" "$(cd "$(dirname "$0")" && pwd)/batch.sh" --one "$stn" {} "$out_root" "$in_root" "$ext" "$@" > "$results"
 

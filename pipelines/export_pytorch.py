@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""Bring your own model: the stn-video STN architecture in PyTorch, and an exporter to our
+safetensors model format (DESIGN.md §3).
+
+    # in your training code
+    from export_pytorch import SpatialTransformer, export
+    stn = SpatialTransformer(transform="attention", input_size=64, localisation=[...], regressor_hidden=[32])
+    ... train stn (and your classifier on its glimpses) ...
+    export(stn, "mine.safetensors", glimpse=(32, 32))
+    # then: stn-video --model mine.safetensors in.mp4 out.mp4
+
+    python3 pipelines/export_pytorch.py check [--stn-video PATH]
+        exports a random model, runs stn-video on frames made for it, and checks that the θ in
+        stn-video's log equals PyTorch's θ on the same frames (max abs difference ≤ 1e-4).
+        Exits 0 on success, 1 on a mismatch, 77 when torch or safetensors is not installed.
+
+Layouts are PyTorch's (conv [out, in, kh, kw], linear [out, in]); names are the state_dict's:
+`loc.N.*` (the localisation convolutions), `fc_loc.N.*` (the regressor: linear, relu, …, linear
+to θ), and optionally `classifier.N.*`. The localisation network reads one luminance channel,
+(pixel/255 − mean)/std, of the square canvas downscaled to input_size×input_size.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+try:
+    import torch
+    from torch import nn
+    from safetensors.torch import save_file
+except ImportError as error:  # pragma: no cover
+    if __name__ == "__main__":
+        print(f"SKIP: PyTorch export check needs torch and safetensors ({error})", file=sys.stderr)
+        sys.exit(77)
+    raise
+
+PARAMETER_COUNT = {"attention": 3, "affine": 6, "projective": 8}
+IDENTITY = {"attention": [1.0, 0.0, 0.0], "affine": [1.0, 0.0, 0.0, 0.0, 1.0, 0.0],
+            "projective": [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]}
+DEFAULT_LOCALISATION = [
+    {"type": "conv2d", "out_channels": 8, "kernel_size": 5, "stride": 1, "padding": 2},
+    {"type": "max_pool2d", "kernel_size": 2, "stride": 2},
+    {"type": "relu"},
+    {"type": "conv2d", "out_channels": 16, "kernel_size": 5, "stride": 1, "padding": 2},
+    {"type": "max_pool2d", "kernel_size": 2, "stride": 2},
+    {"type": "relu"},
+    {"type": "conv2d", "out_channels": 16, "kernel_size": 3, "stride": 1, "padding": 1},
+    {"type": "max_pool2d", "kernel_size": 2, "stride": 2},
+    {"type": "relu"},
+]
+
+
+def build_layers(specs, channels):
+    """nn.Sequential from our layer specs (the JSON in the model's metadata)."""
+    layers = []
+    for spec in specs:
+        kind = spec["type"]
+        if kind == "conv2d":
+            layers.append(nn.Conv2d(channels, spec["out_channels"], spec["kernel_size"],
+                                    spec.get("stride", 1), spec.get("padding", 0)))
+            channels = spec["out_channels"]
+        elif kind == "max_pool2d":
+            layers.append(nn.MaxPool2d(spec["kernel_size"], spec.get("stride", spec["kernel_size"])))
+        elif kind == "relu":
+            layers.append(nn.ReLU())
+        elif kind == "dropout":
+            layers.append(nn.Dropout(spec["p"]))
+        elif kind == "dropout2d":
+            layers.append(nn.Dropout2d(spec["p"]))
+        elif kind == "flatten":
+            layers.append(nn.Flatten())
+        else:
+            raise ValueError(f"layer type {kind!r} has no PyTorch counterpart here")
+    return nn.Sequential(*layers)
+
+
+class SpatialTransformer(nn.Module):
+    """Localisation network → θ, named as stn-video names it. Regressor starts at the identity."""
+
+    def __init__(self, transform="attention", input_size=64, localisation=None, regressor_hidden=(32,),
+                 mean=0.5, std=0.5):
+        super().__init__()
+        if transform not in PARAMETER_COUNT:
+            raise ValueError(f"transform {transform!r}: stn-video samples attention, affine or projective")
+        self.transform, self.input_size = transform, input_size
+        self.localisation_specs = list(localisation or DEFAULT_LOCALISATION)
+        self.regressor_hidden = list(regressor_hidden)
+        self.mean, self.std = float(mean), float(std)
+        self.loc = build_layers(self.localisation_specs, 1)
+        with torch.no_grad():
+            features = self.loc(torch.zeros(1, 1, input_size, input_size)).numel()
+        layers, width = [], features
+        for hidden in self.regressor_hidden:
+            layers += [nn.Linear(width, hidden), nn.ReLU()]
+            width = hidden
+        layers.append(nn.Linear(width, PARAMETER_COUNT[transform]))
+        self.fc_loc = nn.Sequential(*layers)
+        nn.init.zeros_(self.fc_loc[-1].weight)
+        with torch.no_grad():
+            self.fc_loc[-1].bias.copy_(torch.tensor(IDENTITY[transform]))
+
+    def forward(self, luma_uint8):
+        """luma_uint8: [N, 1, H, W] in 0…255 → θ [N, P]."""
+        x = (luma_uint8.float() / 255 - self.mean) / self.std
+        return self.fc_loc(torch.flatten(self.loc(x), 1))
+
+
+def metadata(stn, glimpse=(32, 32), classifier=None):
+    """The `__metadata__` stn-video validates (DESIGN.md §3)."""
+    meta = {
+        "format": "stn-video-model",
+        "format_version": "1",
+        "transform": stn.transform,
+        "tps_control_grid_size": "4",
+        "localisation": json.dumps({"layers": stn.localisation_specs, "regressor_hidden": stn.regressor_hidden}),
+        "localisation_input": json.dumps({"height": stn.input_size, "width": stn.input_size, "channels": 1,
+                                          "mean": [stn.mean], "std": [stn.std]}),
+        "glimpse": json.dumps({"height": glimpse[0], "width": glimpse[1]}),
+        "padding": "zeros",
+    }
+    if classifier is not None:
+        meta["classifier"] = json.dumps({"layers": classifier})
+    return meta
+
+
+def export(stn, path, glimpse=(32, 32), classifier_module=None, classifier_specs=None):
+    """Writes `stn` (and optionally a classifier named `classifier.N.*`) as an stn-video model file."""
+    tensors = {name: t.detach().to(torch.float32).contiguous() for name, t in stn.state_dict().items()}
+    if classifier_module is not None:
+        tensors.update({f"classifier.{name}": t.detach().to(torch.float32).contiguous()
+                        for name, t in classifier_module.state_dict().items()})
+    save_file(tensors, path, metadata=metadata(stn, glimpse, classifier_specs if classifier_module is not None else None))
+
+
+def write_y4m(path, frames):
+    """Full-range 4:2:0 y4m of luma frames [N, H, W] uint8 (grey chroma)."""
+    n, h, w = frames.shape
+    with open(path, "wb") as f:
+        f.write(f"YUV4MPEG2 W{w} H{h} F25:1 Ip A1:1 C420jpeg XCOLORRANGE=FULL\n".encode())
+        chroma = bytes([128]) * (((w + 1) // 2) * ((h + 1) // 2))
+        for frame in frames:
+            f.write(b"FRAME\n" + frame.numpy().tobytes() + chroma + chroma)
+
+
+def check(stn_video, frames=24, size=64, seed=1):
+    torch.manual_seed(seed)
+    stn = SpatialTransformer("attention", input_size=size)
+    with torch.no_grad():  # a random, non-identity regressor, so θ varies from frame to frame
+        for p in stn.fc_loc[-1].parameters():
+            p.normal_(0, 0.3)
+        stn.fc_loc[-1].bias.copy_(torch.tensor([0.6, 0.1, -0.2]))
+    stn.eval()
+    # Smooth random shapes rather than white noise: θ must respond to content.
+    base = torch.rand(frames, 1, size // 8, size // 8)
+    luma = (nn.functional.interpolate(base, size=(size, size), mode="bilinear", align_corners=False)[:, 0] * 255)
+    luma = luma.round().clamp(0, 255).to(torch.uint8)
+    with tempfile.TemporaryDirectory() as work:
+        model, video = os.path.join(work, "model.safetensors"), os.path.join(work, "in.y4m")
+        out, log = os.path.join(work, "out.y4m"), os.path.join(work, "out.csv")
+        export(stn, model)
+        write_y4m(video, luma)
+        result = subprocess.run([stn_video, "--quiet", "--model", model, "--smoothing", "none", "--cut-threshold", "0",
+                                 "--size", f"{size}x{size}", "--codec", "rawvideo", "--log", log, video, out],
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            print(f"stn-video failed ({result.returncode}): {result.stderr}", file=sys.stderr)
+            return 1
+        rows = [line.split(",") for line in open(log).read().splitlines()[1:]]
+    ours = torch.tensor([[float(v) for v in row[2:5]] for row in rows], dtype=torch.float64)
+    with torch.no_grad():
+        theirs = stn(luma[:, None]).to(torch.float64)
+    if ours.shape != theirs.shape:
+        print(f"log has {ours.shape[0]} rows for {frames} frames", file=sys.stderr)
+        return 1
+    difference = (ours - theirs).abs().max().item()
+    spread = theirs.std(dim=0).max().item()
+    print(f"θ over {frames} frames: max |stn-video − PyTorch| = {difference:.2e} (θ spread across frames {spread:.3f})")
+    return 0 if difference <= 1e-4 and spread > 1e-3 else 1
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    if not args or args[0] != "check":
+        print(__doc__)
+        sys.exit(2)
+    stn_video = args[args.index("--stn-video") + 1] if "--stn-video" in args else os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".build", "debug", "stn-video")
+    sys.exit(check(stn_video))
