@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+
+/// Assembles the paper's Table 1 from results files.
+struct TableCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "table",
+        abstract: "Write the paper's Table 1 (test error, models × distortions) from results JSON files.",
+        discussion: """
+        Examples:
+          stn-train table samples/results/*.json --output samples/results/table1.md
+        """)
+
+    @Argument(help: "results.json files of classify runs.")
+    var files: [String]
+
+    @Option(help: "Markdown file to write (standard output when absent).")
+    var output: String?
+
+    @Option(help: "Column order (distortions).")
+    var distortions: String = "R,RTS,P,E"
+
+    func run() throws {
+        var results: [RunResult] = []
+        for file in files {
+            let url = URL(fileURLWithPath: file)
+            results.append(try naming(file) { try JSONDecoder().decode(RunResult.self, from: Data(contentsOf: url)) })
+        }
+        let columns = distortions.split(separator: ",").map(String.init)
+        let rows = ModelKind.allCases.filter { kind in kind != .attention || results.contains { $0.model == kind.rawValue } }
+        func cell(_ model: ModelKind, _ distortion: String) -> RunResult? {
+            results.last { $0.model == model.rawValue && $0.distortion == distortion }
+        }
+        var text = "# Table 1 on Fashion-MNIST: test error (%)\n\n"
+        text += "Jaderberg et al. 2015, Table 1 (left), rerun on Fashion-MNIST with `stn-train`. Lower is better; "
+        text += "**bold** = lowest error of its column. The paper's claim: every ST-CNN beats the CNN on every distortion.\n\n"
+        text += "| model | " + columns.joined(separator: " | ") + " |\n|---|" + String(repeating: "---|", count: columns.count) + "\n"
+        for model in rows {
+            text += "| \(model.title) |"
+            for column in columns {
+                guard let result = cell(model, column) else { text += " — |"; continue }
+                let best = rows.compactMap { cell($0, column)?.testErrorPercent }.min()
+                let value = String(format: "%.2f", result.testErrorPercent)
+                text += result.testErrorPercent == best ? " **\(value)** |" : " \(value) |"
+            }
+            text += "\n"
+        }
+        text += "\n## Does the ST-CNN beat the CNN?\n\n"
+        for column in columns {
+            guard let cnn = cell(.cnn, column) else { text += "- \(column): CNN cell missing\n"; continue }
+            let verdicts = ModelKind.allCases.filter { $0 != .cnn }.compactMap { model -> String? in
+                guard let result = cell(model, column) else { return nil }
+                let delta = result.testErrorPercent - cnn.testErrorPercent
+                return String(format: "%@ %@ (%+.2f points)", model.title, delta < 0 ? "yes" : "**no**", delta)
+            }
+            text += "- \(column): " + (verdicts.isEmpty ? "no ST-CNN cell yet" : verdicts.joined(separator: "; ")) + "\n"
+        }
+        text += "\n## Cells: budget and exact commands\n\n"
+        text += "| model | distortion | error % | steps (epochs) | training time | stopped by | parameters | command |\n|---|---|---|---|---|---|---|---|\n"
+        for column in columns {
+            for model in rows {
+                guard let r = cell(model, column) else { continue }
+                text += String(format: "| %@ | %@ | %.2f | %d (%.1f) | %.1f min | %@ | %d | `%@` |\n", r.modelTitle, r.distortion, r.testErrorPercent,
+                               r.steps, r.epochs, r.trainSeconds / 60, r.stoppedBy, r.parameterCount, r.command)
+            }
+        }
+        let missing = columns.flatMap { column in rows.filter { cell($0, column) == nil }.map { "\($0.title) on \(column)" } }
+        if !missing.isEmpty { text += "\nMissing cells: " + missing.joined(separator: ", ") + ".\n" }
+        if let output {
+            try naming(output) { try text.write(toFile: output, atomically: true, encoding: .utf8) }
+        } else {
+            print(text, terminator: "")
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+
+/// `stn-train`: trains the paper's classifiers (CNN baseline and ST-CNNs) on distorted IDX data.
+struct STNTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stn-train",
+        abstract: "Train CNN and ST-CNN classifiers on distorted Fashion-MNIST (Jaderberg et al. 2015, §4.1).",
+        discussion: """
+        Exit status: 0 done, 2 usage error, 1 runtime error (one line "stn-train: error: <file>: <why>").
+        """,
+        subcommands: [ClassifyCommand.self, TableCommand.self, PreviewCommand.self],
+        defaultSubcommand: nil
+    )
+}
+
+/// Our own entry point: ArgumentParser exits 64 on a usage error, DESIGN.md §5 says 2.
+func runMain() -> Never {
+    do {
+        var command = try STNTrain.parseAsRoot()
+        try command.run()
+        exit(0)
+    } catch let error as RuntimeError {
+        FileHandle.standardError.write(Data("stn-train: error: \(error.description)\n".utf8))
+        exit(1)
+    } catch {
+        // Everything else comes from parsing: --help (status 0) or a usage error (status 2).
+        let message = STNTrain.fullMessage(for: error)
+        if STNTrain.exitCode(for: error) == .success {
+            print(message)
+            exit(0)
+        }
+        FileHandle.standardError.write(Data("\(message)\n".utf8))
+        exit(2)
+    }
+}
+
+runMain()
