@@ -20,13 +20,15 @@ public final class Conv2d: Layer {
     public var outputShape: [Int] { [outputChannels, outputHeight, outputWidth] }
     /// Output rows per block.
     let blockRows: Int
+    /// Stride 1 without padding takes the wide-row path (Conv2d+WideRows.swift).
+    let usesWideRows: Bool
 
-    private let columns = FloatBuffer()      // [K, B]
-    private let gradColumns = FloatBuffer()  // [K, B]
-    private let gradWeightT = FloatBuffer()  // [K, Cout]
-    private let output = FloatBuffer()       // [N, Cout, P]
-    private let gradInput = FloatBuffer()    // [N, Cin, H, W]
-    private var lastInput: UnsafePointer<Float>?
+    let columns = FloatBuffer()      // [K, B]
+    let gradColumns = FloatBuffer()  // [K, B]
+    let gradWeightT = FloatBuffer()  // [K, Cout]
+    let output = FloatBuffer()       // [N, Cout, P]
+    let gradInput = FloatBuffer()    // [N, Cin, H, W]
+    var lastInput: UnsafePointer<Float>?
 
     public init(inputShape: [Int], outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                 group: ParameterGroup, initialisation: Initialisation = .pytorchDefault, random: inout RandomSource) {
@@ -36,7 +38,9 @@ public final class Conv2d: Layer {
         outputHeight = (inputHeight + 2 * padding - kernelSize) / stride + 1
         outputWidth = (inputWidth + 2 * padding - kernelSize) / stride + 1
         precondition(outputHeight > 0 && outputWidth > 0, "kernel larger than padded input")
-        blockRows = max(1, min(outputHeight, 32_768 / (inputChannels * kernelSize * kernelSize * outputWidth)))
+        usesWideRows = stride == 1 && padding == 0
+        let rowWidth = usesWideRows ? inputWidth : outputWidth
+        blockRows = max(1, min(outputHeight, 32_768 / (inputChannels * kernelSize * kernelSize * rowWidth)))
         weight = Parameter(shape: [outputChannels, inputChannels, kernelSize, kernelSize], group: group)
         bias = Parameter(shape: [outputChannels], group: group)
         initialisation.initialise(weight: weight.value, bias: bias.value,
@@ -47,13 +51,14 @@ public final class Conv2d: Layer {
         [(joinName(prefix, "weight"), weight), (joinName(prefix, "bias"), bias)]
     }
 
-    private var patchSize: Int { inputChannels * kernelSize * kernelSize }
-    private var planeSize: Int { outputHeight * outputWidth }
-    private var imageSize: Int { inputChannels * inputHeight * inputWidth }
+    var patchSize: Int { inputChannels * kernelSize * kernelSize }
+    var planeSize: Int { outputHeight * outputWidth }
+    var imageSize: Int { inputChannels * inputHeight * inputWidth }
 
     // x: [N, Cin, H, W] -> y: [N, Cout, Hout, Wout];  y_n[:, block] = W[Cout, K] × columns[K, B] + b
     public func forward(_ input: UnsafePointer<Float>, batch: Int, training: Bool) -> UnsafePointer<Float> {
         lastInput = input
+        if usesWideRows { return forwardWideRows(input, batch: batch) }
         let k = patchSize, p = planeSize, ow = outputWidth
         let cols = columns.reserve(k * blockRows * ow)
         let out = output.reserve(batch * outputChannels * p)
@@ -81,6 +86,7 @@ public final class Conv2d: Layer {
     //   dColumns[K, B] = Wᵀ[K, Cout] × dy[:, block], scattered back by col2im
     public func backward(_ gradOutput: UnsafePointer<Float>, batch: Int, inputGradient: Bool) -> UnsafePointer<Float>? {
         guard let input = lastInput else { preconditionFailure("Conv2d.backward before forward") }
+        if usesWideRows { return backwardWideRows(gradOutput, input: input, batch: batch, inputGradient: inputGradient) }
         let k = patchSize, p = planeSize, ow = outputWidth, cout = outputChannels
         let db = bias.gradient.data
         for n in 0..<batch {

@@ -1,0 +1,125 @@
+import COpenBLAS
+
+/// Stride-1, unpadded convolution without per-row im2col ("wide rows").
+///
+/// Output rows are computed at the input's full width W instead of Wout: position
+/// q = oy·W + ox of a wide row reads x[c][q + ki·W + kj] for every (c, ki, kj), so the
+/// column matrix of a block of rows is, row by row, *one contiguous run* of the input
+/// plane — K memcpy-sized copies per block instead of K·rows copies of Wout floats, which
+/// made im2col a third of the training time. The k − 1 extra columns per row
+/// (ox ≥ Wout, reading wrapped-around pixels) are computed and dropped; their gradient is
+/// zero by construction (dy is zero-extended), so dW and dx are exact. Runs that would
+/// read past the plane's end are clipped and zero-filled.
+extension Conv2d {
+    /// columns[r = (c·k + ki)·k + kj][q] = x[c][firstRow·W + q + ki·W + kj], q < rows·W.
+    private func gatherWideRows(_ x: UnsafePointer<Float>, firstRow: Int, rows: Int, columns: UnsafeMutablePointer<Float>) {
+        let k = kernelSize, w = inputWidth, planeLength = inputHeight * inputWidth, width = rows * w, start = firstRow * w
+        var row = 0
+        for c in 0..<inputChannels {
+            let plane = x + c * planeLength
+            for ki in 0..<k {
+                for kj in 0..<k {
+                    let offset = start + ki * w + kj, dst = columns + row * width
+                    let length = min(width, planeLength - offset)
+                    dst.update(from: plane + offset, count: length)
+                    if length < width { (dst + length).update(repeating: 0, count: width - length) }
+                    row += 1
+                }
+            }
+        }
+    }
+
+    /// dx[c][firstRow·W + q + ki·W + kj] += dColumns[r][q] (the adjoint of the gather).
+    private func scatterWideRows(_ columns: UnsafePointer<Float>, firstRow: Int, rows: Int, into dx: UnsafeMutablePointer<Float>) {
+        let k = kernelSize, w = inputWidth, planeLength = inputHeight * inputWidth, width = rows * w, start = firstRow * w
+        var row = 0
+        for c in 0..<inputChannels {
+            let plane = dx + c * planeLength
+            for ki in 0..<k {
+                for kj in 0..<k {
+                    let offset = start + ki * w + kj
+                    addRow(columns + row * width, plane + offset, min(width, planeLength - offset))
+                    row += 1
+                }
+            }
+        }
+    }
+
+    // x: [N, Cin, H, W] -> y: [N, Cout, Hout, Wout]; per block: wide[Cout, rows·W] = W × columns, then drop ox ≥ Wout
+    func forwardWideRows(_ input: UnsafePointer<Float>, batch: Int) -> UnsafePointer<Float> {
+        let k = patchSize, p = planeSize, w = inputWidth, ow = outputWidth, cout = outputChannels
+        let cols = columns.reserve(k * blockRows * w)
+        let wide = gradColumns.reserve(max(cout, k) * blockRows * w)  // forward does not need gradColumns
+        let out = output.reserve(batch * cout * p)
+        let b = bias.value.data
+        for n in 0..<batch {
+            let y = out + n * cout * p
+            var oy = 0
+            while oy < outputHeight {
+                let rows = min(blockRows, outputHeight - oy), width = rows * w
+                gatherWideRows(input + n * imageSize, firstRow: oy, rows: rows, columns: cols)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(cout), Int32(width), Int32(k),
+                            1, weight.value.data, Int32(k), cols, Int32(width), 0, wide, Int32(width))
+                for c in 0..<cout {
+                    let bc = b[c]
+                    for r in 0..<rows {
+                        let src = wide + c * width + r * w, dst = y + c * p + (oy + r) * ow
+                        for ox in 0..<ow { dst[ox] = src[ox] + bc }
+                    }
+                }
+                oy += rows
+            }
+        }
+        return UnsafePointer(out)
+    }
+
+    // dy -> dx; per block: dyWide[Cout, rows·W] (zero for ox ≥ Wout),
+    //   dWᵀ[K, Cout] += columns × dyWideᵀ;  dColumns = Wᵀ × dyWide, scattered back
+    func backwardWideRows(_ gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>, batch: Int,
+                          inputGradient: Bool) -> UnsafePointer<Float>? {
+        let k = patchSize, p = planeSize, w = inputWidth, ow = outputWidth, cout = outputChannels
+        let db = bias.gradient.data
+        for n in 0..<batch {
+            for c in 0..<cout {
+                let g = gradOutput + (n * cout + c) * p
+                var sum: Float = 0
+                for i in 0..<p { sum += g[i] }
+                db[c] += sum
+            }
+        }
+        let blockWidth = blockRows * w
+        // One scratch buffer holds the columns, the dColumns and the widened dy, one after the other.
+        let scratch = columns.reserve((2 * k + cout) * blockWidth)
+        let cols = scratch, dcols = scratch + k * blockWidth, dyWide = scratch + 2 * k * blockWidth
+        let dwt = gradWeightT.reserve(k * cout)
+        for i in 0..<(k * cout) { dwt[i] = 0 }
+        let dx = inputGradient ? gradInput.reserve(batch * imageSize) : nil
+        for n in 0..<batch {
+            let dy = gradOutput + n * cout * p
+            if let dx { let dxn = dx + n * imageSize; for i in 0..<imageSize { dxn[i] = 0 } }
+            var oy = 0
+            while oy < outputHeight {
+                let rows = min(blockRows, outputHeight - oy), width = rows * w
+                for c in 0..<cout {
+                    for r in 0..<rows {
+                        let src = dy + c * p + (oy + r) * ow, dst = dyWide + c * width + r * w
+                        for ox in 0..<ow { dst[ox] = src[ox] }
+                        for ox in ow..<w { dst[ox] = 0 }
+                    }
+                }
+                gatherWideRows(input + n * imageSize, firstRow: oy, rows: rows, columns: cols)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(k), Int32(cout), Int32(width),
+                            1, cols, Int32(width), dyWide, Int32(width), 1, dwt, Int32(cout))
+                if let dx {
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(width), Int32(cout),
+                                1, weight.value.data, Int32(k), dyWide, Int32(width), 0, dcols, Int32(width))
+                    scatterWideRows(dcols, firstRow: oy, rows: rows, into: dx + n * imageSize)
+                }
+                oy += rows
+            }
+        }
+        let dw = weight.gradient.data
+        for c in 0..<cout { for r in 0..<k { dw[c * k + r] += dwt[r * cout + c] } }
+        return dx.map { UnsafePointer($0) }
+    }
+}
