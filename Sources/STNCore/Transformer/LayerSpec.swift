@@ -39,6 +39,8 @@ enum ArchitectureLimits {
     static let maximumFeatures = 1 << 20
     static let maximumLayers = 64
     static let maximumActivationsPerSample = 1 << 24
+    static let maximumActivationsPerNetwork = 1 << 26
+    static let maximumPatch = 1 << 16
     static let maximumParameters = 1 << 28
 }
 
@@ -107,6 +109,11 @@ extension LayerSpec {
                 throw ArchitectureError("conv2d(out_channels \(out), kernel_size \(k), stride \(s), padding \(p)) is out of range")
             }
             guard h + 2 * p >= k, w + 2 * p >= k else { throw ArchitectureError("conv2d kernel \(k) is larger than its input \(input)") }
+            // The column buffer holds at least one output row of Cin·k·k patches.
+            let patch = input[0] * k * k
+            guard patch <= ArchitectureLimits.maximumPatch, patch * (w + 2 * p) <= ArchitectureLimits.maximumActivationsPerSample else {
+                throw ArchitectureError("conv2d patches of \(patch) values over width \(w) are too large")
+            }
             shape = [out, (h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1]
         case let .maxPool2d(k, s):
             let (c, h, w) = try image()
@@ -159,7 +166,7 @@ extension Array where Element == LayerSpec {
     /// Shape inference through the stack, with the parameter shapes under `prefix.<index>`.
     func infer(input: [Int], prefix: String) throws -> (output: [Int], parameters: [(name: String, shape: [Int])]) {
         guard count <= ArchitectureLimits.maximumLayers else { throw ArchitectureError("more than \(ArchitectureLimits.maximumLayers) layers") }
-        var shape = input
+        var shape = input, activations = 0
         var parameters: [(name: String, shape: [Int])] = []
         for (index, spec) in enumerated() {
             for (suffix, parameterShape) in spec.parameterShapes(for: shape) {
@@ -167,6 +174,10 @@ extension Array where Element == LayerSpec {
             }
             do { shape = try spec.outputShape(for: shape) } catch let error as ArchitectureError {
                 throw ArchitectureError("\(prefix).\(index): \(error.message)")
+            }
+            activations += shape.reduce(1, *)
+            guard activations <= ArchitectureLimits.maximumActivationsPerNetwork else {
+                throw ArchitectureError("\(prefix): more than \(ArchitectureLimits.maximumActivationsPerNetwork) activations per sample")
             }
         }
         return (shape, parameters)

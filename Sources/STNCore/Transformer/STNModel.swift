@@ -82,7 +82,10 @@ public final class ThetaPredictor {
 
     /// luma: batch × inputHeight × inputWidth 8-bit samples (row-major, no padding);
     /// theta: batch × parameterCount (written). Applies the model's input normalisation
-    /// itself. Allocates nothing after the first call. Requires a one-channel model.
+    /// itself. Allocates nothing after the first call (STNCore's buffers are sized for
+    /// `maxBatch` when the predictor is made; OpenBLAS 0.3.21's `cblas_sgemm` itself does a
+    /// malloc/free pair on some calls, measured with a uprobe on libc's malloc). Requires a
+    /// one-channel model.
     public func predict(luma: UnsafePointer<UInt8>, batch: Int, theta: UnsafeMutablePointer<Float>) {
         precondition(model.inputChannels == 1, "predict(luma:) needs a one-channel model; use predict(pixels:)")
         predict(pixels: luma, batch: batch, theta: theta)
