@@ -83,7 +83,7 @@ public final class ThetaPredictor {
     /// luma: batch × inputHeight × inputWidth 8-bit samples (row-major, no padding);
     /// theta: batch × parameterCount (written). Applies the model's input normalisation
     /// itself. Allocates nothing after the first call (STNCore's buffers are sized for
-    /// `maxBatch` when the predictor is made; OpenBLAS 0.3.21's `cblas_sgemm` itself does a
+    /// `maxBatch` when the predictor is made — a larger batch works but grows them once; OpenBLAS 0.3.21's `cblas_sgemm` itself does a
     /// malloc/free pair on some calls, measured with a uprobe on libc's malloc). Requires a
     /// one-channel model.
     public func predict(luma: UnsafePointer<UInt8>, batch: Int, theta: UnsafeMutablePointer<Float>) {
