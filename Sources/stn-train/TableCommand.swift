@@ -34,6 +34,14 @@ struct TableCommand: ParsableCommand {
         var text = "# Table 1 on Fashion-MNIST: test error (%)\n\n"
         text += "Jaderberg et al. 2015, Table 1 (left), rerun on Fashion-MNIST with `stn-train`. Lower is better; "
         text += "**bold** = lowest error of its column. The paper's claim: every ST-CNN beats the CNN on every distortion.\n\n"
+        let budgets = Set(results.map { "\($0.plannedSteps) steps of \($0.batchSize) images" })
+        text += "Protocol: each cell trains from scratch (seed \(Set(results.map(\.seed)).map(String.init).sorted().joined(separator: ", "))) on the 60 000 "
+        text += "Fashion-MNIST training images, re-distorted every epoch, and is tested on the 10 000 t10k images distorted once with "
+        text += "test seed \(Set(results.map(\.testSeed)).map(String.init).sorted().joined(separator: ", ")) (the same test images for every model of a column). "
+        text += "Budget per cell: \(budgets.sorted().joined(separator: "; ")), on one CPU (`--threads 1`) of a shared 2-core machine; "
+        text += "the wall-clock time of each cell is in the last table. Networks: PyTorch's STN-tutorial ST-CNN (`ModelConfig.tutorial`) "
+        text += "and, for the CNN, the same classifier without the transformer (`CNNClassifier`). Distortion parameters: "
+        text += "`Sources/STNData/Distortion.swift`. The whole table: `samples/results/run-table1.sh`.\n\n"
         text += "| model | " + columns.joined(separator: " | ") + " |\n|---|" + String(repeating: "---|", count: columns.count) + "\n"
         for model in rows {
             text += "| \(model.title) |"

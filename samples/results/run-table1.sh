@@ -11,7 +11,7 @@ BIN=${1:-.build/release/stn-train}
 RUNS=${2:-runs/table1}
 RESULTS=$(cd "$(dirname "$0")" && pwd)
 COMMIT=${COMMIT:-0}   # COMMIT=1: git-commit each finished cell (samples/results only)
-for distortion in R P E RTS; do
+for distortion in R RTS P E; do
   for model in cnn affine projective tps; do
     json="$RESULTS/$distortion-$model.json"
     [ -f "$json" ] && continue
