@@ -1,4 +1,5 @@
 @preconcurrency import CFFmpeg
+import Foundation
 
 /// Streams an input's decoded video frames (as 8-bit 4:2:0) and its audio packets, in demux order.
 ///
@@ -46,12 +47,34 @@ public final class MediaReader: @unchecked Sendable {
         frameDuration = max(1, perFrame)
     }
 
+    /// Frames handed back with `recycle`, reused so that decoding allocates nothing per frame.
+    private var spareFrames: [VideoFrame] = []
+    /// The frame the decoder writes into next (kept across calls that return audio).
+    private var currentFrame: VideoFrame?
+    private let spareLock = NSLock()
+
+    /// Returns a frame this reader produced once its consumer is done with it (any thread).
+    public func recycle(_ frame: VideoFrame) {
+        av_frame_unref(frame.frame)
+        spareLock.lock()
+        if spareFrames.count < 64 { spareFrames.append(frame) }
+        spareLock.unlock()
+    }
+
+    private func makeFrame() -> VideoFrame {
+        spareLock.lock()
+        defer { spareLock.unlock() }
+        return spareFrames.popLast() ?? VideoFrame()
+    }
+
     /// The next decoded frame or audio packet, or nil at the end of the input (or on interruption).
     public func next() throws -> Item? {
-        let frame = VideoFrame()
+        let frame = currentFrame ?? makeFrame()
+        currentFrame = frame
         while !finished {
             switch decoder.receive(into: frame) {
             case .frame:
+                currentFrame = nil
                 return .video(try deliver(frame))
             case .finished:
                 finished = true
@@ -94,6 +117,7 @@ public final class MediaReader: @unchecked Sendable {
         if PixelFormatConverter.needsConversion(frame) {
             let converted = VideoFrame(width: frame.width, height: frame.height)
             try converter.convert(frame, into: converted, path: path)
+            recycle(frame)
             result = converted
         }
         result.setTimestamp(pts: relative, seconds: Double(relative) * videoTimeBase)

@@ -19,6 +19,11 @@ public final class MediaWriter: @unchecked Sendable {
     private let encoder: UnsafeMutablePointer<AVCodecContext>
     private let videoStream: UnsafeMutablePointer<AVStream>
     private var audioStream: UnsafeMutablePointer<AVStream>?
+    /// aac_adtstoasc for ADTS audio (MPEG-TS input) into a fragmented MP4 on a pipe: FFmpeg's
+    /// muxer would add it itself, but only after the header is out, which is too late there
+    /// (`ffmpeg -f mpegts -i - -c copy -movflags frag_keyframe+empty_moov -f mp4 -` fails the same way).
+    private var audioFilter: UnsafeMutablePointer<AVBSFContext>?
+    private let filteredAudio = Packet()
     private let frameTimeBase: AVRational
     private let isPipe: Bool
     private let encodedPacket = Packet()
@@ -79,6 +84,7 @@ public final class MediaWriter: @unchecked Sendable {
         }
         var e: UnsafeMutablePointer<AVCodecContext>? = encoder
         avcodec_free_context(&e)
+        av_bsf_free(&audioFilter)
         avformat_free_context(context)
     }
 
@@ -175,7 +181,40 @@ public final class MediaWriter: @unchecked Sendable {
         avcodec_parameters_copy(st.pointee.codecpar, source.pointee.codecpar)
         st.pointee.codecpar.pointee.codec_tag = 0  // the input container's tag may mean nothing in ours
         st.pointee.time_base = source.pointee.time_base
+        if codecID == AV_CODEC_ID_AAC && st.pointee.codecpar.pointee.extradata_size == 0 && isPipe
+            && (containerName == "mp4" || containerName == "mov" || containerName == "ipod") {
+            MediaWriter.addAudioSpecificConfig(to: st.pointee.codecpar)
+            var filter: UnsafeMutablePointer<AVBSFContext>? = nil
+            if let adts = av_bsf_get_by_name("aac_adtstoasc"), av_bsf_alloc(adts, &filter) >= 0, let filter {
+                avcodec_parameters_copy(filter.pointee.par_in, source.pointee.codecpar)
+                filter.pointee.time_base_in = source.pointee.time_base
+                if av_bsf_init(filter) >= 0 {
+                    audioFilter = filter
+                } else {
+                    var f: UnsafeMutablePointer<AVBSFContext>? = filter
+                    av_bsf_free(&f)
+                }
+            }
+        }
         audioStream = st
+    }
+
+    /// ADTS AAC (from MPEG-TS) carries its configuration in every packet, not in extradata; a
+    /// fragmented MP4 writes its header before any packet, so it needs the 2-byte
+    /// AudioSpecificConfig up front (ISO 14496-3 §1.6.2.1). The muxer strips the ADTS headers.
+    private static func addAudioSpecificConfig(to parameters: UnsafeMutablePointer<AVCodecParameters>) {
+        let rates: [Int32] = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350]
+        guard let rateIndex = rates.firstIndex(of: parameters.pointee.sample_rate) else { return }
+        let channels = Int(parameters.pointee.ch_layout.nb_channels)
+        guard (1...7).contains(channels) else { return }
+        let profile = Int(parameters.pointee.profile)
+        let objectType = profile >= 0 ? profile + 1 : 2  // FF_PROFILE_AAC_LOW = 1 → AAC LC = 2 (also when unknown)
+        guard objectType < 31, let data = av_mallocz(2 + Int(AV_INPUT_BUFFER_PADDING_SIZE)) else { return }
+        let bytes = data.assumingMemoryBound(to: UInt8.self)
+        bytes[0] = UInt8(objectType << 3 | rateIndex >> 1)
+        bytes[1] = UInt8((rateIndex & 1) << 7 | channels << 3)
+        parameters.pointee.extradata = bytes
+        parameters.pointee.extradata_size = 2
     }
 
     private func openOutput() throws {
@@ -223,8 +262,20 @@ public final class MediaWriter: @unchecked Sendable {
     /// Copies one audio packet (already shifted to start at 0) into the output, if it has audio.
     public func write(_ audio: AudioPacket) throws {
         guard let stream = audioStream else { return }
-        let p = audio.packet.packet
-        av_packet_rescale_ts(p, audio.timeBase, stream.pointee.time_base)
+        if let filter = audioFilter {
+            guard av_bsf_send_packet(filter, audio.packet.packet) >= 0 else { return }  // a damaged ADTS packet is dropped
+            while av_bsf_receive_packet(filter, filteredAudio.packet) >= 0 {
+                av_packet_free_side_data(filteredAudio.packet)  // our AudioSpecificConfig is already in the header
+                try writeAudioPacket(filteredAudio.packet, timeBase: audio.timeBase, stream: stream)
+            }
+            return
+        }
+        try writeAudioPacket(audio.packet.packet, timeBase: audio.timeBase, stream: stream)
+    }
+
+    private func writeAudioPacket(_ p: UnsafeMutablePointer<AVPacket>, timeBase: AVRational,
+                                  stream: UnsafeMutablePointer<AVStream>) throws {
+        av_packet_rescale_ts(p, timeBase, stream.pointee.time_base)
         p.pointee.stream_index = stream.pointee.index
         p.pointee.pos = -1
         let status = av_interleaved_write_frame(context, p)

@@ -33,6 +33,8 @@ struct Stages: @unchecked Sendable {
     let overlays: BoundedQueue<VideoFrame>
     let freeFrames: BoundedQueue<VideoFrame>
     let counter: FrameCounter
+    /// Decoded frames go back to the reader for reuse once the last stage using them is done.
+    let reader: MediaReader
 
     /// Stage 1: demux and decode.
     func decode(_ reader: MediaReader) {
@@ -116,6 +118,8 @@ struct Stages: @unchecked Sendable {
                         }
                         overlay.draw(transform, on: frame, colour: .green)
                         guard overlays.push(frame) else { return }
+                    } else {
+                        reader.recycle(frame)
                     }
                 }
             }
@@ -154,7 +158,10 @@ struct Stages: @unchecked Sendable {
     /// Stage 5 (with --overlay): encode the annotated input frames; always finishes that file too.
     func encodeOverlay(_ writer: MediaWriter) {
         do {
-            while let frame = overlays.pop() { try writer.write(frame) }
+            while let frame = overlays.pop() {
+                try writer.write(frame)
+                reader.recycle(frame)
+            }
         } catch {
             status.fail(error)
         }

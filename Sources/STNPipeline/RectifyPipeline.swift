@@ -70,7 +70,7 @@ public final class RectifyPipeline: Sendable {
 
         let stages = Stages(options: options, threads: threads, kind: assigner.kind, observer: options.observer, status: status,
                             decoded: decoded, assigned: assigned, sampled: sampled, overlays: overlays, freeFrames: freeFrames,
-                            counter: counter)
+                            counter: counter, reader: reader)
         let readerBox = UncheckedBox(reader), assignerBox = UncheckedBox(assigner), writerBox = UncheckedBox(writer)
         let logBox = UncheckedBox(log), overlayBox = UncheckedBox(overlayWriter)
         DispatchQueue(label: "stn.decode").async(group: group) { stages.decode(readerBox.value) }

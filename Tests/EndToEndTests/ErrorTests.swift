@@ -80,9 +80,17 @@ final class ErrorTests: XCTestCase {
         }
     }
 
-    func testNoTransformSourceAndMissingArguments() throws {
-        try assertUsageError([clip, directory.path("o.mp4")], "--theta")
+    func testConflictingTransformSourcesAndMissingArguments() throws {
+        try assertUsageError(["--theta", "1,0,0", "--model", "m.safetensors", clip, directory.path("o.mp4")], "Use only one of")
         try assertUsageError(["--theta", "1,0,0"], "Missing expected argument")
+        try assertUsageError(["--theta", "1,0,0", "--lookahead", "-1", clip, directory.path("o.mp4")], "--lookahead")
+    }
+
+    func testMalformedModelFile() throws {
+        let model = directory.path("bad.safetensors")
+        try Data("definitely not a model".utf8).write(to: URL(fileURLWithPath: model))
+        try assertRuntimeError(["--model", model, clip, directory.path("o.mp4")], "\(model): ")
+        try assertRuntimeError(["--model", directory.path("none.safetensors"), clip, directory.path("o.mp4")], "\(directory.path("none.safetensors")): ")
     }
 
     func testBadCodec() throws {

@@ -28,6 +28,18 @@ final class PipingTests: XCTestCase {
         }
     }
 
+    /// ADTS audio from MPEG-TS into MP4 and Matroska files: both decode without an error.
+    func testMPEGTSAudioIntoMP4AndMatroska() throws {
+        for name in ["ts.mp4", "ts.mkv"] {
+            let output = directory.path(name)
+            let r = try Tools.shell("ffmpeg -nostdin -v error -i '\(clip!)' -c copy -f mpegts - | '\(Tools.stnVideo)' --theta 0.5,0,0 --size 64x64 - '\(output)'")
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let check = try Tools.shell("ffmpeg -nostdin -v error -i '\(output)' -f null - 2>&1")
+            XCTAssertEqual(check.stdoutText, "", name)
+            XCTAssertEqual(try Tools.probeStreams(output).map(\.codec), ["h264", "aac"], name)
+        }
+    }
+
     func testRawY4MBothWays() throws {
         let r = try Tools.shell("ffmpeg -nostdin -v error -i '\(clip!)' -f yuv4mpegpipe - | '\(Tools.stnVideo)' --theta 1,0,0 --size 320x240 --codec rawvideo --format yuv4mpegpipe --input-format yuv4mpegpipe - - | ffprobe -v error -count_frames -show_entries stream=codec_name,nb_read_frames -of csv=p=0 -")
         XCTAssertEqual(r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines), "rawvideo,50", r.stderr)
