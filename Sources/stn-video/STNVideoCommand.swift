@@ -9,13 +9,12 @@ struct STNVideoCommand: ParsableCommand {
         commandName: "stn-video",
         abstract: "Rectify video with a Spatial Transformer Network: a per-frame window, predicted and smoothed, sampled and encoded.",
         discussion: """
-        Coordinates are normalised to [-1, 1] (x right, y down) over the canvas; θ maps output
-        coordinates to input coordinates. Attention θ = s,tx,ty: s = 0.5 is a window half the
-        canvas wide, centred at (tx, ty). A log of θ per frame is written beside the output
-        (OUTPUT with its extension replaced by .params.csv) unless OUTPUT is '-'.
+        Coordinates are normalised to [-1, 1] (x right, y down) over the canvas; θ maps output coordinates to input coordinates. Attention θ = s,tx,ty: s = 0.5 is a window half the canvas wide, centred at (tx, ty). A log of θ per frame is written beside the output (OUTPUT with its extension replaced by .params.csv) unless OUTPUT is '-'.
+
+        Exit status: 0 done, 1 runtime error, 2 usage error, 130/143 after SIGINT/SIGTERM (the output is finalised first).
 
         Examples:
-          stn-video in.mp4 out.mp4                       (the bundled model, one-euro smoothing)
+          stn-video in.mp4 out.mp4
           stn-video --overlay check.mp4 --lookahead 8 in.mp4 out.mp4
           stn-video --model mine.safetensors --smoothing kalman in.mkv out.mkv
           stn-video --theta 0.5,0.1,-0.1 --size 256x256 in.mp4 crop.mp4
@@ -44,28 +43,28 @@ struct STNVideoCommand: ParsableCommand {
     @Option(help: "Temporal smoothing of θ: one-euro, ema, kalman or none.")
     var smoothing: SmoothingMethod = .oneEuro
 
-    @Option(name: .customLong("min-cutoff"), help: "one-euro: minimum cutoff frequency in Hz (lower = smoother when still).")
+    @Option(name: .customLong("min-cutoff"), help: "one-euro: minimum cutoff frequency in Hz; lower = smoother when still (default 0.5).")
     var minCutoff: Double?
 
-    @Option(help: "one-euro: speed coefficient (higher = less lag when moving).")
+    @Option(help: "one-euro: speed coefficient; higher = less lag when moving (default 4).")
     var beta: Double?
 
-    @Option(name: .customLong("d-cutoff"), help: "one-euro: cutoff frequency of the speed estimate in Hz.")
+    @Option(name: .customLong("d-cutoff"), help: "one-euro: cutoff frequency of the speed estimate in Hz (default 1).")
     var derivativeCutoff: Double?
 
-    @Option(help: "ema: weight of the new value, 0 < alpha ≤ 1.")
+    @Option(help: "ema: weight of the new value, 0 < alpha ≤ 1 (default 0.2).")
     var alpha: Double?
 
-    @Option(name: .customLong("process-noise"), help: "kalman: process noise (acceleration variance).")
+    @Option(name: .customLong("process-noise"), help: "kalman: process noise, acceleration variance in units²/s³ (default 0.002).")
     var processNoise: Double?
 
-    @Option(name: .customLong("measurement-noise"), help: "kalman: measurement noise variance.")
+    @Option(name: .customLong("measurement-noise"), help: "kalman: measurement noise variance (default 0.0001).")
     var measurementNoise: Double?
 
     @Option(help: "Centred smoothing using N future frames (N frames of latency).")
     var lookahead: Int = 0
 
-    @Option(name: .customLong("cut-threshold"), help: "Scene-cut detection threshold in [0, 1]; 0 disables. A cut resets the smoothing.")
+    @Option(name: .customLong("cut-threshold"), help: "Scene-cut threshold in [0, 1] on FFmpeg's scene score; 0 disables. A cut resets the smoothing (default 0.3).")
     var cutThreshold: Double?
 
     @Option(help: ArgumentHelp("Also write the input with the raw (red) and smoothed (green) windows drawn on it.", valueName: "path"))

@@ -71,6 +71,10 @@ if let v = command.processNoise { smoothing.processNoise = v }
 if let v = command.measurementNoise { smoothing.measurementNoise = v }
 if let v = command.cutThreshold { smoothing.cutThreshold = v }
 smoothing.lookahead = command.lookahead
+if let problem = smoothing.validationError {
+    printError(problem)
+    exit(2)
+}
 options.smoothing = smoothing
 options.showProgress = !command.quiet && isatty(STDERR_FILENO) != 0
 
