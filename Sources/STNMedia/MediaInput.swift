@@ -112,6 +112,10 @@ final class MediaInput {
         if status >= 0 { return true }
         if status == FFStatus.eof || status == FFStatus.exit { return false }
         if Interruption.isRequested { return false }
-        throw MediaError(.decode, path: path, "read failed: \(ffmpegErrorString(status))")
+        var reason = "read failed: \(ffmpegErrorString(status))"
+        if path == "standard input", let name = context.pointee.iformat?.pointee.name, String(cString: name).contains("mp4") {
+            reason += " (an MP4 on a pipe needs its index first: pipe nut, matroska or mpegts, or an MP4 made with -movflags +faststart)"
+        }
+        throw MediaError(.decode, path: path, reason)
     }
 }
