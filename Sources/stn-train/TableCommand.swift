@@ -53,6 +53,12 @@ struct TableCommand: ParsableCommand {
             }
             text += "\n"
         }
+        if let typical = results.map(\.testErrorPercent).sorted().dropFirst(results.count / 2).first, let n = results.map(\.testImages).min() {
+            let p = typical / 100, standardError = 100 * (p * (1 - p) / Double(n)).squareRoot()
+            text += String(format: "\nSampling noise: at %.0f %% error on %d test images one cell's standard error is %.2f points, so a difference "
+                           + "of two cells below about %.1f points (two standard errors of a difference) is not evidence either way.\n",
+                           typical, n, standardError, 2 * standardError * 2.0.squareRoot())
+        }
         text += "\n## Does the ST-CNN beat the CNN?\n\n"
         for column in columns {
             guard let cnn = cell(.cnn, column) else { text += "- \(column): CNN cell missing\n"; continue }
