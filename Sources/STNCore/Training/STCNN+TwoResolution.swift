@@ -1,0 +1,193 @@
+import Foundation
+
+/// An attention ST-CNN whose localisation network and sampler read two different images of the
+/// same canvas: the localisation net a small one (e.g. 64×64, the model's `input`), the sampler
+/// a higher-resolution one, so that a small item is still resolved in the glimpse. This is what
+/// the video pipeline does (θ from a downscale, crop from the full frame); a plain `STCNN`
+/// samples its own input.
+///
+/// The sampling source is a pyramid of square images (e.g. 48, 96, 192): each batch item is
+/// sampled from the smallest level with at least one source pixel per glimpse pixel across the
+/// window (`side · s ≥ glimpse`), so a wide window reads a smoothed image (no aliasing, smooth
+/// gradients) and a narrow one reads full detail. Gradients reach θ through the bilinear
+/// sampler on the chosen level (Section 3.3), then the regressor and localisation net.
+///
+/// ```swift
+/// let net = try TwoResolutionSTCNN(config: config, seed: 1)
+/// let levels = [SamplingLevel(images: p48, side: 48), SamplingLevel(images: p96, side: 96)]
+/// let result = net.trainStep(localisationInput: x64, levels: levels, labels: y, batch: n, optimiser: adam)
+/// try net.save(to: url)   // STNModel.load reads it: input 64×64, the glimpse size, loc/fc_loc/classifier
+/// ```
+/// Images are floats in [0, 1]; the model's normalisation is applied inside, to the localisation
+/// input and to the glimpse (so samples outside the canvas are black). Not thread-safe.
+public final class TwoResolutionSTCNN {
+    /// One level of the sampling pyramid: `[N, C, side, side]` floats in [0, 1].
+    public struct SamplingLevel {
+        public var images: UnsafePointer<Float>
+        public var side: Int
+        public init(images: UnsafePointer<Float>, side: Int) { self.images = images; self.side = side }
+    }
+
+    public let config: ModelConfig
+    public let normalise: Normalise
+    /// Its localisation net and regressor give θ; its own sampler is not used.
+    public let transformer: SpatialTransformer
+    public let classifier: Sequential
+    public let classCount: Int
+    public let namedParameters: [(name: String, parameter: Parameter)]
+    public let parameters: [Parameter]
+    /// θ's scale is kept in this range by a quadratic penalty on the excess (weight `scalePenalty`).
+    public var scaleRange: ClosedRange<Float> = 0.04...1
+    public var scalePenalty: Float = 1
+    /// Translations beyond ±`translationLimit` are penalised the same way.
+    public var translationLimit: Float = 1
+
+    private let loss: SoftmaxCrossEntropy
+    private let grid = FloatBuffer()       // [N, G, G, 2]
+    private let glimpse = FloatBuffer()    // [N, C, G, G]
+    private let gradGlimpse = FloatBuffer()
+    private let gradGrid = FloatBuffer()
+    private let gradTheta = FloatBuffer()  // [N, 3]
+    private var chosenLevels: [Int] = []
+    private var lastLevels: [SamplingLevel] = []
+    private var theta: UnsafePointer<Float>?
+
+    public init(config: ModelConfig, seed: UInt64 = 0, initialisation: Initialisation = .pytorchDefault) throws {
+        _ = BLASConfiguration.singleThreaded
+        _ = try config.expectedTensors()
+        guard config.transformer.transform == .attention else { throw ArchitectureError("the two-resolution ST-CNN is an attention model") }
+        guard let classes = config.classCount, let classifierSpecs = config.classifier else {
+            throw ArchitectureError("an ST-CNN needs a classifier")
+        }
+        self.config = config
+        var random = RandomSource(seed: seed)
+        normalise = Normalise(inputShape: config.input.shape, mean: config.input.mean, std: config.input.std)
+        transformer = SpatialTransformer(config: config.transformer, inputShape: config.input.shape, initialisation: initialisation, random: &random)
+        classifier = classifierSpecs.makeSequential(input: transformer.outputShape, group: .classifier, initialisation: initialisation, random: &random)
+        classCount = classes
+        loss = SoftmaxCrossEntropy(classes: classes)
+        namedParameters = transformer.namedParameters(prefix: "") + classifier.namedParameters(prefix: "classifier")
+        parameters = namedParameters.map(\.parameter)
+    }
+
+    /// Continues from a model file that holds an attention classifier.
+    public convenience init(contentsOf url: URL) throws {
+        let (config, tensors) = try ModelFile.read(contentsOf: url)
+        guard config.classifier != nil else {
+            throw ModelFileError(path: url.path, key: "__metadata__.classifier", kind: .badMetadata, "missing: the file holds no classifier")
+        }
+        try self.init(config: config)
+        ModelFile.assign(tensors, to: namedParameters)
+    }
+
+    public func zeroGradients() { for parameter in parameters { parameter.zeroGradient() } }
+
+    private var channels: Int { config.input.channels }
+    private var glimpseSide: (height: Int, width: Int) { (config.transformer.glimpseHeight, config.transformer.glimpseWidth) }
+
+    /// θ `[N, 3]` from the localisation input `[N, C, H, W]` (valid until the next call).
+    public func predictTheta(localisationInput: UnsafePointer<Float>, batch: Int, training: Bool = false) -> UnsafePointer<Float> {
+        let x = normalise.forward(localisationInput, batch: batch, training: training)
+        let t = transformer.predictTheta(x, batch: batch, training: training)
+        theta = t
+        return t
+    }
+
+    /// θ of the last forward pass, `[N, 3]`.
+    public var lastTheta: UnsafePointer<Float>? { theta }
+
+    /// The normalised glimpses `[N, C, G, G]` of θ read from the pyramid (valid until the next call).
+    public func sampleGlimpses(theta: UnsafePointer<Float>, levels: [SamplingLevel], batch: Int) -> UnsafePointer<Float> {
+        precondition(!levels.isEmpty)
+        let sorted = levels.sorted { $0.side < $1.side }
+        let (gh, gw) = glimpseSide, c = channels, plane = gh * gw
+        let g = grid.reserve(batch * plane * 2)
+        transformer.generator.forward(theta: theta, batch: batch, height: gh, width: gw, grid: g)
+        let v = glimpse.reserve(batch * c * plane)
+        chosenLevels = (0..<batch).map { n in
+            let span = abs(theta[3 * n])
+            return sorted.firstIndex { Float($0.side) * span >= Float(max(gh, gw)) } ?? (sorted.count - 1)
+        }
+        lastLevels = sorted
+        for n in 0..<batch {
+            let level = sorted[chosenLevels[n]], side = level.side
+            BilinearSampler.forward(input: level.images + n * c * side * side, batch: 1, channels: c, inputHeight: side, inputWidth: side,
+                                    grid: g + n * plane * 2, outputHeight: gh, outputWidth: gw, padding: config.transformer.padding,
+                                    output: v + n * c * plane)
+        }
+        for n in 0..<batch {
+            for channel in 0..<c {
+                let m = config.input.mean[channel], scale = 1 / config.input.std[channel]
+                let p = v + (n * c + channel) * plane
+                for i in 0..<plane { p[i] = (p[i] - m) * scale }
+            }
+        }
+        return UnsafePointer(v)
+    }
+
+    /// Class scores `[N, classes]` (valid until the next call); θ in `lastTheta`.
+    public func logits(localisationInput: UnsafePointer<Float>, levels: [SamplingLevel], batch: Int, training: Bool) -> UnsafePointer<Float> {
+        let t = predictTheta(localisationInput: localisationInput, batch: batch, training: training)
+        let v = sampleGlimpses(theta: t, levels: levels, batch: batch)
+        return classifier.forward(v, batch: batch, training: training)
+    }
+
+    /// One optimisation step: forward, mean cross-entropy (+ the θ range penalty), backward, `optimiser.step`.
+    @discardableResult
+    public func trainStep(localisationInput: UnsafePointer<Float>, levels: [SamplingLevel], labels: UnsafePointer<Int32>, batch: Int,
+                          optimiser: any Optimiser) -> (loss: Float, correct: Int) {
+        zeroGradients()
+        let z = logits(localisationInput: localisationInput, levels: levels, batch: batch, training: true)
+        let value = loss.forward(logits: z, labels: labels, batch: batch)
+        let correct = SoftmaxCrossEntropy.correctCount(logits: z, labels: labels, batch: batch, classes: classCount)
+        let dz = loss.backward(labels: labels, batch: batch)
+        let dv = classifier.backward(dz, batch: batch, inputGradient: true)!
+        backwardThroughSampler(dv, batch: batch)
+        optimiser.step(parameters)
+        return (value, correct)
+    }
+
+    // dV (normalised glimpse) -> dV_raw = dV/std -> (sampler, chosen level) dGrid -> (generator) dθ (+ penalty)
+    //   -> (fc_loc, loc); no gradient to the images.
+    private func backwardThroughSampler(_ gradOutput: UnsafePointer<Float>, batch: Int) {
+        guard let theta else { preconditionFailure("backward before forward") }
+        let (gh, gw) = glimpseSide, c = channels, plane = gh * gw
+        let dv = gradGlimpse.reserve(batch * c * plane)
+        for n in 0..<batch {
+            for channel in 0..<c {
+                let scale = 1 / config.input.std[channel], offset = (n * c + channel) * plane
+                for i in offset..<(offset + plane) { dv[i] = gradOutput[i] * scale }
+            }
+        }
+        let dGrid = gradGrid.reserve(batch * plane * 2)
+        dGrid.update(repeating: 0, count: batch * plane * 2)
+        for n in 0..<batch {
+            let level = lastLevels[chosenLevels[n]], side = level.side
+            BilinearSampler.backward(input: level.images + n * c * side * side, batch: 1, channels: c, inputHeight: side, inputWidth: side,
+                                     grid: grid.pointer + n * plane * 2, outputHeight: gh, outputWidth: gw,
+                                     padding: config.transformer.padding, gradOutput: dv + n * c * plane,
+                                     gradInput: nil, gradGrid: dGrid + n * plane * 2)
+        }
+        let dTheta = gradTheta.reserve(batch * 3)
+        dTheta.update(repeating: 0, count: batch * 3)
+        transformer.generator.backward(theta: theta, gradGrid: dGrid, batch: batch, height: gh, width: gw, gradTheta: dTheta)
+        // Penalty (mean over the batch): w·(excess)² for s outside scaleRange and |t| beyond translationLimit.
+        let weight = 2 * scalePenalty / Float(batch)
+        for n in 0..<batch {
+            let s = theta[3 * n]
+            if s > scaleRange.upperBound { dTheta[3 * n] += weight * (s - scaleRange.upperBound) }
+            if s < scaleRange.lowerBound { dTheta[3 * n] += weight * (s - scaleRange.lowerBound) }
+            for k in 1...2 {
+                let t = theta[3 * n + k]
+                if abs(t) > translationLimit { dTheta[3 * n + k] += weight * (t - (t > 0 ? translationLimit : -translationLimit)) }
+            }
+        }
+        let dFeatures = transformer.regressor.backward(dTheta, batch: batch, inputGradient: true)!
+        _ = transformer.localisation.backward(dFeatures, batch: batch, inputGradient: false)
+    }
+
+    /// Writes a model file (metadata of `config`, every parameter) that `STNModel.load` reads.
+    public func save(to url: URL) throws {
+        try ModelFile.write(config: config, parameters: namedParameters, to: url)
+    }
+}

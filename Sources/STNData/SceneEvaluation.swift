@@ -1,0 +1,76 @@
+import Foundation
+import STNCore
+
+/// Scores an attention model against generated ground truth, frame by frame, as the video
+/// pipeline would run it: θ from the 8-bit area downscale of the rendered frame
+/// (`ThetaPredictor`), the glimpse of θ sampled from a higher-resolution canvas and classified.
+///
+/// - centre in box: the window centre (tx, ty) lies inside the item's box (canvas coordinates);
+/// - IoU: of the window square [tx ± s]×[ty ± s] with the box square;
+/// - accuracy: the classifier's class on the glimpse equals the item's.
+public struct SceneEvaluation: Sendable, CustomStringConvertible {
+    public var frames = 0
+    public var centresInBox = 0
+    public var iouSum: Double = 0
+    public var correct = 0
+    public var classifiedFrames = 0
+
+    public init() {}
+
+    public var centreInBoxRate: Double { Double(centresInBox) / Double(max(frames, 1)) }
+    public var meanIoU: Double { iouSum / Double(max(frames, 1)) }
+    public var accuracy: Double { Double(correct) / Double(max(classifiedFrames, 1)) }
+
+    public mutating func add(theta: (s: Double, tx: Double, ty: Double), box: SceneSquare) {
+        frames += 1
+        if box.contains(x: theta.tx, y: theta.ty) { centresInBox += 1 }
+        iouSum += SceneSquare(attention: theta).intersectionOverUnion(box)
+    }
+
+    public mutating func merge(_ other: SceneEvaluation) {
+        frames += other.frames; centresInBox += other.centresInBox; iouSum += other.iouSum
+        correct += other.correct; classifiedFrames += other.classifiedFrames
+    }
+
+    public var description: String {
+        String(format: "frames %d  centre-in-box %.2f%%  mean IoU %.3f  accuracy %.2f%%",
+               frames, 100 * centreInBoxRate, meanIoU, 100 * accuracy)
+    }
+
+    /// Evaluates `frames` frames of a `SceneVideo` of `width × height` (t10k items, `seed`).
+    /// `classifier` (optional) classifies the glimpses; θ always comes from `model`'s predictor.
+    public static func run(model: STNModel, classifier: TwoResolutionSTCNN?, items: IDXDataset, width: Int, height: Int,
+                           frames: Int, frameRate: Double = 25, seed: UInt64, batchSize: Int = 16) -> SceneEvaluation {
+        let renderer = SceneRenderer(items: items)
+        var video = SceneVideo(items: items, width: width, height: height, frameRate: frameRate, seed: seed)
+        let side = model.inputHeight
+        let sourceSide = 3 * side
+        let batch = SceneBatch(capacity: batchSize, localisationSide: side, sourceSide: sourceSide)
+        let predictor = model.makePredictor(maxBatch: batchSize)
+        var theta = [Float](repeating: 0, count: batchSize * 3)
+        var result = SceneEvaluation()
+        var done = 0
+        while done < frames {
+            let n = min(batchSize, frames - done)
+            let layouts = (0..<n).map { _ in video.next().layout }
+            batch.fill(frames: layouts, renderer: renderer)
+            theta.withUnsafeMutableBufferPointer { predictor.predict(luma: batch.localisationBytes, batch: n, theta: $0.baseAddress!) }
+            for i in 0..<n {
+                result.add(theta: (Double(theta[3 * i]), Double(theta[3 * i + 1]), Double(theta[3 * i + 2])), box: batch.canvasBoxes[i])
+            }
+            if let classifier {
+                let levels = zip(batch.levels, batch.levelSides).map { TwoResolutionSTCNN.SamplingLevel(images: UnsafePointer($0), side: $1) }
+                let logits = theta.withUnsafeBufferPointer { t -> UnsafePointer<Float> in
+                    let v = classifier.sampleGlimpses(theta: t.baseAddress!, levels: levels, batch: n)
+                    return classifier.classifier.forward(v, batch: n, training: false)
+                }
+                batch.labels.withUnsafeBufferPointer { labels in
+                    result.correct += SoftmaxCrossEntropy.correctCount(logits: logits, labels: labels.baseAddress!, batch: n, classes: classifier.classCount)
+                }
+                result.classifiedFrames += n
+            }
+            done += n
+        }
+        return result
+    }
+}

@@ -1,0 +1,74 @@
+import STNCore
+
+/// The ranges random scenes are drawn from.
+public struct SceneOptions: Equatable, Sendable {
+    /// The item's side as a fraction of the frame's shorter side.
+    public var itemFraction: ClosedRange<Double> = 0.15...0.5
+    /// Clutter patches per frame.
+    public var clutterCount: ClosedRange<Int> = 4...12
+    /// Side of a clutter crop, in source texels (of 28).
+    public var clutterSourceSide: ClosedRange<Int> = 6...12
+    public var clutterIntensity: ClosedRange<Float> = 0.35...0.85
+    public var backgroundLevel: ClosedRange<Float> = 0...0.3
+    /// Amplitude of the background's linear gradient across the frame, either sign.
+    public var backgroundGradient: Float = 0.15
+    /// Noise standard deviation per rendered pixel.
+    public var noise: ClosedRange<Float> = 0...0.06
+
+    public init() {}
+}
+
+/// Draws random still scenes: one item anywhere fully inside the frame, clutter cut from
+/// other items, background and noise. Deterministic given the `RandomSource`.
+public struct SceneSampler: Sendable {
+    public let items: IDXDataset
+    public var options: SceneOptions
+
+    /// Frame sizes of the aspect ratios training uses: 16:9, 4:3, 1:1, 3:4, 9:16, 2.35:1.
+    public static let trainingFrameSizes: [(width: Int, height: Int)] = [
+        (640, 360), (480, 360), (360, 360), (360, 480), (360, 640), (846, 360),
+    ]
+
+    public init(items: IDXDataset, options: SceneOptions = SceneOptions()) {
+        precondition(items.count >= 2, "scenes need at least two items (one to find, others for clutter)")
+        self.items = items; self.options = options
+    }
+
+    /// A random scene of `width × height` pixels.
+    public func layout(width: Int, height: Int, random: inout RandomSource) -> SceneLayout {
+        let index = random.int(below: items.count)
+        let shorter = Double(min(width, height))
+        let side = shorter * Double(random.uniform(Float(options.itemFraction.lowerBound), Float(options.itemFraction.upperBound)))
+        let cx = side / 2 + Double(random.uniform()) * (Double(width) - side)
+        let cy = side / 2 + Double(random.uniform()) * (Double(height) - side)
+        let item = SceneLayout.Item(index: index, label: Int(items.labels[index]), centreX: cx, centreY: cy, side: side)
+        return background(width: width, height: height, item: item, random: &random)
+    }
+
+    /// Background, clutter and noise around a given item.
+    public func background(width: Int, height: Int, item: SceneLayout.Item, random: inout RandomSource) -> SceneLayout {
+        let shorter = Double(min(width, height))
+        let count = options.clutterCount.lowerBound + random.int(below: options.clutterCount.count)
+        var clutter: [SceneLayout.Patch] = []
+        for _ in 0..<count {
+            var other = random.int(below: items.count)
+            if other == item.index { other = (other + 1) % items.count }
+            let sourceSide = min(items.width, options.clutterSourceSide.lowerBound + random.int(below: options.clutterSourceSide.count))
+            let itemSide = shorter * Double(random.uniform(Float(options.itemFraction.lowerBound), Float(options.itemFraction.upperBound)))
+            let side = itemSide * Double(sourceSide) / Double(items.width)
+            clutter.append(SceneLayout.Patch(
+                index: other,
+                sourceX: random.int(below: items.width - sourceSide + 1), sourceY: random.int(below: items.height - sourceSide + 1),
+                sourceSide: sourceSide,
+                x: Double(random.uniform()) * Double(width) - side / 2, y: Double(random.uniform()) * Double(height) - side / 2,
+                side: side, intensity: random.uniform(options.clutterIntensity.lowerBound, options.clutterIntensity.upperBound)))
+        }
+        let gradient = options.backgroundGradient
+        return SceneLayout(
+            width: width, height: height,
+            backgroundLevel: random.uniform(options.backgroundLevel.lowerBound, options.backgroundLevel.upperBound),
+            gradientX: random.uniform(-gradient, gradient), gradientY: random.uniform(-gradient, gradient),
+            clutter: clutter, item: item,
+            noise: random.uniform(options.noise.lowerBound, options.noise.upperBound), noiseSeed: random.next())
+    }
+}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import STNData
+import STNMedia
+
+/// `stn-make-video`: writes a synthetic test video for stn-video — Fashion-MNIST items moving
+/// over clutter and noise, with scene cuts — and its per-frame ground truth as CSV.
+@main
+struct MakeVideo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stn-make-video",
+        abstract: "Write a synthetic Fashion-MNIST video and its per-frame ground truth (class, box in pixels and in the square canvas).")
+
+    enum Split: String, ExpressibleByArgument, CaseIterable {
+        case train, t10k
+        var dataset: DatasetSplit { self == .train ? .train : .test }
+    }
+
+    @Argument(help: "Output video (the container from the extension; H.264 in mp4 by default).")
+    var output: String
+    @Option(help: "Ground-truth CSV (default: the output with its extension replaced by .truth.csv).")
+    var truth: String?
+    @Option(help: "Frame size WxH (even numbers).")
+    var size = "640x360"
+    @Option(help: "Length in seconds.")
+    var seconds: Double = 10
+    @Option(help: "Frames per second (an integer).")
+    var fps = 25
+    @Option(help: "Random seed: the same seed gives the same video.")
+    var seed: UInt64 = 1
+    @Option(help: "Which Fashion-MNIST split the items come from (t10k for test videos).")
+    var split: Split = .t10k
+    @Option(help: "Directory of the IDX files.")
+    var data = FashionMNIST.defaultDirectory.path
+    @Option(help: "Encoder (default: libx264 where the container takes it).")
+    var codec: String?
+    @Option(help: "Constant rate factor of x264/x265.")
+    var crf: Double = 23
+    @Option(help: "Encoder preset.")
+    var preset = "medium"
+
+    var dimensions: (width: Int, height: Int)? {
+        let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2, parts[0] > 0, parts[1] > 0, parts[0] % 2 == 0, parts[1] % 2 == 0 else { return nil }
+        return (parts[0], parts[1])
+    }
+
+    func validate() throws {
+        guard dimensions != nil else { throw ValidationError("--size must be WxH with even positive numbers, not \"\(size)\"") }
+        guard seconds > 0, seconds.isFinite else { throw ValidationError("--seconds must be positive") }
+        guard (1...240).contains(fps) else { throw ValidationError("--fps must be in 1…240") }
+        guard output != "-" else { throw ValidationError("the output must be a file (the ground truth goes beside it)") }
+    }
+
+    func run() throws {
+        let (width, height) = dimensions!
+        let items = try FashionMNIST.load(split.dataset, from: URL(fileURLWithPath: data))
+        let truthPath = truth ?? (output as NSString).deletingPathExtension + ".truth.csv"
+        let frameCount = Int((seconds * Double(fps)).rounded())
+        let writer = try MediaWriter(
+            path: output, format: nil,
+            video: OutputVideoFormat(width: width, height: height, frameRate: Rational(Int32(fps), 1), timeBase: Rational(1, Int32(fps))),
+            settings: EncoderSettings(codec: codec, crf: crf, preset: preset), audioSource: nil)
+        guard FileManager.default.createFile(atPath: truthPath, contents: nil), let csv = FileHandle(forWritingAtPath: truthPath) else {
+            throw ValidationError("cannot create \(truthPath)")
+        }
+        defer { try? csv.close() }
+        csv.write(Data((SceneTruth.csvHeader + "\n").utf8))
+
+        let renderer = SceneRenderer(items: items)
+        var video = SceneVideo(items: items, width: width, height: height, frameRate: Double(fps), seed: seed)
+        var pixels = [Float](repeating: 0, count: width * height)
+        for index in 0..<frameCount {
+            let (layout, frameTruth) = video.next()
+            pixels.withUnsafeMutableBufferPointer { renderer.render(layout, raster: .frame(width: width, height: height), into: $0.baseAddress!) }
+            let frame = VideoFrame(width: width, height: height)
+            Self.fill(frame, luma: pixels)
+            frame.setTimestamp(pts: Int64(index), seconds: Double(index) / Double(fps))
+            try writer.write(frame)
+            csv.write(Data((frameTruth.csvRow + "\n").utf8))
+        }
+        try writer.finish()
+        FileHandle.standardError.write(Data("stn-make-video: wrote \(frameCount) frames to \(output) (\(writer.codecName)) and \(truthPath)\n".utf8))
+    }
+
+    /// Intensity in [0, 1] → limited-range luma Y = 16 + 219·i; neutral chroma.
+    static func fill(_ frame: VideoFrame, luma: [Float]) {
+        let (width, height) = (frame.width, frame.height)
+        let y = frame.mutableBaseAddress(0), stride = frame.stride(0)
+        for row in 0..<height {
+            for column in 0..<width {
+                y[row * stride + column] = UInt8((16 + 219 * min(max(luma[row * width + column], 0), 1)).rounded())
+            }
+        }
+        for plane in 1...2 {
+            let (w, h) = frame.planeSize(plane)
+            let base = frame.mutableBaseAddress(plane), planeStride = frame.stride(plane)
+            for row in 0..<h { (base + row * planeStride).update(repeating: 128, count: w) }
+        }
+    }
+}
