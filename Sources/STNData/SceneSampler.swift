@@ -4,6 +4,9 @@ import STNCore
 public struct SceneOptions: Equatable, Sendable {
     /// The item's side as a fraction of the frame's shorter side.
     public var itemFraction: ClosedRange<Double> = 0.15...0.5
+    /// Clutter patches are cut at the scale of an item of this fraction of the shorter side
+    /// (kept apart from `itemFraction`, so that a curriculum on item sizes leaves clutter alone).
+    public var clutterScale: ClosedRange<Double> = 0.15...0.5
     /// Clutter patches per frame.
     public var clutterCount: ClosedRange<Int> = 4...12
     /// Side of a clutter crop, in source texels (of 28).
@@ -54,7 +57,7 @@ public struct SceneSampler: Sendable {
             var other = random.int(below: items.count)
             if other == item.index { other = (other + 1) % items.count }
             let sourceSide = min(items.width, options.clutterSourceSide.lowerBound + random.int(below: options.clutterSourceSide.count))
-            let itemSide = shorter * Double(random.uniform(Float(options.itemFraction.lowerBound), Float(options.itemFraction.upperBound)))
+            let itemSide = shorter * Double(random.uniform(Float(options.clutterScale.lowerBound), Float(options.clutterScale.upperBound)))
             let side = itemSide * Double(sourceSide) / Double(items.width)
             clutter.append(SceneLayout.Patch(
                 index: other,

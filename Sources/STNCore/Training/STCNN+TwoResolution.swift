@@ -147,6 +147,28 @@ public final class TwoResolutionSTCNN {
         return (value, correct)
     }
 
+    /// One step on the classifier alone, from glimpses `[N, C, G, G]` in [0, 1] (e.g. item images):
+    /// a warm start, so that the localisation network later has a classifier worth pointing at.
+    @discardableResult
+    public func trainClassifierStep(glimpses: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batch: Int,
+                                    optimiser: any Optimiser) -> (loss: Float, correct: Int) {
+        zeroGradients()
+        let (gh, gw) = glimpseSide, c = channels, plane = gh * gw
+        let v = glimpse.reserve(batch * c * plane)
+        for n in 0..<batch {
+            for channel in 0..<c {
+                let m = config.input.mean[channel], scale = 1 / config.input.std[channel], offset = (n * c + channel) * plane
+                for i in offset..<(offset + plane) { v[i] = (glimpses[i] - m) * scale }
+            }
+        }
+        let z = classifier.forward(v, batch: batch, training: true)
+        let value = loss.forward(logits: z, labels: labels, batch: batch)
+        let correct = SoftmaxCrossEntropy.correctCount(logits: z, labels: labels, batch: batch, classes: classCount)
+        _ = classifier.backward(loss.backward(labels: labels, batch: batch), batch: batch, inputGradient: false)
+        optimiser.step(classifier.namedParameters(prefix: "").map(\.parameter))
+        return (value, correct)
+    }
+
     // dV (normalised glimpse) -> dV_raw = dV/std -> (sampler, chosen level) dGrid -> (generator) dθ (+ penalty)
     //   -> (fc_loc, loc); no gradient to the images.
     private func backwardThroughSampler(_ gradOutput: UnsafePointer<Float>, batch: Int) {
