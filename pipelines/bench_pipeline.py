@@ -48,11 +48,13 @@ def main():
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--work", default="/tmp/stn-bench")
     parser.add_argument("--skip-rss", action="store_true")
+    parser.add_argument("--model", help="model file (default: the bundled model)")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     subprocess.run(["swift", "build", "-c", "release", "--product", "stn-video"], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     out = os.path.join(args.work, "out.mp4")
+    model = ["--model", args.model] if args.model else []
     enc = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23"]
     for size in ["1920x1080", "640x480"]:
         clip = os.path.join(args.work, f"clip-{size}-{args.seconds}s.mp4")
@@ -63,7 +65,7 @@ def main():
         crop = f"crop={side}:{side}:{(w - side) // 2}:{(h - side) // 2},scale=256:256:flags=bilinear"
         commands = {
             "stn-video (model)": [STN, "--quiet", "--no-audio", "--size", "256x256", "--preset", "veryfast",
-                                  "--crf", "23", clip, out],
+                                  "--crf", "23"] + model + [clip, out],
             "ffmpeg crop+scale": ["ffmpeg", "-nostdin", "-y", "-i", clip, "-an", "-vf", crop] + enc + [out],
             "ffmpeg decode only": ["ffmpeg", "-nostdin", "-i", clip, "-an", "-f", "null", "-"],
         }
@@ -85,7 +87,7 @@ def main():
                 subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
                                 "testsrc2=size=640x480:rate=30", "-frames:v", str(count), "-c:v", "libx264",
                                 "-preset", "ultrafast", path], check=True)
-        rss = {count: run([STN, "--quiet", "--preset", "ultrafast", path, out])[1]
+        rss = {count: run([STN, "--quiet", "--preset", "ultrafast"] + model + [path, out])[1]
                for path, count in [(short, 300), (long, 3000)]}
         print(f"\npeak RSS: 300 frames {rss[300]:.1f} MiB, 3000 frames {rss[3000]:.1f} MiB, "
               f"ratio {rss[3000] / rss[300]:.3f}")
