@@ -4,9 +4,10 @@ import STNCore
 public struct SceneOptions: Equatable, Sendable {
     /// The item's side as a fraction of the frame's shorter side.
     public var itemFraction: ClosedRange<Double> = 0.15...0.5
-    /// Clutter patches are cut at the scale of an item of this fraction of the shorter side
-    /// (kept apart from `itemFraction`, so that a curriculum on item sizes leaves clutter alone).
-    public var clutterScale: ClosedRange<Double> = 0.15...0.5
+    /// Clutter patches are drawn at the item's own scale times this factor (as the paper's
+    /// cluttered MNIST cuts its 8×8 patches from digits of the same size), so a patch is always
+    /// smaller than the item: at most 12/28 × 1.25 of its side.
+    public var clutterScale: ClosedRange<Double> = 0.8...1.25
     /// Clutter patches per frame.
     public var clutterCount: ClosedRange<Int> = 4...12
     /// Side of a clutter crop, in source texels (of 28).
@@ -50,15 +51,14 @@ public struct SceneSampler: Sendable {
 
     /// Background, clutter and noise around a given item.
     public func background(width: Int, height: Int, item: SceneLayout.Item, random: inout RandomSource) -> SceneLayout {
-        let shorter = Double(min(width, height))
         let count = options.clutterCount.lowerBound + random.int(below: options.clutterCount.count)
         var clutter: [SceneLayout.Patch] = []
         for _ in 0..<count {
             var other = random.int(below: items.count)
             if other == item.index { other = (other + 1) % items.count }
             let sourceSide = min(items.width, options.clutterSourceSide.lowerBound + random.int(below: options.clutterSourceSide.count))
-            let itemSide = shorter * Double(random.uniform(Float(options.clutterScale.lowerBound), Float(options.clutterScale.upperBound)))
-            let side = itemSide * Double(sourceSide) / Double(items.width)
+            let scale = Double(random.uniform(Float(options.clutterScale.lowerBound), Float(options.clutterScale.upperBound)))
+            let side = item.side * scale * Double(sourceSide) / Double(items.width)
             clutter.append(SceneLayout.Patch(
                 index: other,
                 sourceX: random.int(below: items.width - sourceSide + 1), sourceY: random.int(below: items.height - sourceSide + 1),

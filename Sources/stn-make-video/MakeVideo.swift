@@ -38,6 +38,8 @@ struct MakeVideo: ParsableCommand {
     var crf: Double = 23
     @Option(help: "Encoder preset.")
     var preset = "medium"
+    @Flag(help: "Show FFmpeg's own warnings and errors.")
+    var verbose = false
 
     var dimensions: (width: Int, height: Int)? {
         let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
@@ -54,6 +56,7 @@ struct MakeVideo: ParsableCommand {
 
     func run() throws {
         let (width, height) = dimensions!
+        FFmpegLogging.configure(verbose: verbose)
         let items = try FashionMNIST.load(split.dataset, from: URL(fileURLWithPath: data))
         let truthPath = truth ?? (output as NSString).deletingPathExtension + ".truth.csv"
         let frameCount = Int((seconds * Double(fps)).rounded())

@@ -9,7 +9,7 @@ struct STNTrain: ParsableCommand {
         discussion: """
         Exit status: 0 done, 2 usage error, 1 runtime error (one line "stn-train: error: <file>: <why>").
         """,
-        subcommands: [ClassifyCommand.self, TableCommand.self, PreviewCommand.self],
+        subcommands: [ClassifyCommand.self, TableCommand.self, PreviewCommand.self, TrainVideo.self, VideoEval.self],
         defaultSubcommand: nil
     )
 }

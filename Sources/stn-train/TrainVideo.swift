@@ -1,0 +1,151 @@
+import ArgumentParser
+import Foundation
+import STNCore
+import STNData
+
+/// `stn-train video`: trains the bundled video model, an attention ST-CNN with class labels
+/// only (the paper's weak supervision), on synthetic scenes of Fashion-MNIST train items
+/// (`SceneSampler`): the localisation net reads the 64×64 canvas, the classifier the glimpse
+/// sampled from a 192² canvas pyramid (`TwoResolutionSTCNN`).
+struct TrainVideo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "video",
+        abstract: "Train the attention model stn-video runs by default (two-resolution ST-CNN on synthetic Fashion-MNIST scenes).")
+
+    @Option(help: "Directory of the IDX files (train split used).")
+    var data = FashionMNIST.defaultDirectory.path
+    @Option(name: .shortAndLong, help: "Model file to write (also the checkpoint).")
+    var output = "samples/model/attention-fashion.safetensors"
+    @Option(help: "Optimisation steps.")
+    var steps = 14000
+    @Option(help: "Scenes per step.")
+    var batchSize = 32
+    @Option(help: "Adam learning rate of the classifier (cosine-annealed to 5%).")
+    var learningRate: Float = 1e-3
+    @Option(help: "Learning-rate multiplier of the localisation network and regressor.")
+    var localisationScale: Float = 0.7
+    @Option(help: "Classifier warm-up steps on item glimpses (64 each) before the joint training.")
+    var warmupSteps = 1500
+    @Option(help: "Learning-rate multiplier of the classifier during the joint training (0: the warmed-up classifier stays fixed and only θ learns).")
+    var classifierScale: Float = 0.3
+    @Option(help: "Final steps that train the classifier alone on the trained localisation's glimpses (localisation frozen).")
+    var finetuneSteps = 0
+    @Option(help: "Curriculum length: item sizes shrink from 70–100% to 15–50% of the shorter side over these steps.")
+    var curriculumSteps = 6000
+    @Option(help: "Glimpse side in pixels.")
+    var glimpse = 32
+    @Option(help: "Side of the highest-resolution canvas the glimpse is sampled from (a multiple of 64).")
+    var sourceSide = 192
+    @Option(help: "Random seed (scenes and initialisation).")
+    var seed: UInt64 = 1
+    @Option(help: "Print progress every N steps.")
+    var logEvery = 50
+    @Option(help: "Write the model file every N steps.")
+    var checkpointEvery = 250
+    @Flag(help: "Continue from the model file at --output (the step count restarts).")
+    var resume = false
+
+    func validate() throws {
+        guard steps > 0, batchSize > 0, glimpse > 0 else { throw ValidationError("--steps, --batch-size and --glimpse must be positive") }
+        guard sourceSide > 0, sourceSide % 64 == 0 else { throw ValidationError("--source-side must be a multiple of 64") }
+    }
+
+    func run() throws {
+        let items = try FashionMNIST.load(.train, from: URL(fileURLWithPath: data))
+        let url = URL(fileURLWithPath: output)
+        let net = resume ? try TwoResolutionSTCNN(contentsOf: url)
+                         : try TwoResolutionSTCNN(config: .videoAttention(glimpse: glimpse), seed: seed)
+        if !resume { try warmUp(net, items: items) }
+        let optimiser = Adam(learningRate: learningRate, groupScale: [.localisation: localisationScale, .classifier: classifierScale])
+        let schedule = LearningRateSchedule.cosine(totalSteps: steps, minimum: learningRate * 0.05)
+        var sampler = SceneSampler(items: items)
+        let renderer = SceneRenderer(items: items)
+        let batch = SceneBatch(capacity: batchSize, localisationSide: net.config.input.height, sourceSide: sourceSide)
+        let levels = zip(batch.levels, batch.levelSides).map { TwoResolutionSTCNN.SamplingLevel(images: UnsafePointer($0), side: $1) }
+        var random = RandomSource(seed: seed &+ 0x5EED)
+        var window = (loss: 0.0, correct: 0, seen: 0, stats: SceneEvaluation(), scale: 0.0)
+        var clock = Date()
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        print("stn-train video: \(items.count) train items, \(steps) steps × \(batchSize), glimpse \(glimpse)², source \(batch.levelSides)")
+        for step in 0..<steps {
+            let progress = min(1, Double(step) / Double(max(curriculumSteps, 1)))
+            // Start with items that nearly fill the canvas, so that the identity window already frames
+            // them and the classifier's gradient can guide θ; end at the task's 15–50%.
+            sampler.options.itemFraction = (0.7 - 0.55 * progress)...(1.0 - 0.5 * progress)
+            let layouts = (0..<batchSize).map { _ in
+                let size = SceneSampler.trainingFrameSizes[random.int(below: SceneSampler.trainingFrameSizes.count)]
+                return sampler.layout(width: size.width, height: size.height, random: &random)
+            }
+            batch.fill(layouts: layouts, renderer: renderer)
+            optimiser.learningRate = schedule.learningRate(base: learningRate, step: step)
+            if step == steps - finetuneSteps {
+                // Localisation frozen: the classifier adapts to the glimpses the trained θ gives.
+                optimiser.groupScale = [.localisation: 0, .classifier: 1]
+                print("stn-train video: classifier fine-tuning from step \(step + 1)")
+            }
+            let result = batch.labels.withUnsafeBufferPointer { labels in
+                net.trainStep(localisationInput: batch.localisation, levels: levels, labels: labels.baseAddress!, batch: batchSize, optimiser: optimiser)
+            }
+            let theta = net.lastTheta!
+            for n in 0..<batchSize {
+                window.stats.add(theta: (Double(theta[3 * n]), Double(theta[3 * n + 1]), Double(theta[3 * n + 2])), box: batch.canvasBoxes[n])
+                window.scale += Double(theta[3 * n])
+            }
+            window.loss += Double(result.loss) * Double(batchSize)
+            window.correct += result.correct
+            window.seen += batchSize
+            if (step + 1) % logEvery == 0 || step + 1 == steps {
+                let elapsed = Date().timeIntervalSince(clock)
+                print(String(format: "step %5d/%d  loss %.3f  acc %.1f%%  centre-in-box %.1f%%  IoU %.3f  mean s %.3f  min frac %.2f  lr %.2e  %.0f img/s",
+                             step + 1, steps, window.loss / Double(window.seen), 100 * Double(window.correct) / Double(window.seen),
+                             100 * window.stats.centreInBoxRate, window.stats.meanIoU, window.scale / Double(window.seen),
+                             sampler.options.itemFraction.lowerBound, optimiser.learningRate, Double(window.seen) / elapsed))
+                fflush(nil)
+                window = (0, 0, 0, SceneEvaluation(), 0)
+                clock = Date()
+            }
+            if (step + 1) % checkpointEvery == 0 || step + 1 == steps { try net.save(to: url) }
+        }
+        print("stn-train video: wrote \(output)")
+    }
+
+    /// Trains the classifier alone on glimpse-like images: one item filling 80–100% of a small
+    /// square scene (clutter, noise), rendered at 12–G pixels and enlarged bilinearly to G×G, as a
+    /// glimpse of a small item is. Labels only: the classifier learns what a framed item looks like.
+    func warmUp(_ net: TwoResolutionSTCNN, items: IDXDataset) throws {
+        guard warmupSteps > 0 else { return }
+        let side = net.config.transformer.glimpseHeight, plane = side * side, count = 64
+        var options = SceneOptions()
+        options.itemFraction = 0.8...1.0
+        let sampler = SceneSampler(items: items, options: options)
+        let renderer = SceneRenderer(items: items)
+        let optimiser = Adam(learningRate: learningRate)
+        var random = RandomSource(seed: seed &+ 0xC1A55)
+        var identity = [Float](repeating: 0, count: plane * 2)
+        identity.withUnsafeMutableBufferPointer { AttentionGridGenerator().forward(theta: [1, 0, 0], batch: 1, height: side, width: side, grid: $0.baseAddress!) }
+        var glimpses = [Float](repeating: 0, count: count * plane)
+        var labels = [Int32](repeating: 0, count: count)
+        var window = (loss: 0.0, correct: 0, seen: 0)
+        for step in 0..<warmupSteps {
+            for n in 0..<count {
+                let resolution = 12 + random.int(below: side - 11)
+                let layout = sampler.layout(width: resolution, height: resolution, random: &random)
+                let small = renderer.render(layout, raster: .frame(width: resolution, height: resolution))
+                glimpses.withUnsafeMutableBufferPointer { out in
+                    BilinearSampler.forward(input: small, batch: 1, channels: 1, inputHeight: resolution, inputWidth: resolution, grid: identity,
+                                            outputHeight: side, outputWidth: side, padding: .border, output: out.baseAddress! + n * plane)
+                }
+                labels[n] = Int32(layout.item.label)
+            }
+            optimiser.learningRate = LearningRateSchedule.cosine(totalSteps: warmupSteps, minimum: learningRate * 0.3).learningRate(base: learningRate, step: step)
+            let result = net.trainClassifierStep(glimpses: glimpses, labels: labels, batch: count, optimiser: optimiser)
+            window.loss += Double(result.loss) * Double(count); window.correct += result.correct; window.seen += count
+            if (step + 1) % (logEvery * 2) == 0 || step + 1 == warmupSteps {
+                print(String(format: "warm-up %5d/%d  loss %.3f  acc %.1f%%", step + 1, warmupSteps,
+                             window.loss / Double(window.seen), 100 * Double(window.correct) / Double(window.seen)))
+                fflush(nil)
+                window = (0, 0, 0)
+            }
+        }
+    }
+}

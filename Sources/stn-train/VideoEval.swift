@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import STNCore
+import STNData
+
+/// `stn-train video-eval`: scores a model on generated videos of t10k items.
+struct VideoEval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "video-eval",
+        abstract: "Score an attention model on generated test-split videos: centre in box, IoU of window and box, glimpse accuracy.")
+
+    @Option(help: "Model file.")
+    var model = "samples/model/attention-fashion.safetensors"
+    @Option(help: "Directory of the IDX files (t10k split used).")
+    var data = FashionMNIST.defaultDirectory.path
+    @Option(help: "Frames in all, split evenly over the frame sizes.")
+    var frames = 2000
+    @Option(help: "Frame sizes, comma-separated WxH.")
+    var sizes = "640x360,480x360,360x360,360x640"
+    @Option(help: "Random seed of the videos.")
+    var seed: UInt64 = 2024
+
+    func run() throws {
+        let items = try FashionMNIST.load(.test, from: URL(fileURLWithPath: data))
+        let url = URL(fileURLWithPath: model)
+        let stn = try STNModel.load(contentsOf: url)
+        let classifier = stn.config.classifier != nil ? try TwoResolutionSTCNN(contentsOf: url) : nil
+        let parsed = try sizes.split(separator: ",").map { text -> (Int, Int) in
+            let parts = text.split(separator: "x").compactMap { Int($0) }
+            guard parts.count == 2, parts[0] > 0, parts[1] > 0 else { throw ValidationError("bad size \"\(text)\" (expected WxH)") }
+            return (parts[0], parts[1])
+        }
+        var total = SceneEvaluation()
+        for (index, size) in parsed.enumerated() {
+            let count = frames / parsed.count + (index < frames % parsed.count ? 1 : 0)
+            let result = SceneEvaluation.run(model: stn, classifier: classifier, items: items, width: size.0, height: size.1,
+                                             frames: count, seed: seed &+ UInt64(index))
+            print("\(size.0)x\(size.1): \(result)")
+            total.merge(result)
+        }
+        print("all: \(total)")
+    }
+}
