@@ -1,0 +1,46 @@
+import Foundation
+import STNCore
+import XCTest
+@testable import STNData
+
+/// The bundled video model (samples/model/attention-fashion.safetensors) on a short generated
+/// clip of t10k items, run as the video pipeline runs it (θ from the 8-bit 64×64 canvas).
+/// The figures on a longer held-out set are in samples/model/README.md.
+///
+/// Issue 4's targets (centre in box ≥ 95%, mean IoU ≥ 0.5, accuracy ≥ 85%) are NOT reached by
+/// the current model (72.8%, 0.388, 57.3% on 2000 held-out frames); this test guards the
+/// current level against regressions. Raise the floors to the targets once a model meets them.
+final class SceneModelTests: XCTestCase {
+    private var repository: URL {
+        URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    func testBundledModelFindsAndClassifiesItemsOnAShortClip() throws {
+        let modelURL = repository.appendingPathComponent("samples/model/attention-fashion.safetensors")
+        guard FileManager.default.fileExists(atPath: modelURL.path) else { throw XCTSkip("no bundled model at \(modelURL.path)") }
+        let items: IDXDataset
+        do { items = try FashionMNIST.load(.test) } catch { throw XCTSkip("Fashion-MNIST t10k not installed: \(error)") }
+        let model = try STNModel.load(contentsOf: modelURL)
+        XCTAssertEqual(model.transformKind, .attention)
+        XCTAssertEqual([model.inputChannels, model.inputHeight, model.inputWidth], [1, 64, 64])
+        let classifier = try TwoResolutionSTCNN(contentsOf: modelURL)
+        var total = SceneEvaluation()
+        // Small frames keep the test fast; the model reads the same 64×64 canvas whatever the size.
+        for (index, size) in [(256, 144), (192, 192), (144, 256)].enumerated() {
+            total.merge(SceneEvaluation.run(model: model, classifier: classifier, items: items, width: size.0, height: size.1,
+                                            frames: 80, seed: 77 &+ UInt64(index)))
+        }
+        print("bundled model, 240 frames: \(total)")
+        XCTAssertGreaterThanOrEqual(total.centreInBoxRate, Floor.centreInBox, "\(total)")
+        XCTAssertGreaterThanOrEqual(total.meanIoU, Floor.meanIoU, "\(total)")
+        XCTAssertGreaterThanOrEqual(total.accuracy, Floor.accuracy, "\(total)")
+    }
+
+    /// Regression floors below the current model's figures on this clip (issue 4's targets: 0.95, 0.5, 0.85).
+    enum Floor {
+        static let centreInBox = 0.6
+        static let meanIoU = 0.3
+        static let accuracy = 0.45
+    }
+}
