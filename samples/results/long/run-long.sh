@@ -1,5 +1,5 @@
 #!/bin/sh
-# Table 1's R and E columns again at 2.5 times the budget (10 000 steps of 64 images,
+# Table 1 again at 2.5 times the budget (10 000 steps of 64 images,
 # ~10.7 epochs, one CPU each): at 4000 steps the ST-CNNs' localisation nets had barely left
 # the identity on R and E. Same protocol otherwise (see ../run-table1.sh).
 #   usage: samples/results/long/run-long.sh [stn-train binary] [work directory for runs]
@@ -8,7 +8,7 @@ BIN=${1:-.build/release/stn-train}
 RUNS=${2:-runs/table1-long}
 RESULTS=$(cd "$(dirname "$0")" && pwd)
 COMMIT=${COMMIT:-0}
-for distortion in R E; do
+for distortion in R RTS P E; do
   for model in cnn affine projective tps; do
     json="$RESULTS/$distortion-$model.json"
     [ -f "$json" ] && continue
