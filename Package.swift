@@ -67,6 +67,6 @@ let package = Package(
         .testTarget(name: "FrameSamplingTests", dependencies: ["FrameSampling"]),
         .testTarget(name: "STNMediaTests", dependencies: ["STNMedia"]),
         .testTarget(name: "STNPipelineTests", dependencies: ["STNPipeline"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["stn-video"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["stn-video", "stn-make-video"]),
     ]
 )

@@ -9,7 +9,14 @@ import STNMedia
 struct MakeVideo: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stn-make-video",
-        abstract: "Write a synthetic Fashion-MNIST video and its per-frame ground truth (class, box in pixels and in the square canvas).")
+        abstract: "Write a synthetic Fashion-MNIST video and its per-frame ground truth (class, box in pixels and in the square canvas).",
+        discussion: """
+        Examples:
+          stn-make-video clip.mp4                                  # 10 s, 640x360, t10k items, clip.truth.csv
+          stn-make-video --size 480x480 --seconds 4 --seed 7 square.mkv
+          stn-make-video --split train --codec ffv1 train-clip.mkv
+          stn-make-video clip.mp4 && stn-video clip.mp4 rectified.mp4   # then compare rectified.params.csv with the truth
+        """)
 
     enum Split: String, ExpressibleByArgument, CaseIterable {
         case train, t10k

@@ -1,0 +1,88 @@
+import Foundation
+import XCTest
+
+/// `stn-video IN OUT` with no transform options runs the bundled model: on short generated clips
+/// of t10k items (stn-make-video) it writes a log row per frame and puts the window on the item.
+///
+/// Issue 4's targets (centre in box ≥ 95%, mean IoU ≥ 0.5) are not reached by the current model
+/// (figures in samples/model/README.md); the floors below guard its measured level on these clips.
+final class BundledModelTests: XCTestCase {
+    /// Measured on these three clips with the current model: centre in box 0.77, mean IoU 0.33.
+    enum Floor {
+        static let centreInBox = 0.65
+        static let meanIoU = 0.27
+    }
+
+    static var makeVideo: String { Tools.productsDirectory.appendingPathComponent("stn-make-video").path }
+
+    struct Score {
+        var frames = 0
+        var centreInBox = 0.0
+        var iouSum = 0.0
+        var centreInBoxRate: Double { centreInBox / Double(frames) }
+        var meanIoU: Double { iouSum / Double(frames) }
+    }
+
+    /// Reads a CSV with a header into one dictionary per row (no quoted commas in these columns' values we use).
+    static func rows(_ path: String) throws -> [[String: String]] {
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        let header = lines[0].split(separator: ",").map(String.init)
+        return lines.dropFirst().map { line in
+            Dictionary(uniqueKeysWithValues: zip(header, line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)))
+        }
+    }
+
+    /// Adds the smoothed windows (s, tx, ty) of a log, scored against the truth boxes; both in square-canvas coordinates.
+    static func score(log: String, truth: String, into score: inout Score) throws {
+        let windows = try rows(log), boxes = try rows(truth)
+        XCTAssertEqual(windows.count, boxes.count, "one log row per frame of \(truth)")
+        for (w, b) in zip(windows, boxes) {
+            let s = Double(w["s"]!)!, tx = Double(w["tx"]!)!, ty = Double(w["ty"]!)!
+            let cx = Double(b["canvas_cx"]!)!, cy = Double(b["canvas_cy"]!)!, h = Double(b["canvas_half_side"]!)!
+            if abs(tx - cx) <= h && abs(ty - cy) <= h { score.centreInBox += 1 }
+            let ix = max(0, min(tx + s, cx + h) - max(tx - s, cx - h))
+            let iy = max(0, min(ty + s, cy + h) - max(ty - s, cy - h))
+            score.iouSum += ix * iy / (4 * s * s + 4 * h * h - ix * iy)
+            score.frames += 1
+        }
+    }
+
+    func testDefaultRunPutsTheWindowOnTheItem() throws {
+        guard FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist") else {
+            throw XCTSkip("Fashion-MNIST is not installed (scripts/setup.sh installs dataset-fashion-mnist)")
+        }
+        let directory = try TemporaryDirectory()
+        var total = Score()
+        for size in ["480x270", "320x240", "270x480"] {
+            let clip = directory.path("\(size).mp4"), output = directory.path("\(size)-out.mp4")
+            var r = try Tools.run(Self.makeVideo, ["--seconds", "4", "--size", size, "--seed", "11", "--split", "t10k",
+                                                   "--preset", "ultrafast", clip])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            r = try Tools.run(Tools.stnVideo, ["--quiet", clip, output])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(try Tools.probeStreams(output).first?.frames, 100, size)
+            XCTAssertEqual(try Self.rows(directory.path("\(size)-out.params.csv")).count, 100, "log rows of \(size)")
+            try Self.score(log: directory.path("\(size)-out.params.csv"), truth: directory.path("\(size).truth.csv"), into: &total)
+        }
+        print("bundled model on three 4 s t10k clips: centre in box \(total.centreInBoxRate), mean IoU \(total.meanIoU)")
+        XCTAssertEqual(total.frames, 300)
+        XCTAssertGreaterThanOrEqual(total.centreInBoxRate, Floor.centreInBox)
+        XCTAssertGreaterThanOrEqual(total.meanIoU, Floor.meanIoU)
+    }
+
+    /// The compiled-in model is the committed file: `--model samples/...` gives the same log.
+    func testBundledModelIsTheCommittedFile() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let model = repository.appendingPathComponent("samples/model/attention-fashion.safetensors").path
+        let input = repository.appendingPathComponent("samples/testsrc-640x360.mp4").path
+        let directory = try TemporaryDirectory()
+        var r = try Tools.run(Tools.stnVideo, ["--quiet", "--codec", "ffv1", input, directory.path("a.mkv")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try Tools.run(Tools.stnVideo, ["--quiet", "--codec", "ffv1", "--model", model, input, directory.path("b.mkv")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let a = try String(contentsOfFile: directory.path("a.params.csv"), encoding: .utf8)
+        let b = try String(contentsOfFile: directory.path("b.params.csv"), encoding: .utf8)
+        XCTAssertGreaterThan(a.split(separator: "\n").count, 10)
+        XCTAssertEqual(a, b, "the compiled-in model differs from \(model): run scripts/embed-model.sh")
+    }
+}
