@@ -20,6 +20,9 @@ struct TableCommand: ParsableCommand {
     @Option(help: "Column order (distortions).")
     var distortions: String = "R,RTS,P,E"
 
+    @Option(help: "The script that runs every cell, named in the protocol paragraph.")
+    var script: String = "samples/results/run-table1.sh"
+
     func run() throws {
         var results: [RunResult] = []
         for file in files {
@@ -41,7 +44,7 @@ struct TableCommand: ParsableCommand {
         text += "Budget per cell: \(budgets.sorted().joined(separator: "; ")), on one CPU (`--threads 1`) of a shared 2-core machine; "
         text += "the wall-clock time of each cell is in the last table. Networks: PyTorch's STN-tutorial ST-CNN (`ModelConfig.tutorial`) "
         text += "and, for the CNN, the same classifier without the transformer (`CNNClassifier`). Distortion parameters: "
-        text += "`Sources/STNData/Distortion.swift`. The whole table: `samples/results/run-table1.sh`.\n\n"
+        text += "`Sources/STNData/Distortion.swift`. The whole table: `\(script)`.\n\n"
         text += "| model | " + columns.joined(separator: " | ") + " |\n|---|" + String(repeating: "---|", count: columns.count) + "\n"
         for model in rows {
             text += "| \(model.title) |"

@@ -90,13 +90,16 @@ final class TrainingTests: XCTestCase {
         print("ST training: MSE \(before.mse) → \(after.mse), mean |θ error| \(before.thetaError) → \(after.thetaError), \(steps) steps in \(seconds) s")
     }
 
-    /// The paper's setting in miniature: an ST-CNN trained with class labels only (SGD with
-    /// momentum, the localisation net at 0.1× the learning rate, step schedule) on three
-    /// patterns (satellite left, right, below the blob) that are randomly zoomed out and moved.
-    /// Measured (seed fixed): cross-entropy 1.19 → 0.013, accuracy 0.25 → 1.0 on a fixed
-    /// test batch. Bounds: loss < 0.3, accuracy ≥ 0.9.
+    /// The paper's setting in miniature: an ST-CNN trained with class labels only (Adam, the
+    /// localisation net at 0.1× the learning rate, step schedule) on three patterns (satellite
+    /// left, right, below the blob) that are randomly zoomed out and moved. Adam rather than SGD
+    /// with momentum: with SGD at 150 steps the run stalled on a plateau
+    /// (loss 0.7–1.1) for some seeds and OpenBLAS kernels (OPENBLAS_CORETYPE), the rounding of
+    /// the GEMMs being enough to tip it. Measured with Adam, 300 steps: cross-entropy 1.19 →
+    /// 0.0011, accuracy 0.25 → 1.0 on a fixed test batch; ≤ 0.0017 for seeds 1–6 under the
+    /// Haswell, Sandybridge and Prescott kernels. Bounds: loss < 0.3, accuracy ≥ 0.9.
     func testSTCNNTrainsFromLabelsOnly() throws {
-        let size = 16, batch = 16, steps = 150
+        let size = 16, batch = 16, steps = 300, learningRate: Float = 0.01
         let config = ModelConfig(
             input: InputSpec(height: size, width: size, channels: 1, mean: [0.1], std: [0.3]),
             transformer: SpatialTransformerConfig(
@@ -106,7 +109,7 @@ final class TrainingTests: XCTestCase {
             classifier: [.conv2d(outChannels: 6, kernelSize: 3), .maxPool2d(kernelSize: 2, stride: 2), .relu,
                          .flatten, .linear(outFeatures: 24), .relu, .dropout(probability: 0.1), .linear(outFeatures: 3)])
         let net = try STCNN(config: config, seed: 3)
-        let optimiser = SGD(learningRate: 0.05, momentum: 0.9, weightDecay: 1e-4, groupScale: [.localisation: 0.1])
+        let optimiser = Adam(learningRate: learningRate, groupScale: [.localisation: 0.1])
         let schedule = LearningRateSchedule.step(every: 100, gamma: 0.5)
         var random = RandomSource(seed: 8)
         let offsets: [(Float, Float)] = [(-0.3, 0), (0.3, 0), (0, 0.3)]
@@ -132,7 +135,7 @@ final class TrainingTests: XCTestCase {
         let before = net.evaluate(images: testImages.data, labels: testLabels, count: batch)
         for step in 0..<steps {
             draw(images, &labels)
-            optimiser.learningRate = schedule.learningRate(base: 0.05, step: step)
+            optimiser.learningRate = schedule.learningRate(base: learningRate, step: step)
             net.trainStep(images: images.data, labels: labels, batch: batch, optimiser: optimiser)
         }
         let after = net.evaluate(images: testImages.data, labels: testLabels, count: batch)

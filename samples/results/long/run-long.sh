@@ -16,7 +16,7 @@ for distortion in R RTS P E; do
       --learning-rate 0.01 --momentum 0.9 --schedule cosine --localisation-scale 0.1 \
       --seed 1 --test-seed 2015 --time-budget 10 --threads 1 --log-every 1000 \
       --output "$RUNS/$distortion-$model" --results "$json" --resume || continue
-    "$BIN" table "$RESULTS"/*-*.json --output "$RESULTS/table.md"
+    "$BIN" table "$RESULTS"/*-*.json --script samples/results/long/run-long.sh --output "$RESULTS/table.md"
     if [ "$COMMIT" = 1 ]; then
       cd "$RESULTS/../../.." || exit 1
       for attempt in 1 2 3 4 5; do
