@@ -15,8 +15,10 @@ public final class FrameSampler: @unchecked Sendable {
     public let range: ColorRange
     public let threads: Int
 
-    /// Below this many output luma pixels a frame is sampled on the calling thread only.
-    static let minimumPixelsForThreads = 1 << 16
+    /// Below this many output luma pixels a frame is sampled on the calling thread only: a
+    /// 256×256 crop takes ~0.15 ms, about what waking a second thread costs, and in the pipeline
+    /// the decoder keeps the other cores busy anyway.
+    static let minimumPixelsForThreads = 1 << 18
 
     private let lumaColumns: ColumnTable
     private let chromaColumns: ColumnTable
