@@ -34,6 +34,8 @@ struct TrainVideo: ParsableCommand {
     var curriculumSteps = 6000
     @Option(help: "Glimpse side in pixels.")
     var glimpse = 32
+    @Option(help: "Side of the localisation network's square luminance input (--source-side must be a multiple of it).")
+    var localisationSide = 64
     @Option(help: "Side of the highest-resolution canvas the glimpse is sampled from (a multiple of 64).")
     var sourceSide = 192
     @Option(help: "Random seed (scenes and initialisation).")
@@ -47,14 +49,17 @@ struct TrainVideo: ParsableCommand {
 
     func validate() throws {
         guard steps > 0, batchSize > 0, glimpse > 0 else { throw ValidationError("--steps, --batch-size and --glimpse must be positive") }
-        guard sourceSide > 0, sourceSide % 64 == 0 else { throw ValidationError("--source-side must be a multiple of 64") }
+        guard localisationSide >= 16 else { throw ValidationError("--localisation-side must be at least 16") }
+        guard sourceSide > 0, sourceSide % localisationSide == 0 else {
+            throw ValidationError("--source-side must be a multiple of --localisation-side")
+        }
     }
 
     func run() throws {
         let items = try FashionMNIST.load(.train, from: URL(fileURLWithPath: data))
         let url = URL(fileURLWithPath: output)
         let net = resume ? try TwoResolutionSTCNN(contentsOf: url)
-                         : try TwoResolutionSTCNN(config: .videoAttention(glimpse: glimpse), seed: seed)
+                         : try TwoResolutionSTCNN(config: .videoAttention(localisationSide: localisationSide, glimpse: glimpse), seed: seed)
         if !resume { try warmUp(net, items: items) }
         let optimiser = Adam(learningRate: learningRate, groupScale: [.localisation: localisationScale, .classifier: classifierScale])
         let schedule = LearningRateSchedule.cosine(totalSteps: steps, minimum: learningRate * 0.05)
