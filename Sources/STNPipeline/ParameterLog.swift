@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import STNCore
 
 /// One output frame's line in the parameter log.
@@ -21,13 +22,19 @@ public struct ParameterLogRow: Sendable, Equatable {
 /// Writes the per-frame parameter log of DESIGN.md §4: CSV, or JSON Lines for a `.jsonl` path.
 ///
 /// Each row is written with its own `write(2)`, so an interrupted run keeps every row it wrote.
+/// Rows are formatted into one reused byte buffer (no Foundation formatting, no `Data`), so
+/// appending a row does not touch the heap once the buffer has grown to a row's length.
 public final class ParameterLogWriter: @unchecked Sendable {
     public enum Format: Sendable { case csv, jsonLines }
 
     public let path: String
     public let format: Format
     private let names: [String]
+    /// JSON Lines keys, `"raw_s":` and `"s":`, as bytes.
+    private let rawKeys: [[UInt8]]
+    private let keys: [[UInt8]]
     private let handle: FileHandle
+    private var line: [UInt8] = []
 
     /// The default log path for an output: its extension replaced by `.params.csv`.
     public static func defaultPath(forOutput output: String) -> String? {
@@ -41,6 +48,9 @@ public final class ParameterLogWriter: @unchecked Sendable {
         self.path = path
         format = path.lowercased().hasSuffix(".jsonl") ? .jsonLines : .csv
         names = TransformParameterNames.names(for: kind, count: parameterCount)
+        rawKeys = names.map { Array("\"raw_\($0)\":".utf8) }
+        keys = names.map { Array("\"\($0)\":".utf8) }
+        line.reserveCapacity(64 + 64 * parameterCount)
         guard FileManager.default.createFile(atPath: path, contents: nil),
               let h = FileHandle(forWritingAtPath: path) else {
             throw PipelineError(path: path, "cannot create the parameter log")
@@ -48,7 +58,8 @@ public final class ParameterLogWriter: @unchecked Sendable {
         handle = h
         if format == .csv {
             let header = ["frame", "pts_time"] + names.map { "raw_" + $0 } + names + ["scene_cut"]
-            try write(header.joined(separator: ",") + "\n")
+            line.append(contentsOf: (header.joined(separator: ",") + "\n").utf8)
+            try flushLine()
         }
     }
 
@@ -56,21 +67,29 @@ public final class ParameterLogWriter: @unchecked Sendable {
 
     public func append(_ row: ParameterLogRow) throws {
         precondition(row.raw.count == names.count && row.smoothed.count == names.count, "parameter count mismatch")
-        let time = String(format: "%.6f", row.ptsTime)
+        let comma = UInt8(ascii: ",")
         switch format {
         case .csv:
-            var fields = [String(row.frame), time]
-            fields += row.raw.map(Self.number)
-            fields += row.smoothed.map(Self.number)
-            fields.append(row.sceneCut ? "1" : "0")
-            try write(fields.joined(separator: ",") + "\n")
+            line.append(contentsOf: String(row.frame).utf8)
+            line.append(comma)
+            Self.appendFixed6(row.ptsTime, to: &line)
+            for value in row.raw { line.append(comma); Self.appendNumber(value, to: &line) }
+            for value in row.smoothed { line.append(comma); Self.appendNumber(value, to: &line) }
+            line.append(comma)
+            line.append(row.sceneCut ? UInt8(ascii: "1") : UInt8(ascii: "0"))
         case .jsonLines:
-            var fields = ["\"frame\":\(row.frame)", "\"pts_time\":\(time)"]
-            fields += zip(names, row.raw).map { "\"raw_\($0)\":\(Self.number($1))" }
-            fields += zip(names, row.smoothed).map { "\"\($0)\":\(Self.number($1))" }
-            fields.append("\"scene_cut\":\(row.sceneCut ? 1 : 0)")
-            try write("{" + fields.joined(separator: ",") + "}\n")
+            line.append(contentsOf: "{\"frame\":".utf8)
+            line.append(contentsOf: String(row.frame).utf8)
+            line.append(contentsOf: ",\"pts_time\":".utf8)
+            Self.appendFixed6(row.ptsTime, to: &line)
+            for (key, value) in zip(rawKeys, row.raw) { line.append(comma); line.append(contentsOf: key); Self.appendNumber(value, to: &line) }
+            for (key, value) in zip(keys, row.smoothed) { line.append(comma); line.append(contentsOf: key); Self.appendNumber(value, to: &line) }
+            line.append(contentsOf: ",\"scene_cut\":".utf8)
+            line.append(row.sceneCut ? UInt8(ascii: "1") : UInt8(ascii: "0"))
+            line.append(UInt8(ascii: "}"))
         }
+        line.append(UInt8(ascii: "\n"))
+        try flushLine()
     }
 
     /// Shortest text that reads back as the same Float32 (the precision θ is computed in).
@@ -79,11 +98,60 @@ public final class ParameterLogWriter: @unchecked Sendable {
         return Float(value).description
     }
 
-    private func write(_ text: String) throws {
-        do {
-            try handle.write(contentsOf: Data(text.utf8))
-        } catch {
-            throw PipelineError(path: path, "cannot write the parameter log: \(error.localizedDescription)")
+    /// `number(value)`'s bytes; a Float's description fits Swift's inline small-string storage.
+    static func appendNumber(_ value: Double, to out: inout [UInt8]) {
+        out.append(contentsOf: number(value).utf8)
+    }
+
+    /// `value` exactly as C's `printf("%.6f")` writes it: the exact binary value rounded half to
+    /// even at the sixth decimal (integer arithmetic on the significand, so no heap and no locale).
+    static func appendFixed6(_ value: Double, to out: inout [UInt8]) {
+        let magnitude = value.magnitude
+        guard value.isFinite, magnitude < 9e12 else {
+            out.append(contentsOf: String(format: "%.6f", value).utf8)
+            return
+        }
+        // magnitude = m · 2^e exactly.
+        let m = UInt128(magnitude.significandBitPattern | (magnitude.isNormal ? 1 << 52 : 0))
+        let e = magnitude.isNormal ? Int(magnitude.exponent) - 52 : -1074
+        let product = m * 1_000_000
+        var q: UInt128
+        if e >= 0 {
+            q = product << e
+        } else if -e >= 127 {
+            q = 0  // product < 2^73, so the value is far below half a millionth
+        } else {
+            let k = -e
+            q = product >> k
+            let remainder = product & ((1 << k) - 1), half = UInt128(1) << (k - 1)
+            if remainder > half || (remainder == half && q & 1 == 1) { q += 1 }
+        }
+        if value.sign == .minus { out.append(UInt8(ascii: "-")) }
+        out.append(contentsOf: String(UInt64(q / 1_000_000)).utf8)
+        out.append(UInt8(ascii: "."))
+        var fraction = UInt64(q % 1_000_000), digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { bytes in
+            for i in stride(from: 5, through: 0, by: -1) {
+                bytes[i] = UInt8(ascii: "0") + UInt8(fraction % 10)
+                fraction /= 10
+            }
+            out.append(contentsOf: bytes)
+        }
+    }
+
+    private func flushLine() throws {
+        defer { line.removeAll(keepingCapacity: true) }
+        let descriptor = handle.fileDescriptor
+        try line.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw PipelineError(path: path, "cannot write the parameter log: \(String(cString: strerror(errno)))")
+                }
+                offset += written
+            }
         }
     }
 }

@@ -85,4 +85,44 @@ final class ParameterLogTests: XCTestCase {
         XCTAssertFalse(OutputSafety.isSameFile(a, directory.appendingPathComponent("c.mp4").path))
         XCTAssertFalse(OutputSafety.isSameFile("-", "-"))
     }
+
+    /// The exact text of a row, in both formats (DESIGN.md §4's column order; θ as Float32).
+    func testRowTextIsExact() throws {
+        let row = ParameterLogRow(frame: 12, ptsTime: 0.4, raw: [0.5, 0.1, -0.1], smoothed: [0.25, -0.0625, .nan], sceneCut: true)
+        let expected = [
+            "log.csv": "frame,pts_time,raw_s,raw_tx,raw_ty,s,tx,ty,scene_cut\n12,0.400000,0.5,0.1,-0.1,0.25,-0.0625,nan,1\n",
+            "log.jsonl": "{\"frame\":12,\"pts_time\":0.400000,\"raw_s\":0.5,\"raw_tx\":0.1,\"raw_ty\":-0.1,"
+                + "\"s\":0.25,\"tx\":-0.0625,\"ty\":nan,\"scene_cut\":1}\n",
+        ]
+        for (name, text) in expected {
+            let path = directory.appendingPathComponent(name).path
+            let writer = try ParameterLogWriter(path: path, kind: .attention, parameterCount: 3)
+            try writer.append(row)
+            XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), text)
+        }
+    }
+
+    /// pts_time is printed as C's "%.6f" would: checked against Foundation's printf-style
+    /// formatter on timestamps of common time bases (with exact half-way cases such as
+    /// 4/12800 = 0.0003125), negative and huge values, subnormals, and random doubles.
+    func testFixedSixDecimalsMatchesPrintf() {
+        var values: [Double] = [0, -0.0, 0.5, 1e-7, 5e-7, 1.5e-6, 2.5e-6, -0.0000005, 123456.7890125, 8.9e12, 1e13, .infinity,
+                                Double.leastNonzeroMagnitude, Double.leastNormalMagnitude, .greatestFiniteMagnitude]
+        for base in [25.0, 30.0, 30000.0 / 1001, 1000, 12800, 15360, 48000, 44100, 90000] {
+            for n in 0..<3000 { values.append(Double(n) / base) }
+        }
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<20000 {
+            values.append(Double.random(in: -1e4...1e4, using: &random))
+            values.append(Double(bitPattern: random.next() & 0x3FFF_FFFF_FFFF_FFFF) )  // any positive finite magnitude below 2
+        }
+        var mismatches: [String] = []
+        for value in values {
+            var bytes: [UInt8] = []
+            ParameterLogWriter.appendFixed6(value, to: &bytes)
+            let ours = String(decoding: bytes, as: UTF8.self), printf = String(format: "%.6f", value)
+            if ours != printf { mismatches.append("\(value): \(ours) vs \(printf)") }
+        }
+        XCTAssertEqual(mismatches.prefix(5), [], "\(mismatches.count) of \(values.count) differ")
+    }
 }
