@@ -38,6 +38,8 @@ struct TrainVideo: ParsableCommand {
     var localisationSide = 64
     @Option(help: "Side of the highest-resolution canvas the glimpse is sampled from (a multiple of 64).")
     var sourceSide = 192
+    @Option(help: "Weight of the prior scale-prior · mean(s) added to the loss during joint training (0: none): a pull toward the smallest window that still classifies well.")
+    var scalePrior: Float = 0
     @Option(help: "Random seed (scenes and initialisation).")
     var seed: UInt64 = 1
     @Option(help: "Print progress every N steps.")
@@ -61,6 +63,7 @@ struct TrainVideo: ParsableCommand {
         let net = resume ? try TwoResolutionSTCNN(contentsOf: url)
                          : try TwoResolutionSTCNN(config: .videoAttention(localisationSide: localisationSide, glimpse: glimpse), seed: seed)
         if !resume { try warmUp(net, items: items) }
+        net.scalePrior = scalePrior
         let optimiser = Adam(learningRate: learningRate, groupScale: [.localisation: localisationScale, .classifier: classifierScale])
         let schedule = LearningRateSchedule.cosine(totalSteps: steps, minimum: learningRate * 0.05)
         var sampler = SceneSampler(items: items)
@@ -86,6 +89,7 @@ struct TrainVideo: ParsableCommand {
             if step == steps - finetuneSteps {
                 // Localisation frozen: the classifier adapts to the glimpses the trained θ gives.
                 optimiser.groupScale = [.localisation: 0, .classifier: 1]
+                net.scalePrior = 0
                 print("stn-train video: classifier fine-tuning from step \(step + 1)")
             }
             let result = batch.labels.withUnsafeBufferPointer { labels in

@@ -41,6 +41,10 @@ public final class TwoResolutionSTCNN {
     public var scalePenalty: Float = 1
     /// Translations beyond ±`translationLimit` are penalised the same way.
     public var translationLimit: Float = 1
+    /// Weight of a prior `scalePrior · mean(s)` added to the loss: a pull toward smaller windows
+    /// that the classification loss resists once a window starts to cut into the item, so the
+    /// window settles on the smallest one that still classifies well. It uses no box, only θ.
+    public var scalePrior: Float = 0
 
     private let loss: SoftmaxCrossEntropy
     private let grid = FloatBuffer()       // [N, G, G, 2]
@@ -193,10 +197,12 @@ public final class TwoResolutionSTCNN {
         let dTheta = gradTheta.reserve(batch * 3)
         dTheta.update(repeating: 0, count: batch * 3)
         transformer.generator.backward(theta: theta, gradGrid: dGrid, batch: batch, height: gh, width: gw, gradTheta: dTheta)
-        // Penalty (mean over the batch): w·(excess)² for s outside scaleRange and |t| beyond translationLimit.
+        // Penalty (mean over the batch): w·(excess)² for s outside scaleRange and |t| beyond translationLimit;
+        // plus the scale prior's constant slope.
         let weight = 2 * scalePenalty / Float(batch)
         for n in 0..<batch {
             let s = theta[3 * n]
+            dTheta[3 * n] += scalePrior / Float(batch)
             if s > scaleRange.upperBound { dTheta[3 * n] += weight * (s - scaleRange.upperBound) }
             if s < scaleRange.lowerBound { dTheta[3 * n] += weight * (s - scaleRange.lowerBound) }
             for k in 1...2 {
