@@ -38,13 +38,15 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
     }
 
     /// Evaluates `frames` frames of a `SceneVideo` of `width × height` (t10k items, `seed`).
-    /// `classifier` (optional) classifies the glimpses; θ always comes from `model`'s predictor.
+    /// `classifier` (optional) classifies the glimpses, sampled from a canvas of `sourceSide`²
+    /// (default 3 × the localisation side); θ always comes from `model`'s predictor.
     public static func run(model: STNModel, classifier: TwoResolutionSTCNN?, items: IDXDataset, width: Int, height: Int,
-                           frames: Int, frameRate: Double = 25, seed: UInt64, batchSize: Int = 16) -> SceneEvaluation {
+                           frames: Int, frameRate: Double = 25, seed: UInt64, batchSize: Int = 16,
+                           sourceSide: Int? = nil) -> SceneEvaluation {
         let renderer = SceneRenderer(items: items)
         var video = SceneVideo(items: items, width: width, height: height, frameRate: frameRate, seed: seed)
         let side = model.inputHeight
-        let sourceSide = 3 * side
+        let sourceSide = sourceSide ?? 3 * side
         let batch = SceneBatch(capacity: batchSize, localisationSide: side, sourceSide: sourceSide)
         let predictor = model.makePredictor(maxBatch: batchSize)
         var theta = [Float](repeating: 0, count: batchSize * 3)

@@ -19,11 +19,20 @@ struct VideoEval: ParsableCommand {
     var sizes = "640x360,480x360,360x360,360x640"
     @Option(help: "Random seed of the videos.")
     var seed: UInt64 = 2024
+    @Option(help: "Side of the canvas the glimpses are sampled from (default: 3 × the localisation side; a multiple of it).")
+    var sourceSide: Int?
+
+    func validate() throws {
+        if let sourceSide, sourceSide <= 0 { throw ValidationError("--source-side must be positive") }
+    }
 
     func run() throws {
         let items = try FashionMNIST.load(.test, from: URL(fileURLWithPath: data))
         let url = URL(fileURLWithPath: model)
         let stn = try STNModel.load(contentsOf: url)
+        if let sourceSide, sourceSide % stn.inputHeight != 0 {
+            throw ValidationError("--source-side must be a multiple of the localisation side \(stn.inputHeight)")
+        }
         let classifier = stn.config.classifier != nil ? try TwoResolutionSTCNN(contentsOf: url) : nil
         let parsed = try sizes.split(separator: ",").map { text -> (Int, Int) in
             let parts = text.split(separator: "x").compactMap { Int($0) }
@@ -34,7 +43,7 @@ struct VideoEval: ParsableCommand {
         for (index, size) in parsed.enumerated() {
             let count = frames / parsed.count + (index < frames % parsed.count ? 1 : 0)
             let result = SceneEvaluation.run(model: stn, classifier: classifier, items: items, width: size.0, height: size.1,
-                                             frames: count, seed: seed &+ UInt64(index))
+                                             frames: count, seed: seed &+ UInt64(index), sourceSide: sourceSide)
             print("\(size.0)x\(size.1): \(result)")
             total.merge(result)
         }
