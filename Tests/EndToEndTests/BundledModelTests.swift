@@ -7,10 +7,10 @@ import XCTest
 /// Issue 4's targets (centre in box ≥ 95%, mean IoU ≥ 0.5) are not reached by the current model
 /// (figures in samples/model/README.md); the floors below guard its measured level on these clips.
 final class BundledModelTests: XCTestCase {
-    /// Measured on these three clips with the current model: centre in box 0.77, mean IoU 0.33.
+    /// Measured on these three clips with the current model: centre in box 0.70, mean IoU 0.42.
     enum Floor {
-        static let centreInBox = 0.65
-        static let meanIoU = 0.27
+        static let centreInBox = 0.6
+        static let meanIoU = 0.35
     }
 
     static var makeVideo: String { Tools.productsDirectory.appendingPathComponent("stn-make-video").path }
