@@ -36,7 +36,7 @@ struct TrainVideo: ParsableCommand {
     var glimpse = 32
     @Option(help: "Side of the localisation network's square luminance input (--source-side must be a multiple of it).")
     var localisationSide = 64
-    @Option(help: "Side of the highest-resolution canvas the glimpse is sampled from (a multiple of 64).")
+    @Option(help: "Side of the highest-resolution canvas the glimpse is sampled from (a multiple of --localisation-side).")
     var sourceSide = 192
     @Option(help: "Weight of the prior scale-prior · mean(s) added to the loss during joint training (0: none): a pull toward the smallest window that still classifies well.")
     var scalePrior: Float = 0

@@ -144,3 +144,34 @@ final class TrainingTests: XCTestCase {
         print("ST-CNN training: loss \(before.loss) → \(after.loss), accuracy \(before.accuracy) → \(after.accuracy)")
     }
 }
+
+/// The scale prior of the two-resolution ST-CNN (`scalePrior · mean(s)` in the loss).
+final class ScalePriorTests: XCTestCase {
+    /// With the regressor at its identity start, ∂loss/∂bias_s = Σₙ ∂loss/∂sₙ, so the prior adds
+    /// exactly `scalePrior` (its mean over the batch has slope scalePrior/N per sample) to the
+    /// s-bias gradient and nothing to the tx, ty biases. Same seed, same batch, with and without.
+    func testPriorAddsItsWeightToTheScaleBiasGradient() throws {
+        let config = ModelConfig.videoAttention(localisationSide: 32, glimpse: 8, classes: 3)
+        let batch = 4, side = 32, levelSide = 48
+        var random = RandomSource(seed: 5)
+        let localisation = (0..<(batch * side * side)).map { _ in random.uniform() }
+        let level = (0..<(batch * levelSide * levelSide)).map { _ in random.uniform() }
+        let labels: [Int32] = [0, 1, 2, 1]
+        func biasGradient(prior: Float) throws -> [Float] {
+            let net = try TwoResolutionSTCNN(config: config, seed: 9)
+            net.scalePrior = prior
+            let optimiser = SGD(learningRate: 0)
+            level.withUnsafeBufferPointer { levelPointer in
+                let levels = [TwoResolutionSTCNN.SamplingLevel(images: levelPointer.baseAddress!, side: levelSide)]
+                _ = net.trainStep(localisationInput: localisation, levels: levels, labels: labels, batch: batch, optimiser: optimiser)
+            }
+            let bias = try XCTUnwrap(net.namedParameters.last { $0.name.hasPrefix("fc_loc.") && $0.name.hasSuffix(".bias") })
+            XCTAssertEqual(bias.parameter.gradient.count, 3)
+            return (0..<3).map { bias.parameter.gradient.data[$0] }
+        }
+        let without = try biasGradient(prior: 0), with = try biasGradient(prior: 2.5)
+        XCTAssertEqual(with[0] - without[0], 2.5, accuracy: 1e-5)
+        XCTAssertEqual(with[1], without[1], accuracy: 1e-7)
+        XCTAssertEqual(with[2], without[2], accuracy: 1e-7)
+    }
+}
