@@ -46,11 +46,14 @@ struct TrainVideo: ParsableCommand {
     var logEvery = 50
     @Option(help: "Write the model file every N steps.")
     var checkpointEvery = 250
+    @Flag(help: "Diagnostic, not weak supervision: train only the localisation network, regressing θ onto the true boxes (no warm-up, no classifier), to measure the architecture's localisation ceiling.")
+    var boxSupervision = false
     @Flag(help: "Continue from the model file at --output (the step count restarts).")
     var resume = false
 
     func validate() throws {
         guard steps > 0, batchSize > 0, glimpse > 0 else { throw ValidationError("--steps, --batch-size and --glimpse must be positive") }
+        if boxSupervision && finetuneSteps > 0 { throw ValidationError("--box-supervision trains no classifier: drop --finetune-steps") }
         guard localisationSide >= 16 else { throw ValidationError("--localisation-side must be at least 16") }
         guard sourceSide > 0, sourceSide % localisationSide == 0 else {
             throw ValidationError("--source-side must be a multiple of --localisation-side")
@@ -62,7 +65,7 @@ struct TrainVideo: ParsableCommand {
         let url = URL(fileURLWithPath: output)
         let net = resume ? try TwoResolutionSTCNN(contentsOf: url)
                          : try TwoResolutionSTCNN(config: .videoAttention(localisationSide: localisationSide, glimpse: glimpse), seed: seed)
-        if !resume { try warmUp(net, items: items) }
+        if !resume && !boxSupervision { try warmUp(net, items: items) }
         net.scalePrior = scalePrior
         let optimiser = Adam(learningRate: learningRate, groupScale: [.localisation: localisationScale, .classifier: classifierScale])
         let schedule = LearningRateSchedule.cosine(totalSteps: steps, minimum: learningRate * 0.05)
@@ -71,6 +74,7 @@ struct TrainVideo: ParsableCommand {
         let batch = SceneBatch(capacity: batchSize, localisationSide: net.config.input.height, sourceSide: sourceSide)
         let levels = zip(batch.levels, batch.levelSides).map { TwoResolutionSTCNN.SamplingLevel(images: UnsafePointer($0), side: $1) }
         var random = RandomSource(seed: seed &+ 0x5EED)
+        var targets = [Float](repeating: 0, count: batchSize * 3)
         var window = (loss: 0.0, correct: 0, seen: 0, stats: SceneEvaluation(), scale: 0.0)
         var clock = Date()
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -92,8 +96,16 @@ struct TrainVideo: ParsableCommand {
                 net.scalePrior = 0
                 print("stn-train video: classifier fine-tuning from step \(step + 1)")
             }
-            let result = batch.labels.withUnsafeBufferPointer { labels in
-                net.trainStep(localisationInput: batch.localisation, levels: levels, labels: labels.baseAddress!, batch: batchSize, optimiser: optimiser)
+            let result: (loss: Float, correct: Int)
+            if boxSupervision {
+                for (n, box) in batch.canvasBoxes.prefix(batchSize).enumerated() {
+                    targets[3 * n] = Float(box.halfSide); targets[3 * n + 1] = Float(box.centreX); targets[3 * n + 2] = Float(box.centreY)
+                }
+                result = (net.trainLocalisationStep(localisationInput: batch.localisation, targets: targets, batch: batchSize, optimiser: optimiser), 0)
+            } else {
+                result = batch.labels.withUnsafeBufferPointer { labels in
+                    net.trainStep(localisationInput: batch.localisation, levels: levels, labels: labels.baseAddress!, batch: batchSize, optimiser: optimiser)
+                }
             }
             let theta = net.lastTheta!
             for n in 0..<batchSize {

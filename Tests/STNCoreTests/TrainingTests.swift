@@ -145,8 +145,8 @@ final class TrainingTests: XCTestCase {
     }
 }
 
-/// The scale prior of the two-resolution ST-CNN (`scalePrior · mean(s)` in the loss).
-final class ScalePriorTests: XCTestCase {
+/// Training pieces of the two-resolution ST-CNN: the scale prior and the box-supervision diagnostic.
+final class TwoResolutionTrainingTests: XCTestCase {
     /// With the regressor at its identity start, ∂loss/∂bias_s = Σₙ ∂loss/∂sₙ, so the prior adds
     /// exactly `scalePrior` (its mean over the batch has slope scalePrior/N per sample) to the
     /// s-bias gradient and nothing to the tx, ty biases. Same seed, same batch, with and without.
@@ -173,5 +173,23 @@ final class ScalePriorTests: XCTestCase {
         XCTAssertEqual(with[0] - without[0], 2.5, accuracy: 1e-5)
         XCTAssertEqual(with[1], without[1], accuracy: 1e-7)
         XCTAssertEqual(with[2], without[2], accuracy: 1e-7)
+    }
+
+    /// The box-supervision diagnostic regresses θ onto its targets: on one fixed batch, Adam
+    /// drives the squared error down by orders of magnitude (measured 0.79 → 4e-6 in 200 steps).
+    func testLocalisationStepFitsTargets() throws {
+        let net = try TwoResolutionSTCNN(config: .videoAttention(localisationSide: 32, glimpse: 8, classes: 3), seed: 2)
+        let batch = 4
+        var random = RandomSource(seed: 6)
+        let input = (0..<(batch * 32 * 32)).map { _ in random.uniform() }
+        let targets: [Float] = [0.2, -0.3, 0.1, 0.4, 0.2, 0.5, 0.15, 0.6, -0.4, 0.3, -0.1, -0.2]
+        let optimiser = Adam(learningRate: 1e-3)
+        let first = net.trainLocalisationStep(localisationInput: input, targets: targets, batch: batch, optimiser: optimiser)
+        var last = first
+        for _ in 0..<199 { last = net.trainLocalisationStep(localisationInput: input, targets: targets, batch: batch, optimiser: optimiser) }
+        XCTAssertLessThan(last, first / 100, "squared error \(first) → \(last)")
+        let theta = try XCTUnwrap(net.lastTheta)
+        for i in 0..<12 { XCTAssertEqual(theta[i], targets[i], accuracy: 0.05, "θ[\(i)]") }
+        print("box-supervised localisation: squared error \(first) → \(last)")
     }
 }

@@ -173,6 +173,28 @@ public final class TwoResolutionSTCNN {
         return (value, correct)
     }
 
+    /// A diagnostic, not the paper's weak supervision: one step of the localisation network and
+    /// regressor alone, regressing θ onto `targets` `[N, 3]` (mean over the batch of the squared
+    /// error), to measure how well the architecture localises when it is told where the item is.
+    /// Returns that loss; θ in `lastTheta`.
+    @discardableResult
+    public func trainLocalisationStep(localisationInput: UnsafePointer<Float>, targets: UnsafePointer<Float>, batch: Int,
+                                      optimiser: any Optimiser) -> Float {
+        zeroGradients()
+        let t = predictTheta(localisationInput: localisationInput, batch: batch, training: true)
+        let dTheta = gradTheta.reserve(batch * 3)
+        var loss: Float = 0
+        for i in 0..<(batch * 3) {
+            let difference = t[i] - targets[i]
+            loss += difference * difference
+            dTheta[i] = 2 * difference / Float(batch)
+        }
+        let dFeatures = transformer.regressor.backward(dTheta, batch: batch, inputGradient: true)!
+        _ = transformer.localisation.backward(dFeatures, batch: batch, inputGradient: false)
+        optimiser.step(parameters)
+        return loss / Float(batch)
+    }
+
     // dV (normalised glimpse) -> dV_raw = dV/std -> (sampler, chosen level) dGrid -> (generator) dθ (+ penalty)
     //   -> (fc_loc, loc); no gradient to the images.
     private func backwardThroughSampler(_ gradOutput: UnsafePointer<Float>, batch: Int) {
