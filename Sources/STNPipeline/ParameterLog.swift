@@ -92,15 +92,11 @@ public final class ParameterLogWriter: @unchecked Sendable {
         try flushLine()
     }
 
-    /// Shortest text that reads back as the same Float32 (the precision θ is computed in).
-    static func number(_ value: Double) -> String {
-        guard value.isFinite else { return "nan" }
-        return Float(value).description
-    }
-
-    /// `number(value)`'s bytes; a Float's description fits Swift's inline small-string storage.
+    /// The shortest text that reads back as the same Float32 (the precision θ is computed in),
+    /// or `nan`; a Float's description fits Swift's inline small-string storage (no heap).
     static func appendNumber(_ value: Double, to out: inout [UInt8]) {
-        out.append(contentsOf: number(value).utf8)
+        guard value.isFinite else { out.append(contentsOf: "nan".utf8); return }
+        out.append(contentsOf: Float(value).description.utf8)
     }
 
     /// `value` exactly as C's `printf("%.6f")` writes it: the exact binary value rounded half to
