@@ -7,6 +7,8 @@ import STNData
 /// only (the paper's weak supervision), on synthetic scenes of Fashion-MNIST train items
 /// (`SceneSampler`): the localisation net reads the 64×64 canvas, the classifier the glimpse
 /// sampled from a 192² canvas pyramid (`TwoResolutionSTCNN`).
+extension VideoLocalisationNet: ExpressibleByArgument {}
+
 struct TrainVideo: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "video",
@@ -36,6 +38,8 @@ struct TrainVideo: ParsableCommand {
     var glimpse = 32
     @Option(help: "Side of the localisation network's square luminance input (--source-side must be a multiple of it).")
     var localisationSide = 64
+    @Option(help: "Localisation network: small (conv stack, fc regression) or keypoints (spatial soft-argmax).")
+    var localisationNet: VideoLocalisationNet = .small
     @Option(help: "Side of the highest-resolution canvas the glimpse is sampled from (a multiple of --localisation-side).")
     var sourceSide = 192
     @Option(help: "Weight of the prior scale-prior · mean(s) added to the loss during joint training (0: none): a pull toward the smallest window that still classifies well.")
@@ -64,7 +68,7 @@ struct TrainVideo: ParsableCommand {
         let items = try FashionMNIST.load(.train, from: URL(fileURLWithPath: data))
         let url = URL(fileURLWithPath: output)
         let net = resume ? try TwoResolutionSTCNN(contentsOf: url)
-                         : try TwoResolutionSTCNN(config: .videoAttention(localisationSide: localisationSide, glimpse: glimpse), seed: seed)
+                         : try TwoResolutionSTCNN(config: .videoAttention(localisationSide: localisationSide, glimpse: glimpse, localisationNet: localisationNet), seed: seed)
         if !resume && !boxSupervision { try warmUp(net, items: items) }
         net.scalePrior = scalePrior
         let optimiser = Adam(learningRate: learningRate, groupScale: [.localisation: localisationScale, .classifier: classifierScale])

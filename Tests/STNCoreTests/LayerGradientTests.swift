@@ -84,6 +84,30 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertEqual(value(), logf(4), accuracy: 1e-6)
     }
 
+    func testSpatialSoftArgmaxGradients() {
+        let layer = SpatialSoftArgmax(inputShape: [3, 4, 5])
+        FiniteDifference.check(layer, input: FiniteDifference.randomValues(count: 2 * 60, seed: 8), batch: 2)
+    }
+
+    /// Hand-checkable values: a uniform plane sits at the centre; logits (0, ln 3, 0, 0) on a
+    /// 2×2 plane give p = (1, 3, 1, 1)/6 over pixel centres x, y ∈ {−½, ½}: x̄ = 1/6, ȳ = −1/6;
+    /// a dominant logit lands on its pixel's centre, (2i + 1)/N − 1.
+    func testSpatialSoftArgmaxValues() {
+        let square = SpatialSoftArgmax(inputShape: [2, 2, 2])
+        XCTAssertEqual(square.outputShape, [4])
+        let input: [Float] = [0, logf(3), 0, 0, 7, 7, 7, 7]
+        let y = Array(UnsafeBufferPointer(start: square.forward(input, batch: 1, training: false), count: 4))
+        XCTAssertEqual(y[0], 1 / 6, accuracy: 1e-7); XCTAssertEqual(y[1], -1 / 6, accuracy: 1e-7)
+        XCTAssertEqual(y[2], 0, accuracy: 1e-7); XCTAssertEqual(y[3], 0, accuracy: 1e-7)
+
+        let wide = SpatialSoftArgmax(inputShape: [1, 4, 8])
+        var peaked = [Float](repeating: -40, count: 32)
+        peaked[2 * 8 + 5] = 40  // row 2, column 5
+        let z = wide.forward(peaked, batch: 1, training: false)
+        XCTAssertEqual(z[0], Float(2 * 5 + 1) / 8 - 1, accuracy: 1e-6)
+        XCTAssertEqual(z[1], Float(2 * 2 + 1) / 4 - 1, accuracy: 1e-6)
+    }
+
     func testSequentialChainsAndNamesLikeStateDict() {
         var random = RandomSource(seed: 12)
         let conv = Conv2d(inputShape: [1, 8, 8], outputChannels: 2, kernelSize: 3, group: .localisation, random: &random)

@@ -11,6 +11,7 @@ import Foundation
 /// {"type": "dropout2d", "p": 0.5}      // nn.Dropout2d (whole channels)
 /// {"type": "flatten"}
 /// {"type": "linear", "out_features": 50}
+/// {"type": "spatial_soft_argmax"}       // [C, H, W] → [2C] expected (x, y) per channel
 /// ```
 /// Input channels / features are not stored: they follow from the previous layer.
 public enum LayerSpec: Equatable, Sendable {
@@ -21,6 +22,7 @@ public enum LayerSpec: Equatable, Sendable {
     case dropout2d(probability: Float)
     case flatten
     case linear(outFeatures: Int)
+    case spatialSoftArgmax
 }
 
 /// An architecture that cannot be built; the model loader turns it into a `ModelFileError`.
@@ -54,6 +56,7 @@ extension LayerSpec {
         case let .dropout2d(p): ["type": "dropout2d", "p": Double(p)]
         case .flatten: ["type": "flatten"]
         case let .linear(out): ["type": "linear", "out_features": out]
+        case .spatialSoftArgmax: ["type": "spatial_soft_argmax"]
         }
     }
 
@@ -90,6 +93,7 @@ extension LayerSpec {
         case "dropout2d": self = .dropout2d(probability: try probability())
         case "flatten": self = .flatten
         case "linear": self = .linear(outFeatures: try integer("out_features"))
+        case "spatial_soft_argmax": self = .spatialSoftArgmax
         default: throw ArchitectureError("unknown layer type \"\(type)\"")
         }
     }
@@ -124,6 +128,9 @@ extension LayerSpec {
             shape = [c, (h - k) / s + 1, (w - k) / s + 1]
         case .relu, .dropout, .dropout2d: shape = input
         case .flatten: shape = [input.reduce(1, *)]
+        case .spatialSoftArgmax:
+            let (c, _, _) = try image()
+            shape = [2 * c]
         case let .linear(out):
             guard (1...ArchitectureLimits.maximumFeatures).contains(out) else { throw ArchitectureError("linear(out_features \(out)) is out of range") }
             guard input.count == 1 else { throw ArchitectureError("linear needs a flat input (add a flatten layer), got \(input)") }
@@ -158,6 +165,7 @@ extension LayerSpec {
         case let .dropout2d(p): Dropout(inputShape: input, probability: p, channelwise: true, seed: random.next())
         case .flatten: Flatten(inputShape: input)
         case let .linear(out): Linear(inputShape: input, outputFeatures: out, group: group, initialisation: initialisation, random: &random)
+        case .spatialSoftArgmax: SpatialSoftArgmax(inputShape: input)
         }
     }
 }

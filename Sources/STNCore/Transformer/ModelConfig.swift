@@ -60,7 +60,7 @@ public struct SpatialTransformerConfig: Equatable, Sendable {
             throw ArchitectureError("regressor_hidden \(regressorHidden) is out of range")
         }
         for spec in localisation {
-            if case .linear = spec { throw ArchitectureError("the localisation stack takes conv2d, max_pool2d, relu, dropout only; fc_loc is separate") }
+            if case .linear = spec { throw ArchitectureError("the localisation stack takes conv2d, max_pool2d, relu, dropout, spatial_soft_argmax only; fc_loc is separate") }
             if case .flatten = spec { throw ArchitectureError("the localisation stack is flattened implicitly; no flatten layer") }
         }
         let loc = try localisation.infer(input: inputShape, prefix: joinName(prefix, "loc"))
