@@ -8,6 +8,7 @@ import STNData
 /// (`SceneSampler`): the localisation net reads the 64×64 canvas, the classifier the glimpse
 /// sampled from a 192² canvas pyramid (`TwoResolutionSTCNN`).
 extension VideoLocalisationNet: ExpressibleByArgument {}
+extension VideoClassifierNet: ExpressibleByArgument {}
 
 struct TrainVideo: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -40,6 +41,8 @@ struct TrainVideo: ParsableCommand {
     var localisationSide = 64
     @Option(help: "Localisation network: small (conv stack, fc regression) or keypoints (spatial soft-argmax).")
     var localisationNet: VideoLocalisationNet = .small
+    @Option(help: "Glimpse classifier: small or wide. With --resume, a different one than the file's starts fresh (warm-up included) on the file's localisation network.")
+    var classifierNet: VideoClassifierNet?
     @Option(help: "Side of the highest-resolution canvas the glimpse is sampled from (a multiple of --localisation-side).")
     var sourceSide = 192
     @Option(help: "Weight of the prior scale-prior · mean(s) added to the loss during joint training (0: none): a pull toward the smallest window that still classifies well.")
@@ -67,9 +70,17 @@ struct TrainVideo: ParsableCommand {
     func run() throws {
         let items = try FashionMNIST.load(.train, from: URL(fileURLWithPath: data))
         let url = URL(fileURLWithPath: output)
-        let net = resume ? try TwoResolutionSTCNN(contentsOf: url)
-                         : try TwoResolutionSTCNN(config: .videoAttention(localisationSide: localisationSide, glimpse: glimpse, localisationNet: localisationNet), seed: seed)
-        if !resume && !boxSupervision { try warmUp(net, items: items) }
+        var net = resume ? try TwoResolutionSTCNN(contentsOf: url)
+                         : try TwoResolutionSTCNN(config: .videoAttention(localisationSide: localisationSide, glimpse: glimpse,
+                                                                          localisationNet: localisationNet, classifierNet: classifierNet ?? .small), seed: seed)
+        var freshClassifier = !resume
+        if resume, let wanted = classifierNet, let layers = net.config.classifier,
+           VideoClassifierNet(layers: layers, classes: net.classCount) != wanted {
+            net = try net.replacingClassifier(with: wanted.layers(classes: net.classCount), seed: seed)
+            freshClassifier = true
+            print("stn-train video: a fresh \(wanted) classifier on the localisation network of \(output)")
+        }
+        if freshClassifier && !boxSupervision { try warmUp(net, items: items) }
         net.scalePrior = scalePrior
         let optimiser = Adam(learningRate: learningRate, groupScale: [.localisation: localisationScale, .classifier: classifierScale])
         let schedule = LearningRateSchedule.cosine(totalSteps: steps, minimum: learningRate * 0.05)

@@ -192,4 +192,21 @@ final class TwoResolutionTrainingTests: XCTestCase {
         for i in 0..<12 { XCTAssertEqual(theta[i], targets[i], accuracy: 0.05, "θ[\(i)]") }
         print("box-supervised localisation: squared error \(first) → \(last)")
     }
+
+    /// A fresh classifier on a trained localisation network: θ stays exactly what it was, the
+    /// classifier has the new preset's shape, and the file's classifier is recognised by preset.
+    func testReplacingTheClassifierKeepsTheta() throws {
+        let config = ModelConfig.videoAttention(localisationSide: 32, glimpse: 8, classes: 3, localisationNet: .keypoints)
+        let net = try TwoResolutionSTCNN(config: config, seed: 4)
+        var random = RandomSource(seed: 8)
+        for p in net.transformer.namedParameters(prefix: "") { for i in 0..<p.parameter.value.count { p.parameter.value[i] = random.uniform(-0.2, 0.2) } }
+        let input = (0..<(2 * 32 * 32)).map { _ in random.uniform() }
+        let before = Array(UnsafeBufferPointer(start: net.predictTheta(localisationInput: input, batch: 2), count: 6))
+        let wide = try net.replacingClassifier(with: VideoClassifierNet.wide.layers(classes: 3), seed: 5)
+        let after = Array(UnsafeBufferPointer(start: wide.predictTheta(localisationInput: input, batch: 2), count: 6))
+        XCTAssertEqual(before, after)
+        XCTAssertEqual(VideoClassifierNet(layers: net.config.classifier!, classes: 3), .small)
+        XCTAssertEqual(VideoClassifierNet(layers: wide.config.classifier!, classes: 3), .wide)
+        XCTAssertEqual(wide.namedParameters.first { $0.name == "classifier.0.weight" }?.parameter.value.shape, [32, 1, 3, 3])
+    }
 }

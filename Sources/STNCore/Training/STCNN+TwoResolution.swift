@@ -84,6 +84,20 @@ public final class TwoResolutionSTCNN {
         ModelFile.assign(tensors, to: namedParameters)
     }
 
+    /// The same localisation network (weights copied) with a freshly initialised classifier of
+    /// `layers`: for training a different glimpse classifier on a trained θ.
+    public func replacingClassifier(with layers: [LayerSpec], seed: UInt64) throws -> TwoResolutionSTCNN {
+        var changed = config
+        changed.classifier = layers
+        let net = try TwoResolutionSTCNN(config: changed, seed: seed)
+        for (mine, theirs) in zip(transformer.namedParameters(prefix: ""), net.transformer.namedParameters(prefix: "")) {
+            precondition(mine.name == theirs.name)
+            theirs.parameter.value.copy(from: mine.parameter.value)
+        }
+        net.scaleRange = scaleRange; net.scalePenalty = scalePenalty; net.translationLimit = translationLimit
+        return net
+    }
+
     public func zeroGradients() { for parameter in parameters { parameter.zeroGradient() } }
 
     private var channels: Int { config.input.channels }

@@ -23,25 +23,42 @@ public enum VideoLocalisationNet: String, CaseIterable, Sendable {
     }
 }
 
+/// The glimpse classifiers of the video model. The pipeline never runs them; they drive the
+/// labels-only training of θ and measure the glimpse accuracy.
+public enum VideoClassifierNet: String, CaseIterable, Sendable {
+    /// [conv3(c, pad 1)–pool2–ReLU] × 3 with c = 16, 32, 32, linear(64)–ReLU–linear(classes).
+    case small
+    /// The same with c = 32, 64, 64 and linear(128): about 4× the compute, for the accuracy.
+    case wide
+
+    public func layers(classes: Int) -> [LayerSpec] {
+        let (c, hidden) = self == .small ? ([16, 32, 32], 64) : ([32, 64, 64], 128)
+        return c.flatMap { [LayerSpec.conv2d(outChannels: $0, kernelSize: 3, padding: 1), .maxPool2d(kernelSize: 2, stride: 2), .relu] }
+            + [.flatten, .linear(outFeatures: hidden), .relu, .linear(outFeatures: classes)]
+    }
+
+    /// The preset whose layers `specs` are, if any.
+    public init?(layers specs: [LayerSpec], classes: Int) {
+        guard let match = Self.allCases.first(where: { $0.layers(classes: classes) == specs }) else { return nil }
+        self = match
+    }
+}
+
 extension ModelConfig {
     /// The bundled video model's architecture: an attention ST-CNN whose localisation network
     /// (`VideoLocalisationNet`) reads a `localisationSide`² luminance downscale of the square
     /// canvas and whose classifier reads a `glimpse`² crop sampled from a higher-resolution
     /// canvas (`TwoResolutionSTCNN`).
     ///
-    /// fc_loc = 64 hidden → (s, tx, ty); classifier = [conv3(c, pad 1)–pool2–ReLU] × 3 with
-    /// c = 16, 32, 32, then linear(64)–ReLU–linear(classes).
+    /// fc_loc = 64 hidden → (s, tx, ty); the classifier reads the glimpse (`VideoClassifierNet`).
     public static func videoAttention(localisationSide: Int = 64, glimpse: Int = 32, classes: Int = 10,
-                                      localisationNet: VideoLocalisationNet = .small,
+                                      localisationNet: VideoLocalisationNet = .small, classifierNet: VideoClassifierNet = .small,
                                       mean: Float = 0.2, std: Float = 0.25) -> ModelConfig {
         ModelConfig(
             input: InputSpec(height: localisationSide, width: localisationSide, channels: 1, mean: [mean], std: [std]),
             transformer: SpatialTransformerConfig(
                 transform: .attention, localisation: localisationNet.layers,
                 regressorHidden: [64], glimpseHeight: glimpse, glimpseWidth: glimpse),
-            classifier: [.conv2d(outChannels: 16, kernelSize: 3, padding: 1), .maxPool2d(kernelSize: 2, stride: 2), .relu,
-                         .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .maxPool2d(kernelSize: 2, stride: 2), .relu,
-                         .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .maxPool2d(kernelSize: 2, stride: 2), .relu,
-                         .flatten, .linear(outFeatures: 64), .relu, .linear(outFeatures: classes)])
+            classifier: classifierNet.layers(classes: classes))
     }
 }
