@@ -6,11 +6,11 @@ import STNCore
 public struct ParameterLogRow: Sendable, Equatable {
     public var frame: Int
     public var ptsTime: Double
-    public var raw: [Double]
-    public var smoothed: [Double]
+    public var raw: ThetaValues
+    public var smoothed: ThetaValues
     public var sceneCut: Bool
 
-    public init(frame: Int, ptsTime: Double, raw: [Double], smoothed: [Double], sceneCut: Bool) {
+    public init(frame: Int, ptsTime: Double, raw: ThetaValues, smoothed: ThetaValues, sceneCut: Bool) {
         self.frame = frame
         self.ptsTime = ptsTime
         self.raw = raw

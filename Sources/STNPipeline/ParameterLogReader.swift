@@ -54,8 +54,8 @@ public struct ParameterLog: Sendable {
                 throw PipelineError(path: path, "line \(lineIndex + 2): not a number")
             }
             let values = numbers.map { $0! }
-            rows.append(ParameterLogRow(frame: frame, ptsTime: time, raw: Array(values[..<n]),
-                                        smoothed: Array(values[n...]), sceneCut: cut != 0))
+            rows.append(ParameterLogRow(frame: frame, ptsTime: time, raw: ThetaValues(values[..<n]),
+                                        smoothed: ThetaValues(values[n...]), sceneCut: cut != 0))
         }
         return (kind, names, rows)
     }
@@ -84,8 +84,8 @@ public struct ParameterLog: Sendable {
                 return v.doubleValue
             }
             rows.append(ParameterLogRow(frame: Int(try number("frame")), ptsTime: try number("pts_time"),
-                                        raw: try names.map { try number("raw_" + $0) },
-                                        smoothed: try names.map { try number($0) },
+                                        raw: ThetaValues(try names.map { try number("raw_" + $0) }),
+                                        smoothed: ThetaValues(try names.map { try number($0) }),
                                         sceneCut: try number("scene_cut") != 0))
         }
         guard let (kind, names) = kindAndNames else { throw PipelineError(path: path, "the log is empty") }

@@ -59,21 +59,24 @@ struct Stages: @unchecked Sendable {
     /// Stage 2: θ for each frame (localisation network and smoothing, or a fixed/replayed θ).
     func assign(_ assigner: any ThetaAssigner) {
         do {
-            while let item = decoded.pop() {
-                var ready: [(VideoFrame, Int, ThetaRecord)] = []
-                switch item {
-                case .audio(let packet):
-                    guard assigned.push(.audio(packet)) else { return }
-                case .frame(let frame, let index):
-                    try observer?.willProcess(stage: .localise, frame: index)
-                    ready = try assigner.push(frame, index: index)
-                }
-                for (frame, index, theta) in ready {
-                    guard assigned.push(.frame(frame, index: index, theta: theta)) else { return }
-                }
+            // A closed queue (the run is stopping) ends the stage quietly.
+            struct Stopped: Error {}
+            let forward: ThetaAssigner.Emit = { frame, index, theta in
+                guard assigned.push(.frame(frame, index: index, theta: theta)) else { throw Stopped() }
             }
-            for (frame, index, theta) in try assigner.flush() {
-                guard assigned.push(.frame(frame, index: index, theta: theta)) else { return }
+            do {
+                while let item = decoded.pop() {
+                    switch item {
+                    case .audio(let packet):
+                        guard assigned.push(.audio(packet)) else { return }
+                    case .frame(let frame, let index):
+                        try observer?.willProcess(stage: .localise, frame: index)
+                        try assigner.push(frame, index: index, forward)
+                    }
+                }
+                try assigner.flush(forward)
+            } catch is Stopped {
+                return
             }
             assigned.close()
         } catch {

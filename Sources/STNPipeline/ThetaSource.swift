@@ -5,33 +5,34 @@ import STNMedia
 
 /// One frame's transform: the raw prediction, the one used after smoothing, and the cut flag.
 struct ThetaRecord: Sendable {
-    var raw: [Double]
-    var smoothed: [Double]
+    var raw: ThetaValues
+    var smoothed: ThetaValues
     var sceneCut: Bool
 }
 
-/// Assigns θ to frames, in order. A source may hold frames back (smoothing lookahead);
-/// `flush()` releases them at the end.
+/// Assigns θ to frames, in order, handing each finished frame to `emit` (no array per frame).
+/// A source may hold frames back (smoothing lookahead); `flush` releases them at the end.
 protocol ThetaAssigner: AnyObject {
+    typealias Emit = (VideoFrame, Int, ThetaRecord) throws -> Void
     var kind: TransformKind { get }
     var parameterCount: Int { get }
-    func push(_ frame: VideoFrame, index: Int) throws -> [(VideoFrame, Int, ThetaRecord)]
-    func flush() throws -> [(VideoFrame, Int, ThetaRecord)]
+    func push(_ frame: VideoFrame, index: Int, _ emit: Emit) throws
+    func flush(_ emit: Emit) throws
 }
 
 /// The same θ for every frame (`--theta`).
 final class FixedThetaAssigner: ThetaAssigner {
     let kind: TransformKind
-    let parameters: [Double]
+    let parameters: ThetaValues
     var parameterCount: Int { parameters.count }
     init(kind: TransformKind, parameters: [Double]) {
         self.kind = kind
-        self.parameters = parameters
+        self.parameters = ThetaValues(parameters)
     }
-    func push(_ frame: VideoFrame, index: Int) -> [(VideoFrame, Int, ThetaRecord)] {
-        [(frame, index, ThetaRecord(raw: parameters, smoothed: parameters, sceneCut: false))]
+    func push(_ frame: VideoFrame, index: Int, _ emit: Emit) throws {
+        try emit(frame, index, ThetaRecord(raw: parameters, smoothed: parameters, sceneCut: false))
     }
-    func flush() -> [(VideoFrame, Int, ThetaRecord)] { [] }
+    func flush(_ emit: Emit) {}
 }
 
 /// The rows of an earlier run's log (`--transforms`): its smoothed columns drive the sampler.
@@ -44,14 +45,14 @@ final class ReplayThetaAssigner: ThetaAssigner {
         self.log = log
         self.path = path
     }
-    func push(_ frame: VideoFrame, index: Int) throws -> [(VideoFrame, Int, ThetaRecord)] {
+    func push(_ frame: VideoFrame, index: Int, _ emit: Emit) throws {
         guard index < log.rows.count else {
             throw PipelineError(path: path, "the log has \(log.rows.count) rows but the video has more frames")
         }
         let row = log.rows[index]
-        return [(frame, index, ThetaRecord(raw: row.raw, smoothed: row.smoothed, sceneCut: row.sceneCut))]
+        try emit(frame, index, ThetaRecord(raw: row.raw, smoothed: row.smoothed, sceneCut: row.sceneCut))
     }
-    func flush() -> [(VideoFrame, Int, ThetaRecord)] { [] }
+    func flush(_ emit: Emit) {}
 }
 
 /// The trained STN: localisation input (libswscale area downscale of Y in the canvas) →
@@ -93,7 +94,7 @@ final class ModelThetaAssigner: ThetaAssigner {
         theta.deallocate()
     }
 
-    func push(_ frame: VideoFrame, index: Int) throws -> [(VideoFrame, Int, ThetaRecord)] {
+    func push(_ frame: VideoFrame, index: Int, _ emit: Emit) throws {
         let size = model.inputWidth
         if downscaler == nil || downscaler!.inputWidth != frame.width || downscaler!.inputHeight != frame.height {
             downscaler = LumaDownscaler(inputWidth: frame.width, inputHeight: frame.height, size: size,
@@ -101,20 +102,20 @@ final class ModelThetaAssigner: ThetaAssigner {
         }
         downscaler!.downscale(frame, into: luma)
         predictor.predict(luma: luma, batch: 1, theta: theta)
-        let raw = (0..<model.parameterCount).map { Double(theta[$0]) }
+        var raw = ThetaValues(count: model.parameterCount)
+        for i in raw.indices { raw[i] = Double(theta[i]) }
         let cut = cuts.isCut(luma: luma, width: size, height: size)
         pending.append((frame, index))
-        return pair(smoother.push(raw: raw, sceneCut: cut))
+        try smoother.push(raw: raw, sceneCut: cut) { try pair($0, emit) }
     }
 
-    func flush() -> [(VideoFrame, Int, ThetaRecord)] {
-        pair(smoother.flush())
+    func flush(_ emit: Emit) throws {
+        try smoother.flush { try pair($0, emit) }
     }
 
-    private func pair(_ results: [(raw: [Double], smoothed: [Double], sceneCut: Bool)]) -> [(VideoFrame, Int, ThetaRecord)] {
-        results.map { result in
-            let (frame, index) = pending.removeFirst()
-            return (frame, index, ThetaRecord(raw: result.raw, smoothed: result.smoothed, sceneCut: result.sceneCut))
-        }
+    /// The smoother returns frames in push order: each result belongs to the oldest pending frame.
+    private func pair(_ result: ThetaSmoother.Result, _ emit: Emit) throws {
+        let (frame, index) = pending.removeFirst()
+        try emit(frame, index, ThetaRecord(raw: result.raw, smoothed: result.smoothed, sceneCut: result.sceneCut))
     }
 }

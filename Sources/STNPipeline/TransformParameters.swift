@@ -24,11 +24,16 @@ public enum TransformParameterNames {
 
 extension SourceTransform {
     /// The sampler's transform for parameters of `kind` (attention, affine or projective).
-    public init?(kind: TransformKind, parameters p: [Double]) {
+    public init?(kind: TransformKind, parameters p: some RandomAccessCollection<Double>) {
+        let v = { (i: Int) in p[p.index(p.startIndex, offsetBy: i)] }
         switch kind {
-        case .attention where p.count == 3: self.init(attention: p[0], tx: p[1], ty: p[2])
-        case .affine where p.count == 6: self.init(affine: p)
-        case .projective where p.count == 8: self.init(projective: p)
+        case .attention where p.count == 3: self.init(attention: v(0), tx: v(1), ty: v(2))
+        case .affine where p.count == 6:
+            self = .identity
+            matrix = (v(0), v(1), v(2), v(3), v(4), v(5), 0, 0, 1)
+        case .projective where p.count == 8:
+            self = .identity
+            matrix = (v(0), v(1), v(2), v(3), v(4), v(5), v(6), v(7), 1)
         default: return nil
         }
     }

@@ -22,13 +22,28 @@ struct SmoothingTestRandom {
     }
 }
 
+/// The streaming API (`emit` callbacks, `ThetaValues`) collected into arrays, for assertions.
+typealias CollectedResult = (raw: [Double], smoothed: [Double], sceneCut: Bool)
+extension ThetaSmoother {
+    func push(raw: [Double], sceneCut: Bool) -> [CollectedResult] {
+        var results: [CollectedResult] = []
+        push(raw: ThetaValues(raw), sceneCut: sceneCut) { results.append((Array($0.raw), Array($0.smoothed), $0.sceneCut)) }
+        return results
+    }
+    func flush() -> [CollectedResult] {
+        var results: [CollectedResult] = []
+        flush { results.append((Array($0.raw), Array($0.smoothed), $0.sceneCut)) }
+        return results
+    }
+}
+
 /// Runs a whole stream through a smoother; checks order and completeness on the way.
 func smoothStream(_ raws: [[Double]], cuts: [Bool]? = nil, kind: TransformKind = .attention,
                   settings: SmoothingSettings = SmoothingSettings(), frameRate: Double = 30,
                   file: StaticString = #filePath, line: UInt = #line) -> [[Double]] {
     let cuts = cuts ?? [Bool](repeating: false, count: raws.count)
     let smoother = ThetaSmoother(kind: kind, parameterCount: raws[0].count, settings: settings, frameRate: frameRate)
-    var out: [ThetaSmoother.Result] = []
+    var out: [CollectedResult] = []
     var segmentStart = 0
     for (i, raw) in raws.enumerated() {
         let held = i - segmentStart  // frames of the previous segment not yet returned, if this is a cut
@@ -420,6 +435,25 @@ final class SmoothingTests: XCTestCase {
         XCTAssertEqual(r[0].smoothed, [1, 2, 3, 4, 5, 6])
         XCTAssertTrue(r[0].sceneCut)
         XCTAssertEqual(smoother.flush().count, 0)
+    }
+
+    /// θ by value: inline up to eight numbers, an array beyond (TPS), the same behaviour either way.
+    func testThetaValuesInlineAndSpilled() {
+        for count in [3, 8, 9, 32] {
+            let values = (0..<count).map { Double($0) * 0.25 - 1 }
+            var theta = ThetaValues(values)
+            XCTAssertEqual(Array(theta), values)
+            XCTAssertEqual(theta.count, count)
+            let copy = theta
+            theta[count - 1] = 7
+            XCTAssertEqual(copy[count - 1], values[count - 1], "a copy is a value")
+            XCTAssertEqual(theta[count - 1], 7)
+            XCTAssertNotEqual(theta, copy)
+            XCTAssertEqual(ThetaValues(Array(theta)), theta)
+        }
+        let literal: ThetaValues = [0.5, .nan, 1]
+        XCTAssertNotEqual(literal, literal, "NaN compares unequal, as in Array")
+        XCTAssertNotEqual(ThetaValues([1, 2]), ThetaValues([1, 2, 3]))
     }
 
     // MARK: Settings

@@ -155,35 +155,29 @@ struct ChannelFilterBank {
     /// frame `index` given every sample up to `windowEnd`). Other methods: the same filter run
     /// backward, fresh, over the forward outputs from `windowEnd` down to `index`.
     /// `self` is used as scratch state (it is reset).
-    mutating func backwardPass(_ records: [[Double]], index: Int, windowEnd: Int, _ output: UnsafeMutablePointer<Double>) {
+    mutating func backwardPass(_ records: (Int) -> UnsafePointer<Double>, index: Int, windowEnd: Int,
+                               _ output: UnsafeMutablePointer<Double>) {
         if method == .kalman {
             for c in 0..<count {
-                var ps = 0.0, vs = 0.0
-                records[windowEnd].withUnsafeBufferPointer { last in
-                    ps = last[10 * c]
-                    vs = last[10 * c + 1]
-                }
+                let last = records(windowEnd) + 10 * c
+                var ps = last[0], vs = last[1]
                 var k = windowEnd - 1
                 while k >= index {
-                    records[k].withUnsafeBufferPointer { fr in
-                        records[k + 1].withUnsafeBufferPointer { nx in
-                            let f = fr.baseAddress! + 10 * c, n = nx.baseAddress! + 10 * c
-                            // C = P_k Fᵀ P̂_{k+1}⁻¹
-                            let b00 = f[2] + dt * f[3], b01 = f[3]
-                            let b10 = f[3] + dt * f[4], b11 = f[4]
-                            let a00 = n[7], a01 = n[8], a11 = n[9]
-                            let det = a00 * a11 - a01 * a01
-                            // A singular prediction (zero process noise, fully converged) carries
-                            // no information from the future: keep the filtered state.
-                            let inv = det > 0 && det.isFinite ? 1 / det : 0
-                            let i00 = a11 * inv, i01 = -a01 * inv, i11 = a00 * inv
-                            let c00 = b00 * i00 + b01 * i01, c01 = b00 * i01 + b01 * i11
-                            let c10 = b10 * i00 + b11 * i01, c11 = b10 * i01 + b11 * i11
-                            let dp = ps - n[5], dv = vs - n[6]
-                            ps = f[0] + c00 * dp + c01 * dv
-                            vs = f[1] + c10 * dp + c11 * dv
-                        }
-                    }
+                    let f = records(k) + 10 * c, n = records(k + 1) + 10 * c
+                    // C = P_k Fᵀ P̂_{k+1}⁻¹
+                    let b00 = f[2] + dt * f[3], b01 = f[3]
+                    let b10 = f[3] + dt * f[4], b11 = f[4]
+                    let a00 = n[7], a01 = n[8], a11 = n[9]
+                    let det = a00 * a11 - a01 * a01
+                    // A singular prediction (zero process noise, fully converged) carries
+                    // no information from the future: keep the filtered state.
+                    let inv = det > 0 && det.isFinite ? 1 / det : 0
+                    let i00 = a11 * inv, i01 = -a01 * inv, i11 = a00 * inv
+                    let c00 = b00 * i00 + b01 * i01, c01 = b00 * i01 + b01 * i11
+                    let c10 = b10 * i00 + b11 * i01, c11 = b10 * i01 + b11 * i11
+                    let dp = ps - n[5], dv = vs - n[6]
+                    ps = f[0] + c00 * dp + c01 * dv
+                    vs = f[1] + c10 * dp + c11 * dv
                     k -= 1
                 }
                 output[c] = ps
@@ -191,9 +185,7 @@ struct ChannelFilterBank {
             return
         }
         reset()
-        for j in stride(from: windowEnd, through: index, by: -1) {
-            records[j].withUnsafeBufferPointer { step($0.baseAddress!, output) }
-        }
+        for j in stride(from: windowEnd, through: index, by: -1) { step(records(j), output) }
     }
 }
 
@@ -230,7 +222,7 @@ struct ThetaDomain {
     }
 
     /// Writes the domain values of `raw` to `out`; `filter` supplies the hold value for non-finite input.
-    func toDomain(_ raw: [Double], filter: ChannelFilterBank, _ out: UnsafeMutablePointer<Double>) {
+    func toDomain(_ raw: ThetaValues, filter: ChannelFilterBank, _ out: UnsafeMutablePointer<Double>) {
         for c in 0..<count {
             var v = raw[c]
             if logScale && c == 0 && v.isFinite { v = log(max(v, ThetaDomain.minimumScale)) }
@@ -241,8 +233,8 @@ struct ThetaDomain {
 
     /// θ of domain values `value`. Where a value equals the domain image of the raw value
     /// (the filter passed it through), the raw value is returned bit for bit.
-    func fromDomain(_ value: UnsafePointer<Double>, raw: [Double]) -> [Double] {
-        var theta = [Double](repeating: 0, count: count)
+    func fromDomain(_ value: UnsafePointer<Double>, raw: ThetaValues) -> ThetaValues {
+        var theta = ThetaValues(count: count)
         for c in 0..<count {
             let v = value[c]
             if logScale && c == 0 {

@@ -37,7 +37,7 @@ import STNCore
 ///
 /// Not thread-safe: use one instance from one stage at a time.
 public final class ThetaSmoother {
-    public typealias Result = (raw: [Double], smoothed: [Double], sceneCut: Bool)
+    public typealias Result = (raw: ThetaValues, smoothed: ThetaValues, sceneCut: Bool)
 
     public let kind: TransformKind
     public let parameterCount: Int
@@ -50,13 +50,17 @@ public final class ThetaSmoother {
     private let domain: ThetaDomain
     private var forward: ChannelFilterBank
     private var backward: ChannelFilterBank
-    // Frames of the current segment not yet returned, oldest first, with their forward outputs.
-    private var pendingRaw: [[Double]] = []
-    private var pendingForward: [[Double]] = []
-    private var pendingCut: [Bool] = []
+    // Frames of the current segment not yet returned, oldest first: a ring of latency + 1
+    // slots (raw θ, forward record, cut flag), so that streaming allocates nothing per frame.
+    private let slots: Int
+    private let recordStride: Int
+    private var pendingRaw: [ThetaValues]
+    private var pendingForward: [Double]
+    private var pendingCut: [Bool]
+    private var first = 0
+    private var pendingCount = 0
     private var domainInput: [Double]
     private var filterOutput: [Double]
-    private var record: [Double]
 
     public init(kind: TransformKind, parameterCount: Int, settings: SmoothingSettings, frameRate: Double) {
         precondition(parameterCount > 0, "ThetaSmoother: parameterCount must be positive")
@@ -70,71 +74,75 @@ public final class ThetaSmoother {
         domain = ThetaDomain(kind: kind, count: parameterCount)
         forward = ChannelFilterBank(method: settings.method, count: parameterCount, settings: settings, frameRate: rate)
         backward = forward
+        slots = latency + 1
+        recordStride = parameterCount * forward.recordWidth
+        pendingRaw = Array(repeating: ThetaValues(count: parameterCount), count: slots)
+        pendingForward = [Double](repeating: 0, count: slots * recordStride)
+        pendingCut = Array(repeating: false, count: slots)
         domainInput = [Double](repeating: 0, count: parameterCount)
         filterOutput = domainInput
-        record = [Double](repeating: 0, count: parameterCount * forward.recordWidth)
-        pendingRaw.reserveCapacity(latency + 1)
-        pendingForward.reserveCapacity(latency + 1)
-        pendingCut.reserveCapacity(latency + 1)
     }
 
-    /// Feeds the next frame's raw θ (`parameterCount` numbers) and whether a cut starts at it.
-    /// Returns the frames that are now final, oldest first: with latency N, frame i comes out
-    /// of the push of frame i + N, or earlier when a cut ends its segment; `flush()` returns the
-    /// rest. Every pushed frame comes out exactly once, in order.
-    public func push(raw: [Double], sceneCut: Bool) -> [Result] {
+    /// Feeds the next frame's raw θ (`parameterCount` numbers) and whether a cut starts at it,
+    /// and hands `emit` the frames that are now final, oldest first: with latency N, frame i
+    /// comes out of the push of frame i + N, or earlier when a cut ends its segment; `flush`
+    /// hands out the rest. Every pushed frame comes out exactly once, in order.
+    public func push(raw: ThetaValues, sceneCut: Bool, _ emit: (Result) throws -> Void) rethrows {
         precondition(raw.count == parameterCount,
                      "ThetaSmoother: expected \(parameterCount) parameters, got \(raw.count)")
-        if settings.method == .none { return [(raw, raw, sceneCut)] }
-        var results: [Result] = []
+        if settings.method == .none { return try emit((raw, raw, sceneCut)) }
         if sceneCut {
-            if !pendingRaw.isEmpty { emitAll(into: &results) }
+            try emitAll(emit)
             forward.reset()
         }
+        let slot = (first + pendingCount) % slots, stride = recordStride
         domainInput.withUnsafeMutableBufferPointer { input in
             domain.toDomain(raw, filter: forward, input.baseAddress!)
             filterOutput.withUnsafeMutableBufferPointer { output in
-                record.withUnsafeMutableBufferPointer { record in
-                    forward.step(input.baseAddress!, output.baseAddress!, record: record.baseAddress!)
+                pendingForward.withUnsafeMutableBufferPointer { records in
+                    forward.step(input.baseAddress!, output.baseAddress!, record: records.baseAddress! + slot * stride)
                 }
             }
         }
-        pendingRaw.append(raw)
-        pendingForward.append(record)
-        pendingCut.append(sceneCut)
-        if pendingRaw.count > latency {
-            results.append(emit(index: 0, windowEnd: pendingRaw.count - 1))
-            pendingRaw.removeFirst()
-            pendingForward.removeFirst()
-            pendingCut.removeFirst()
+        pendingRaw[slot] = raw
+        pendingCut[slot] = sceneCut
+        pendingCount += 1
+        if pendingCount > latency {
+            let oldest = result(index: 0, windowEnd: pendingCount - 1)
+            first = (first + 1) % slots
+            pendingCount -= 1
+            try emit(oldest)
         }
-        return results
     }
 
-    /// Returns the frames still held back (at most `latency`), oldest first, and ends the
+    /// Hands out the frames still held back (at most `latency`), oldest first, and ends the
     /// segment: a later `push` starts a fresh one as if a cut started there.
-    public func flush() -> [Result] {
-        var results: [Result] = []
-        emitAll(into: &results)
+    public func flush(_ emit: (Result) throws -> Void) rethrows {
+        try emitAll(emit)
         forward.reset()
-        return results
     }
 
-    private func emitAll(into results: inout [Result]) {
-        let end = pendingRaw.count - 1
-        for index in 0..<pendingRaw.count { results.append(emit(index: index, windowEnd: end)) }
-        pendingRaw.removeAll(keepingCapacity: true)
-        pendingForward.removeAll(keepingCapacity: true)
-        pendingCut.removeAll(keepingCapacity: true)
+    private func emitAll(_ emit: (Result) throws -> Void) rethrows {
+        let count = pendingCount
+        // Every result is computed before any is handed out: an `emit` that throws leaves the
+        // smoother empty, not half-drained.
+        pendingCount = 0
+        for index in 0..<count { try emit(result(index: index, windowEnd: count - 1)) }
+        first = 0
     }
 
     /// The backward pass from pending frame `windowEnd` down to pending frame `index`.
-    private func emit(index: Int, windowEnd: Int) -> Result {
-        let smoothed = filterOutput.withUnsafeMutableBufferPointer { output -> [Double] in
-            backward.backwardPass(pendingForward, index: index, windowEnd: windowEnd, output.baseAddress!)
-            return domain.fromDomain(output.baseAddress!, raw: pendingRaw[index])
+    private func result(index: Int, windowEnd: Int) -> Result {
+        let slots = self.slots, first = self.first, stride = recordStride
+        let slot = (first + index) % slots
+        let smoothed = filterOutput.withUnsafeMutableBufferPointer { output -> ThetaValues in
+            pendingForward.withUnsafeBufferPointer { records in
+                let base = records.baseAddress!
+                backward.backwardPass({ base + ((first + $0) % slots) * stride }, index: index, windowEnd: windowEnd, output.baseAddress!)
+            }
+            return domain.fromDomain(output.baseAddress!, raw: pendingRaw[slot])
         }
-        return (pendingRaw[index], smoothed, pendingCut[index])
+        return (pendingRaw[slot], smoothed, pendingCut[slot])
     }
 
     /// The offline reference of the streaming output: the smoothed θ of every frame of a whole
@@ -158,17 +166,20 @@ public final class ThetaSmoother {
             var b = a
             while b + 1 < raws.count && !cuts[b + 1] { b += 1 }
             // Forward pass over the whole segment.
-            var f: [[Double]] = []
+            var f: [Double] = []  // one record per frame, `record.count` apart
             filter.reset()
             for i in a...b {
-                domain.toDomain(raws[i], filter: filter, &input)
+                domain.toDomain(ThetaValues(raws[i]), filter: filter, &input)
                 filter.step(input, &output, record: &record)
-                f.append(record)
+                f += record
             }
+            let stride = record.count
             // A backward pass per frame, from min(i + N, b) down to i.
             for i in a...b {
-                filter.backwardPass(f, index: i - a, windowEnd: min(i + n, b) - a, &output)
-                result.append(domain.fromDomain(output, raw: raws[i]))
+                f.withUnsafeBufferPointer { records in
+                    filter.backwardPass({ records.baseAddress! + $0 * stride }, index: i - a, windowEnd: min(i + n, b) - a, &output)
+                }
+                result.append(Array(domain.fromDomain(output, raw: ThetaValues(raws[i]))))
             }
             a = b + 1
         }
