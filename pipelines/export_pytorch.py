@@ -10,7 +10,8 @@ safetensors model format (DESIGN.md §3).
     # then: stn-video --model mine.safetensors in.mp4 out.mp4
 
     python3 pipelines/export_pytorch.py check [--stn-video PATH]
-        exports a random model, runs stn-video on frames made for it, and checks that the θ in
+        exports a random model (a conv localisation net, then the keypoint one with a spatial
+        soft-argmax), runs stn-video on frames made for it, and checks that the θ in
         stn-video's log equals PyTorch's θ on the same frames (max abs difference ≤ 1e-4).
         Exits 0 on success, 1 on a mismatch, 77 when torch or safetensors is not installed.
 
@@ -51,6 +52,32 @@ DEFAULT_LOCALISATION = [
 ]
 
 
+class SpatialSoftArgmax(nn.Module):
+    """[N, C, H, W] → [N, 2C]: per channel, the expected pixel centre (x, y) under the softmax
+    of its map, in normalised coordinates (align_corners=False): stn-video's spatial_soft_argmax."""
+
+    def forward(self, x):
+        h, w = x.shape[-2:]
+        p = torch.softmax(x.flatten(2), dim=-1).view_as(x)
+        xs = (2 * torch.arange(w, dtype=x.dtype, device=x.device) + 1) / w - 1
+        ys = (2 * torch.arange(h, dtype=x.dtype, device=x.device) + 1) / h - 1
+        return torch.stack(((p.sum(2) * xs).sum(-1), (p.sum(3) * ys).sum(-1)), -1).flatten(1)
+
+# The bundled model's keypoint localisation net (VideoLocalisationNet.keypoints in Swift).
+KEYPOINT_LOCALISATION = [
+    {"type": "conv2d", "out_channels": 16, "kernel_size": 5, "stride": 1, "padding": 2},
+    {"type": "max_pool2d", "kernel_size": 2, "stride": 2},
+    {"type": "relu"},
+    {"type": "conv2d", "out_channels": 32, "kernel_size": 3, "stride": 1, "padding": 1},
+    {"type": "max_pool2d", "kernel_size": 2, "stride": 2},
+    {"type": "relu"},
+    {"type": "conv2d", "out_channels": 32, "kernel_size": 3, "stride": 1, "padding": 1},
+    {"type": "relu"},
+    {"type": "conv2d", "out_channels": 32, "kernel_size": 3, "stride": 1, "padding": 1},
+    {"type": "spatial_soft_argmax"},
+]
+
+
 def build_layers(specs, channels):
     """nn.Sequential from our layer specs (the JSON in the model's metadata)."""
     layers = []
@@ -70,6 +97,8 @@ def build_layers(specs, channels):
             layers.append(nn.Dropout2d(spec["p"]))
         elif kind == "flatten":
             layers.append(nn.Flatten())
+        elif kind == "spatial_soft_argmax":
+            layers.append(SpatialSoftArgmax())
         else:
             raise ValueError(f"layer type {kind!r} has no PyTorch counterpart here")
     return nn.Sequential(*layers)
@@ -143,13 +172,15 @@ def write_y4m(path, frames):
             f.write(b"FRAME\n" + frame.numpy().tobytes() + chroma + chroma)
 
 
-def check(stn_video, frames=24, size=64, seed=1):
+def check(stn_video, localisation=None, frames=24, size=64, seed=1):
     torch.manual_seed(seed)
-    stn = SpatialTransformer("attention", input_size=size)
+    stn = SpatialTransformer("attention", input_size=size, localisation=localisation)
     with torch.no_grad():  # a random, non-identity regressor, so θ varies from frame to frame
         for p in stn.fc_loc[-1].parameters():
             p.normal_(0, 0.3)
         stn.fc_loc[-1].bias.copy_(torch.tensor([0.6, 0.1, -0.2]))
+        if isinstance(stn.loc[-1], SpatialSoftArgmax):  # peakier maps: keypoints that move with content
+            stn.loc[-2].weight.mul_(10)
     stn.eval()
     # Smooth random shapes rather than white noise: θ must respond to content.
     base = torch.rand(frames, 1, size // 8, size // 8)
@@ -175,7 +206,9 @@ def check(stn_video, frames=24, size=64, seed=1):
         return 1
     difference = (ours - theirs).abs().max().item()
     spread = theirs.std(dim=0).max().item()
-    print(f"θ over {frames} frames: max |stn-video − PyTorch| = {difference:.2e} (θ spread across frames {spread:.3f})")
+    name = "keypoint" if localisation == KEYPOINT_LOCALISATION else "conv"
+    print(f"{name} localisation, θ over {frames} frames: max |stn-video − PyTorch| = {difference:.2e} "
+          f"(θ spread across frames {spread:.3f})")
     return 0 if difference <= 1e-4 and spread > 1e-3 else 1
 
 
@@ -186,4 +219,4 @@ if __name__ == "__main__":
         sys.exit(2)
     stn_video = args[args.index("--stn-video") + 1] if "--stn-video" in args else os.path.join(
         os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".build", "debug", "stn-video")
-    sys.exit(check(stn_video))
+    sys.exit(max(check(stn_video), check(stn_video, KEYPOINT_LOCALISATION)))

@@ -36,7 +36,7 @@ final class PyTorchReferenceTests: XCTestCase {
     }
 
     func testFixtureWrittenByPythonLoads() {
-        XCTAssertEqual(tensors.count, 60)
+        XCTAssertEqual(tensors.count, 68)
         XCTAssertEqual(tensors["conv_plain.weight"]?.shape, [4, 3, 3, 3])
     }
 
@@ -83,6 +83,19 @@ final class PyTorchReferenceTests: XCTestCase {
             XCTAssertEqual(pool.outputShape, Array(try tensor("\(name).output").shape.dropFirst()))
             assertClose(y, try tensor("\(name).output"), "\(name) forward")
             let dx = pool.backward(try tensor("\(name).grad_output").data, batch: x.shape[0], inputGradient: true)!
+            assertClose(dx, try tensor("\(name).grad_input"), "\(name) grad_input")
+        }
+    }
+
+    func testSpatialSoftArgmaxMatchesPyTorch() throws {
+        for name in ["soft_argmax_square", "soft_argmax_wide"] {
+            XCTAssertEqual(try config(name)["kind"] as? String, "spatial_soft_argmax")
+            let x = try tensor("\(name).input")
+            let layer = SpatialSoftArgmax(inputShape: Array(x.shape.dropFirst()))
+            let y = layer.forward(x.data, batch: x.shape[0], training: true)
+            XCTAssertEqual(layer.outputShape, Array(try tensor("\(name).output").shape.dropFirst()))
+            assertClose(y, try tensor("\(name).output"), "\(name) forward")
+            let dx = layer.backward(try tensor("\(name).grad_output").data, batch: x.shape[0], inputGradient: true)!
             assertClose(dx, try tensor("\(name).grad_input"), "\(name) grad_input")
         }
     }

@@ -82,6 +82,22 @@ pool_case("pool_2x2", 2, 3, 8, 8, 2, 2)
 pool_case("pool_odd_floor", 1, 2, 11, 9, 2, 2)
 pool_case("pool_3s2_overlap", 2, 2, 9, 9, 3, 2)
 
+
+def soft_argmax_case(name, n, c, h, w):
+    """Spatial soft-argmax as LayerSpec documents it: softmax per plane, expected pixel centre."""
+    x = (3 * torch.randn(n, c, h, w, dtype=torch.float64)).requires_grad_()
+    p = torch.softmax(x.flatten(2), dim=-1).view_as(x)
+    xs = (2 * torch.arange(w, dtype=torch.float64) + 1) / w - 1
+    ys = (2 * torch.arange(h, dtype=torch.float64) + 1) / h - 1
+    y = torch.stack(((p.sum(2) * xs).sum(-1), (p.sum(3) * ys).sum(-1)), -1).flatten(1)
+    gy = torch.randn_like(y)
+    (y * gy).sum().backward()
+    record(name, {"kind": "spatial_soft_argmax"}, input=x, output=y, grad_output=gy, grad_input=x.grad)
+
+
+soft_argmax_case("soft_argmax_square", 2, 3, 6, 6)
+soft_argmax_case("soft_argmax_wide", 1, 2, 4, 9)
+
 OUT.parent.mkdir(parents=True, exist_ok=True)
 save_file(tensors, str(OUT), metadata=metadata)
 print(f"wrote {OUT} ({OUT.stat().st_size} bytes, {len(tensors)} tensors)")
