@@ -5,7 +5,8 @@
 #
 # Builds a throwaway release package in $BENCH_DIR (default /tmp/stn-bench) whose STNCore
 # and COpenBLAS are symlinks into this checkout, then reports:
-#   - the localisation-net forward on one 64×64 input (PyTorch tutorial loc net), ms/call;
+#   - the localisation-net forward on one 64×64 input (PyTorch tutorial loc net, and the video
+#     model's small and keypoint nets), ms/call;
 #   - training throughput (images/s) of the PyTorch-tutorial ST-CNN on 60×60 inputs,
 #     batch 64, SGD with momentum: forward, cross-entropy, backward, update;
 #   - when `import torch` works, the same architecture in PyTorch (default threads and one
@@ -44,13 +45,16 @@ func cpuTime() -> Double {
     return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
 }
 
-// 1. Localisation net forward, one 64×64 luma image.
-do {
-    let net = try STCNN(config: .tutorial(height: 64, width: 64, transform: .affine), seed: 1)
+// 1. Localisation net forward, one 64×64 luma image: the PyTorch tutorial's loc net, and the
+//    video model's two (small: conv + fc regression; keypoints: spatial soft-argmax, bundled).
+for (name, config) in [("tutorial", ModelConfig.tutorial(height: 64, width: 64, transform: .affine)),
+                       ("video-small", ModelConfig.videoAttention(localisationNet: .small)),
+                       ("video-keypoints", ModelConfig.videoAttention(localisationNet: .keypoints))] {
+    let net = try STCNN(config: config, seed: 1)
     let predictor = net.makeModel().makePredictor(maxBatch: 1)
     var pixels = [UInt8](repeating: 0, count: 64 * 64)
     for i in pixels.indices { pixels[i] = UInt8(truncatingIfNeeded: i &* 2654435761 >> 7) }
-    var theta = [Float](repeating: 0, count: 6)
+    var theta = [Float](repeating: 0, count: predictor.parameterCount)
     for _ in 0..<50 { predictor.predict(luma: pixels, batch: 1, theta: &theta) }
     var best = Double.infinity, total = 0.0
     let cpuStart = cpuTime()
@@ -60,8 +64,8 @@ do {
         let each = (now() - start) / 100
         best = min(best, each); total += each
     }
-    print(String(format: "swift loc-net forward 64x64: %.3f ms (best of 20×100), %.3f ms mean, %.3f ms CPU", best * 1e3, total / 20 * 1e3,
-                 (cpuTime() - cpuStart) / 2000 * 1e3))
+    print("swift loc-net forward 64x64 (\(name)): " + String(format: "%.3f ms (best of 20×100), %.3f ms mean, %.3f ms CPU", best * 1e3,
+                 total / 20 * 1e3, (cpuTime() - cpuStart) / 2000 * 1e3))
 }
 
 // 2. ST-CNN training throughput, 60×60, batch 64.
