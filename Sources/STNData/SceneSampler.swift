@@ -1,9 +1,21 @@
+import Foundation
 import STNCore
+
+/// How an item's size is drawn within `SceneOptions.itemFraction`.
+public enum ItemSizeDistribution: String, CaseIterable, Sendable {
+    /// Every size in the range equally often.
+    case uniform
+    /// As a smooth size oscillation visits them, `a + (b − a)(½ + ½ sin φ)` for a uniform phase
+    /// φ (the arcsine law): what `SceneVideo`'s size path gives, with most frames near either
+    /// end of the range (24.7 % of them in its smallest seventh, against 14.3 % for uniform).
+    case arcsine
+}
 
 /// The ranges random scenes are drawn from.
 public struct SceneOptions: Equatable, Sendable {
     /// The item's side as a fraction of the frame's shorter side.
     public var itemFraction: ClosedRange<Double> = 0.15...0.5
+    public var itemSizes: ItemSizeDistribution = .uniform
     /// Clutter patches are drawn at the item's own scale times this factor (as the paper's
     /// cluttered MNIST cuts its 8×8 patches from digits of the same size), so a patch is always
     /// smaller than the item: at most 12/28 × 1.25 of its side.
@@ -42,7 +54,14 @@ public struct SceneSampler: Sendable {
     public func layout(width: Int, height: Int, random: inout RandomSource) -> SceneLayout {
         let index = random.int(below: items.count)
         let shorter = Double(min(width, height))
-        let side = shorter * Double(random.uniform(Float(options.itemFraction.lowerBound), Float(options.itemFraction.upperBound)))
+        let range = options.itemFraction
+        let side: Double
+        switch options.itemSizes {
+        case .uniform: side = shorter * Double(random.uniform(Float(range.lowerBound), Float(range.upperBound)))
+        case .arcsine:
+            let phase = 2 * Double.pi * Double(random.uniform())
+            side = shorter * (range.lowerBound + (range.upperBound - range.lowerBound) * (0.5 + 0.5 * sin(phase)))
+        }
         let cx = side / 2 + Double(random.uniform()) * (Double(width) - side)
         let cy = side / 2 + Double(random.uniform()) * (Double(height) - side)
         let item = SceneLayout.Item(index: index, label: Int(items.labels[index]), centreX: cx, centreY: cy, side: side)

@@ -9,6 +9,7 @@ import STNData
 /// sampled from a 192² canvas pyramid (`TwoResolutionSTCNN`).
 extension VideoLocalisationNet: ExpressibleByArgument {}
 extension VideoClassifierNet: ExpressibleByArgument {}
+extension ItemSizeDistribution: ExpressibleByArgument {}
 
 struct TrainVideo: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -41,6 +42,8 @@ struct TrainVideo: ParsableCommand {
     var localisationSide = 64
     @Option(help: "Localisation network: small (conv stack, fc regression) or keypoints (spatial soft-argmax).")
     var localisationNet: VideoLocalisationNet = .small
+    @Option(help: "How item sizes are drawn within the range: uniform, or arcsine (as the sample videos' smooth size path visits them, more often near both ends).")
+    var itemSizes: ItemSizeDistribution = .uniform
     @Option(help: "Glimpse classifier: small or wide. With --resume, a different one than the file's starts fresh (warm-up included) on the file's localisation network.")
     var classifierNet: VideoClassifierNet?
     @Option(help: "Side of the highest-resolution canvas the glimpse is sampled from (a multiple of --localisation-side).")
@@ -85,6 +88,7 @@ struct TrainVideo: ParsableCommand {
         let optimiser = Adam(learningRate: learningRate, groupScale: [.localisation: localisationScale, .classifier: classifierScale])
         let schedule = LearningRateSchedule.cosine(totalSteps: steps, minimum: learningRate * 0.05)
         var sampler = SceneSampler(items: items)
+        sampler.options.itemSizes = itemSizes
         let renderer = SceneRenderer(items: items)
         let batch = SceneBatch(capacity: batchSize, localisationSide: net.config.input.height, sourceSide: sourceSide)
         let levels = zip(batch.levels, batch.levelSides).map { TwoResolutionSTCNN.SamplingLevel(images: UnsafePointer($0), side: $1) }

@@ -30,6 +30,25 @@ final class SceneGeneratorTests: XCTestCase {
         }
     }
 
+    /// Sizes in the range either way; the share in the smallest seventh of the range is 1/7
+    /// for uniform and ½ − asin(5/7)/π = 0.2467 for arcsine (P(½ + ½ sin φ < 1/7)).
+    func testItemSizeDistributions() {
+        for (distribution, expected) in [(ItemSizeDistribution.uniform, 1.0 / 7), (.arcsine, 0.5 - asin(5.0 / 7) / Double.pi)] {
+            var options = SceneOptions()
+            options.itemSizes = distribution
+            let sampler = SceneSampler(items: solidItems(), options: options)
+            var random = RandomSource(seed: 3)
+            var small = 0
+            let draws = 20000
+            for _ in 0..<draws {
+                let fraction = sampler.layout(width: 640, height: 360, random: &random).item.side / 360
+                XCTAssert((0.15 - 1e-9...0.5 + 1e-9).contains(fraction), "\(distribution): \(fraction)")
+                if fraction < 0.2 { small += 1 }
+            }
+            XCTAssertEqual(Double(small) / Double(draws), expected, accuracy: 0.01, "\(distribution)")
+        }
+    }
+
     func testVideoFramesStayInsideMoveSmoothlyAndCutScenes() {
         for (width, height) in sizes {
             var video = SceneVideo(items: solidItems(), width: width, height: height, frameRate: 25, seed: 3)
