@@ -4,13 +4,16 @@ import XCTest
 /// `stn-video IN OUT` with no transform options runs the bundled model: on short generated clips
 /// of t10k items (stn-make-video) it writes a log row per frame and puts the window on the item.
 ///
-/// Issue 4's targets (centre in box ≥ 95%, mean IoU ≥ 0.5) are not reached by the current model
-/// (figures in samples/model/README.md); the floors below guard its measured level on these clips.
+/// These clips go through the whole product (H.264 at `ultrafast`, decoding, one-euro
+/// smoothing), so they score below the model's own evaluation; issue 4's targets (centre in
+/// box ≥ 95%, mean IoU ≥ 0.5) are checked on raw θ by SceneModelTests. The floors below guard
+/// the measured level on these clips.
 final class BundledModelTests: XCTestCase {
-    /// Measured on these three clips with the current model: centre in box 0.70, mean IoU 0.42.
+    /// Measured on these three clips with the current model: centre in box 0.847, mean IoU 0.450
+    /// (previous model: 0.70, 0.42).
     enum Floor {
-        static let centreInBox = 0.6
-        static let meanIoU = 0.35
+        static let centreInBox = 0.75
+        static let meanIoU = 0.4
     }
 
     static var makeVideo: String { Tools.productsDirectory.appendingPathComponent("stn-make-video").path }
