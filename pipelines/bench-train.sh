@@ -49,7 +49,9 @@ func cpuTime() -> Double {
 //    video model's two (small: conv + fc regression; keypoints: spatial soft-argmax, bundled).
 for (name, config) in [("tutorial", ModelConfig.tutorial(height: 64, width: 64, transform: .affine)),
                        ("video-small", ModelConfig.videoAttention(localisationNet: .small)),
-                       ("video-keypoints", ModelConfig.videoAttention(localisationNet: .keypoints))] {
+                       ("video-keypoints", ModelConfig.videoAttention(localisationNet: .keypoints)),
+                       ("video-lite-a", ModelConfig.videoAttention(localisationNet: .liteA)),
+                       ("video-lite-b", ModelConfig.videoAttention(localisationNet: .liteB))] {
     let net = try STCNN(config: config, seed: 1)
     let predictor = net.makeModel().makePredictor(maxBatch: 1)
     var pixels = [UInt8](repeating: 0, count: 64 * 64)
