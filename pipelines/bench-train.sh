@@ -6,7 +6,7 @@
 # Builds a throwaway release package in $BENCH_DIR (default /tmp/stn-bench) whose STNCore
 # and COpenBLAS are symlinks into this checkout, then reports:
 #   - the localisation-net forward on one 64×64 input (PyTorch tutorial loc net, and the video
-#     model's small and keypoint nets), ms/call;
+#     model's small, keypoint and keypoint-lite nets), ms/call;
 #   - training throughput (images/s) of the PyTorch-tutorial ST-CNN on 60×60 inputs,
 #     batch 64, SGD with momentum: forward, cross-entropy, backward, update;
 #   - when `import torch` works, the same architecture in PyTorch (default threads and one
@@ -50,8 +50,7 @@ func cpuTime() -> Double {
 for (name, config) in [("tutorial", ModelConfig.tutorial(height: 64, width: 64, transform: .affine)),
                        ("video-small", ModelConfig.videoAttention(localisationNet: .small)),
                        ("video-keypoints", ModelConfig.videoAttention(localisationNet: .keypoints)),
-                       ("video-lite-a", ModelConfig.videoAttention(localisationNet: .liteA)),
-                       ("video-lite-b", ModelConfig.videoAttention(localisationNet: .liteB))] {
+                       ("video-keypoints-lite", ModelConfig.videoAttention(localisationNet: .keypointsLite))] {
     let net = try STCNN(config: config, seed: 1)
     let predictor = net.makeModel().makePredictor(maxBatch: 1)
     var pixels = [UInt8](repeating: 0, count: 64 * 64)

@@ -17,14 +17,31 @@ final class SceneModelTests: XCTestCase {
     }
 
     func testBundledModelFindsAndClassifiesItemsOnAShortClip() throws {
-        let modelURL = repository.appendingPathComponent("samples/model/attention-fashion.safetensors")
+        let total = try evaluate("attention-fashion.safetensors", localisation: .keypoints)
+        // Issue 4's targets; the current model measures 100%, 0.673, 96.3% on this clip.
+        XCTAssertGreaterThanOrEqual(total.centreInBoxRate, 0.95, "\(total)")
+        XCTAssertGreaterThanOrEqual(total.meanIoU, 0.5, "\(total)")
+        XCTAssertGreaterThanOrEqual(total.accuracy, 0.85, "\(total)")
+    }
+
+    /// The faster alternative (samples/model/README.md): floors below its measured 100%, 0.572, 85.0%.
+    func testLiteModelFindsAndClassifiesItemsOnAShortClip() throws {
+        let total = try evaluate("attention-fashion-lite.safetensors", localisation: .keypointsLite)
+        XCTAssertGreaterThanOrEqual(total.centreInBoxRate, 0.9, "\(total)")
+        XCTAssertGreaterThanOrEqual(total.meanIoU, 0.5, "\(total)")
+        XCTAssertGreaterThanOrEqual(total.accuracy, 0.75, "\(total)")
+    }
+
+    private func evaluate(_ name: String, localisation: VideoLocalisationNet) throws -> SceneEvaluation {
+        let modelURL = repository.appendingPathComponent("samples/model/\(name)")
         // The model is committed: its absence is a broken checkout, not a reason to skip.
-        XCTAssertTrue(FileManager.default.fileExists(atPath: modelURL.path), "no bundled model at \(modelURL.path)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: modelURL.path), "no model at \(modelURL.path)")
         let items: IDXDataset
         do { items = try FashionMNIST.load(.test) } catch { throw XCTSkip("Fashion-MNIST t10k not installed: \(error)") }
         let model = try STNModel.load(contentsOf: modelURL)
         XCTAssertEqual(model.transformKind, .attention)
         XCTAssertEqual([model.inputChannels, model.inputHeight, model.inputWidth], [1, 64, 64])
+        XCTAssertEqual(model.config.transformer.localisation, localisation.layers)
         let classifier = try TwoResolutionSTCNN(contentsOf: modelURL)
         var total = SceneEvaluation()
         // Small frames keep the test fast; the model reads the same 64×64 canvas whatever the size.
@@ -32,16 +49,7 @@ final class SceneModelTests: XCTestCase {
             total.merge(SceneEvaluation.run(model: model, classifier: classifier, items: items, width: size.0, height: size.1,
                                             frames: 80, seed: 77 &+ UInt64(index)))
         }
-        print("bundled model, 240 frames: \(total)")
-        XCTAssertGreaterThanOrEqual(total.centreInBoxRate, Floor.centreInBox, "\(total)")
-        XCTAssertGreaterThanOrEqual(total.meanIoU, Floor.meanIoU, "\(total)")
-        XCTAssertGreaterThanOrEqual(total.accuracy, Floor.accuracy, "\(total)")
-    }
-
-    /// Issue 4's targets; the current model measures 100%, 0.673, 96.3% on this clip.
-    enum Floor {
-        static let centreInBox = 0.95
-        static let meanIoU = 0.5
-        static let accuracy = 0.85
+        print("\(name), 240 frames: \(total)")
+        return total
     }
 }
