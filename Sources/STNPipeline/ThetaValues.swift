@@ -23,12 +23,6 @@ public struct ThetaValues: RandomAccessCollection, MutableCollection, Equatable,
 
     public init(arrayLiteral elements: Double...) { self.init(elements) }
 
-    /// The first `count` numbers at `pointer`.
-    public init(_ pointer: UnsafePointer<Double>, count: Int) {
-        self.init(count: count)
-        for i in 0..<count { self[i] = pointer[i] }
-    }
-
     public var startIndex: Int { 0 }
     public var endIndex: Int { count }
 

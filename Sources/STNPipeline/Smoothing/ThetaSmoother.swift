@@ -124,8 +124,8 @@ public final class ThetaSmoother {
 
     private func emitAll(_ emit: (Result) throws -> Void) rethrows {
         let count = pendingCount
-        // Every result is computed before any is handed out: an `emit` that throws leaves the
-        // smoother empty, not half-drained.
+        // Emptied before the frames are handed out: an `emit` that throws leaves the smoother
+        // empty (its later frames dropped with the stopping run), never half-drained.
         pendingCount = 0
         for index in 0..<count { try emit(result(index: index, windowEnd: count - 1)) }
         first = 0
@@ -166,10 +166,11 @@ public final class ThetaSmoother {
             var b = a
             while b + 1 < raws.count && !cuts[b + 1] { b += 1 }
             // Forward pass over the whole segment.
+            let segment = raws[a...b].map { ThetaValues($0) }
             var f: [Double] = []  // one record per frame, `record.count` apart
             filter.reset()
-            for i in a...b {
-                domain.toDomain(ThetaValues(raws[i]), filter: filter, &input)
+            for theta in segment {
+                domain.toDomain(theta, filter: filter, &input)
                 filter.step(input, &output, record: &record)
                 f += record
             }
@@ -179,7 +180,7 @@ public final class ThetaSmoother {
                 f.withUnsafeBufferPointer { records in
                     filter.backwardPass({ records.baseAddress! + $0 * stride }, index: i - a, windowEnd: min(i + n, b) - a, &output)
                 }
-                result.append(Array(domain.fromDomain(output, raw: ThetaValues(raws[i]))))
+                result.append(Array(domain.fromDomain(output, raw: segment[i - a])))
             }
             a = b + 1
         }
