@@ -11,15 +11,26 @@ public enum ItemSizeDistribution: String, CaseIterable, Sendable {
     case arcsine
 }
 
+/// What a scene's clutter patches are scaled to.
+public enum ClutterSizing: String, CaseIterable, Sendable {
+    /// The item's own side: a patch is always smaller than the item.
+    case item
+    /// An item side drawn independently (uniform in the range): what a `SceneVideo` shows, whose
+    /// static clutter is sized at the scene's start while its item grows and shrinks, so that a
+    /// patch can be up to 1.8 times a small item's side.
+    case independent
+}
+
 /// The ranges random scenes are drawn from.
 public struct SceneOptions: Equatable, Sendable {
     /// The item's side as a fraction of the frame's shorter side.
     public var itemFraction: ClosedRange<Double> = 0.15...0.5
     public var itemSizes: ItemSizeDistribution = .uniform
-    /// Clutter patches are drawn at the item's own scale times this factor (as the paper's
-    /// cluttered MNIST cuts its 8×8 patches from digits of the same size), so a patch is always
-    /// smaller than the item: at most 12/28 × 1.25 of its side.
+    /// Clutter patches are drawn at the item's scale (`clutterSizing`) times this factor (as the
+    /// paper's cluttered MNIST cuts its 8×8 patches from digits of the same size): with `.item`
+    /// a patch is at most 12/28 × 1.25 of the item's side.
     public var clutterScale: ClosedRange<Double> = 0.8...1.25
+    public var clutterSizing: ClutterSizing = .item
     /// Clutter patches per frame.
     public var clutterCount: ClosedRange<Int> = 4...12
     /// Side of a clutter crop, in source texels (of 28).
@@ -70,6 +81,13 @@ public struct SceneSampler: Sendable {
 
     /// Background, clutter and noise around a given item.
     public func background(width: Int, height: Int, item: SceneLayout.Item, random: inout RandomSource) -> SceneLayout {
+        let reference: Double
+        switch options.clutterSizing {
+        case .item: reference = item.side
+        case .independent:
+            let range = options.itemFraction
+            reference = Double(min(width, height)) * Double(random.uniform(Float(range.lowerBound), Float(range.upperBound)))
+        }
         let count = options.clutterCount.lowerBound + random.int(below: options.clutterCount.count)
         var clutter: [SceneLayout.Patch] = []
         for _ in 0..<count {
@@ -77,7 +95,7 @@ public struct SceneSampler: Sendable {
             if other == item.index { other = (other + 1) % items.count }
             let sourceSide = min(items.width, options.clutterSourceSide.lowerBound + random.int(below: options.clutterSourceSide.count))
             let scale = Double(random.uniform(Float(options.clutterScale.lowerBound), Float(options.clutterScale.upperBound)))
-            let side = item.side * scale * Double(sourceSide) / Double(items.width)
+            let side = reference * scale * Double(sourceSide) / Double(items.width)
             clutter.append(SceneLayout.Patch(
                 index: other,
                 sourceX: random.int(below: items.width - sourceSide + 1), sourceY: random.int(below: items.height - sourceSide + 1),

@@ -10,6 +10,7 @@ import STNData
 extension VideoLocalisationNet: ExpressibleByArgument {}
 extension VideoClassifierNet: ExpressibleByArgument {}
 extension ItemSizeDistribution: ExpressibleByArgument {}
+extension ClutterSizing: ExpressibleByArgument {}
 
 struct TrainVideo: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,6 +45,8 @@ struct TrainVideo: ParsableCommand {
     var localisationNet: VideoLocalisationNet = .small
     @Option(help: "How item sizes are drawn within the range: uniform, or arcsine (as the sample videos' smooth size path visits them, more often near both ends).")
     var itemSizes: ItemSizeDistribution = .uniform
+    @Option(help: "What clutter is scaled to: item (the item's side, patches always smaller than it) or independent (a size drawn apart from the item's, as in the sample videos, whose static clutter stays while the item shrinks).")
+    var clutterSizing: ClutterSizing = .item
     @Option(help: "Glimpse classifier: small or wide. With --resume, a different one than the file's starts fresh (warm-up included) on the file's localisation network.")
     var classifierNet: VideoClassifierNet?
     @Option(help: "Side of the highest-resolution canvas the glimpse is sampled from (a multiple of --localisation-side).")
@@ -89,6 +92,7 @@ struct TrainVideo: ParsableCommand {
         let schedule = LearningRateSchedule.cosine(totalSteps: steps, minimum: learningRate * 0.05)
         var sampler = SceneSampler(items: items)
         sampler.options.itemSizes = itemSizes
+        sampler.options.clutterSizing = clutterSizing
         let renderer = SceneRenderer(items: items)
         let batch = SceneBatch(capacity: batchSize, localisationSide: net.config.input.height, sourceSide: sourceSide)
         let levels = zip(batch.levels, batch.levelSides).map { TwoResolutionSTCNN.SamplingLevel(images: UnsafePointer($0), side: $1) }

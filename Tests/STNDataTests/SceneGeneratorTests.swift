@@ -49,6 +49,50 @@ final class SceneGeneratorTests: XCTestCase {
         }
     }
 
+    /// Largest clutter patch side over the item's side, and the patch side over its crop's share
+    /// of an item (`sourceSide/28`), over scenes of `sampler` (or frames of videos).
+    private func clutterRatios(_ layouts: [SceneLayout]) -> (patchOverItem: ClosedRange<Double>, reference: ClosedRange<Double>) {
+        var overItem = (Double.infinity, -Double.infinity), reference = (Double.infinity, -Double.infinity)
+        for layout in layouts {
+            let shorter = Double(min(layout.width, layout.height))
+            for patch in layout.clutter {
+                let r = patch.side / layout.item.side
+                overItem = (min(overItem.0, r), max(overItem.1, r))
+                let f = patch.side * 28 / Double(patch.sourceSide) / shorter
+                reference = (min(reference.0, f), max(reference.1, f))
+            }
+        }
+        return (overItem.0...overItem.1, reference.0...reference.1)
+    }
+
+    /// `.item` clutter is always smaller than the item (at most 12/28 × 1.25 = 0.536 of its side);
+    /// a video's static clutter is not once the item shrinks, and `.independent` scenes show the
+    /// same: patches up to (12/28 × 1.25) × 50/15 = 1.79 item sides, scaled to 15–50 % × 0.8–1.25
+    /// of the shorter side.
+    func testClutterSizingMatchesTheVideosWhenIndependent() {
+        let items = solidItems()
+        var random = RandomSource(seed: 5)
+        func scenes(_ sizing: ClutterSizing) -> [SceneLayout] {
+            var options = SceneOptions()
+            options.clutterSizing = sizing
+            let sampler = SceneSampler(items: items, options: options)
+            return (0..<3000).map { _ in sampler.layout(width: 640, height: 360, random: &random) }
+        }
+        let item = clutterRatios(scenes(.item))
+        XCTAssertLessThanOrEqual(item.patchOverItem.upperBound, 12.0 / 28 * 1.25 + 1e-9)
+        XCTAssertGreaterThan(item.patchOverItem.upperBound, 0.5)
+
+        var video = SceneVideo(items: items, width: 640, height: 360, frameRate: 25, seed: 4)
+        let videoRatios = clutterRatios((0..<3000).map { _ in video.next().layout })
+        let independent = clutterRatios(scenes(.independent))
+        for ratios in [videoRatios, independent] {
+            XCTAssertGreaterThan(ratios.patchOverItem.upperBound, 1.4)
+            XCTAssertLessThanOrEqual(ratios.patchOverItem.upperBound, 12.0 / 28 * 1.25 * 50 / 15 + 1e-9)
+            XCTAssertGreaterThanOrEqual(ratios.reference.lowerBound, 0.15 * 0.8 - 1e-9)
+            XCTAssertLessThanOrEqual(ratios.reference.upperBound, 0.5 * 1.25 + 1e-9)
+        }
+    }
+
     func testVideoFramesStayInsideMoveSmoothlyAndCutScenes() {
         for (width, height) in sizes {
             var video = SceneVideo(items: solidItems(), width: width, height: height, frameRate: 25, seed: 3)
