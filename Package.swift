@@ -21,11 +21,8 @@ let package = Package(
             pkgConfig: "libavformat libavcodec libavutil libswscale libswresample",
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]
         ),
-        .systemLibrary(
-            name: "COpenBLAS",
-            pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]
-        ),
+        /// Loads OpenBLAS (libopenblas-dev's cblas.h, libopenblas.so.0) single-threaded at start-up.
+        .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("dl")]),
 
         // MARK: Libraries
         /// Pure-Swift STN: tensors, layers, grid generators, differentiable sampler, optimisers, model files.

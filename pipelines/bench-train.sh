@@ -27,7 +27,7 @@ import PackageDescription
 let package = Package(
     name: "stn-bench",
     targets: [
-        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "STNCore", dependencies: ["COpenBLAS"]),
         .executableTarget(name: "stn-bench", dependencies: ["STNCore"]),
     ]

@@ -73,7 +73,7 @@ public final class Conv2d: Layer {
             while oy < outputHeight {
                 let rows = min(blockRows, outputHeight - oy), width = rows * ow
                 im2col(input + n * imageSize, firstRow: oy, rows: rows, columns: cols)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputChannels), Int32(width), Int32(k),
+                stn_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputChannels), Int32(width), Int32(k),
                             1, weight.value.data, Int32(k), cols, Int32(width), 1, y + oy * ow, Int32(p))
                 oy += rows
             }
@@ -109,10 +109,10 @@ public final class Conv2d: Layer {
             while oy < outputHeight {
                 let rows = min(blockRows, outputHeight - oy), width = rows * ow
                 im2col(input + n * imageSize, firstRow: oy, rows: rows, columns: cols)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(k), Int32(cout), Int32(width),
+                stn_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(k), Int32(cout), Int32(width),
                             1, cols, Int32(width), dy + oy * ow, Int32(p), 1, dwt, Int32(cout))
                 if let dx {
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(width), Int32(cout),
+                    stn_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(width), Int32(cout),
                                 1, weight.value.data, Int32(k), dy + oy * ow, Int32(p), 0, dcols, Int32(width))
                     col2im(dcols, firstRow: oy, rows: rows, into: dx + n * imageSize)
                 }

@@ -63,11 +63,10 @@ public enum ModelFile {
     }
 }
 
-/// OpenBLAS runs single-threaded: on this project's machines a second BLAS thread gives no
-/// speedup, and callers parallelise over frames or batch items themselves.
+/// OpenBLAS runs single-threaded (COpenBLAS loads it so, before its worker threads could
+/// start): on this project's machines a second BLAS thread gives no speedup, and callers
+/// parallelise over frames or batch items themselves.
 enum BLASConfiguration {
-    static let singleThreaded: Bool = {
-        openblas_set_num_threads(1)
-        return true
-    }()
+    /// OpenBLAS's thread count: 1, or 0 if the library could not be loaded.
+    static var threads: Int { Int(stn_openblas_threads()) }
 }

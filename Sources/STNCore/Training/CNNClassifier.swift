@@ -31,7 +31,6 @@ public final class CNNClassifier: TrainableClassifier {
 
     /// A fresh network; `layers` must end in the linear layer giving the class scores.
     public init(input: InputSpec, classifier layers: [LayerSpec], seed: UInt64 = 0, initialisation: Initialisation = .pytorchDefault) throws {
-        _ = BLASConfiguration.singleThreaded
         let head = try layers.infer(input: input.shape, prefix: "classifier")
         guard head.output.count == 1, case let .linear(classes)? = layers.last else {
             throw ArchitectureError("the classifier must end in a linear layer giving the class scores")

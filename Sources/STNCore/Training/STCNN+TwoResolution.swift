@@ -57,7 +57,6 @@ public final class TwoResolutionSTCNN {
     private var theta: UnsafePointer<Float>?
 
     public init(config: ModelConfig, seed: UInt64 = 0, initialisation: Initialisation = .pytorchDefault) throws {
-        _ = BLASConfiguration.singleThreaded
         _ = try config.expectedTensors()
         guard config.transformer.transform == .attention else { throw ArchitectureError("the two-resolution ST-CNN is an attention model") }
         guard let classes = config.classCount, let classifierSpecs = config.classifier else {

@@ -28,7 +28,6 @@ public final class STCNN {
 
     /// A fresh network (PyTorch-default initialisation, regressor at the identity).
     public init(config: ModelConfig, seed: UInt64 = 0, initialisation: Initialisation = .pytorchDefault) throws {
-        _ = BLASConfiguration.singleThreaded
         _ = try config.expectedTensors()
         guard let classes = config.classCount, let classifierSpecs = config.classifier else {
             throw ArchitectureError("an ST-CNN needs a classifier")

@@ -61,7 +61,6 @@ public final class ThetaPredictor {
     private let normalisation: [Float]
 
     init(model: STNModel, maxBatch: Int) {
-        _ = BLASConfiguration.singleThreaded
         self.model = model
         let config = model.config
         var random = RandomSource(seed: 0)
