@@ -108,6 +108,21 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertEqual(z[1], Float(2 * 2 + 1) / 4 - 1, accuracy: 1e-6)
     }
 
+    /// The layer's vectorised exponential against libm's over every input it can see (x − peak ≤ 0).
+    func testSpatialSoftArgmaxExponentialAgreesWithLibm() {
+        var worst: Float = 0
+        var v: Float = -87
+        while v <= 0 {
+            let lanes = SIMD8<Float>((0..<8).map { v + Float($0) * 1.3e-4 })
+            let e = SpatialSoftArgmax.exp(lanes)
+            for i in 0..<8 { worst = max(worst, abs(e[i] - expf(lanes[i])) / expf(lanes[i])) }
+            v += 1.0e-3
+        }
+        XCTAssertLessThan(worst, 3e-7)
+        XCTAssertEqual(SpatialSoftArgmax.exp(SIMD8(repeating: 0))[0], 1)
+        XCTAssertEqual(SpatialSoftArgmax.exp(SIMD8(repeating: -1000))[0], expf(-87), accuracy: 1e-44)
+    }
+
     func testSequentialChainsAndNamesLikeStateDict() {
         var random = RandomSource(seed: 12)
         let conv = Conv2d(inputShape: [1, 8, 8], outputChannels: 2, kernelSize: 3, group: .localisation, random: &random)
