@@ -42,9 +42,10 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
     /// (default 3 × the localisation side); θ always comes from `model`'s predictor.
     public static func run(model: STNModel, classifier: TwoResolutionSTCNN?, items: IDXDataset, width: Int, height: Int,
                            frames: Int, frameRate: Double = 25, seed: UInt64, batchSize: Int = 16,
-                           sourceSide: Int? = nil) -> SceneEvaluation {
+                           sourceSide: Int? = nil, clutterFollowsItem: Bool = false) -> SceneEvaluation {
         let renderer = SceneRenderer(items: items)
         var video = SceneVideo(items: items, width: width, height: height, frameRate: frameRate, seed: seed)
+        video.clutterFollowsItem = clutterFollowsItem
         let side = model.inputHeight
         let sourceSide = sourceSide ?? 3 * side
         let batch = SceneBatch(capacity: batchSize, localisationSide: side, sourceSide: sourceSide)

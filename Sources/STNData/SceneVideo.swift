@@ -12,6 +12,11 @@ public struct SceneVideo: Sendable {
     public let frameRate: Double
     /// Length of a scene in seconds.
     public var sceneLength: ClosedRange<Double> = 2...5
+    /// A diagnostic, off in every video we generate: each clutter patch is scaled about its
+    /// centre with the item's size, so that patches keep the ratio to the item they had at the
+    /// scene's start (as `ClutterSizing.item` scenes have them) instead of staying put while
+    /// the item shrinks below them.
+    public var clutterFollowsItem = false
 
     private var random: RandomSource
     private var frameIndex = 0
@@ -51,6 +56,15 @@ public struct SceneVideo: Sendable {
         }
         var layout = current.still
         layout.item.side = side
+        if clutterFollowsItem {
+            let ratio = side / current.still.item.side
+            for i in layout.clutter.indices {
+                let patch = layout.clutter[i], scaled = patch.side * ratio
+                layout.clutter[i].x = patch.x + (patch.side - scaled) / 2
+                layout.clutter[i].y = patch.y + (patch.side - scaled) / 2
+                layout.clutter[i].side = scaled
+            }
+        }
         layout.item.centreX = side / 2 + path(current.x) * (Double(width) - side)
         layout.item.centreY = side / 2 + path(current.y) * (Double(height) - side)
         layout.noiseSeed = random.next()

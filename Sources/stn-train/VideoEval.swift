@@ -21,6 +21,8 @@ struct VideoEval: ParsableCommand {
     var seed: UInt64 = 2024
     @Option(help: "Side of the canvas the glimpses are sampled from (default: 3 × the localisation side; a multiple of it).")
     var sourceSide: Int?
+    @Flag(help: "Diagnostic: scale each scene's clutter with its item, as in training scenes with --clutter-sizing item (the videos keep clutter still while the item shrinks below it).")
+    var clutterFollowsItem = false
 
     func validate() throws {
         if let sourceSide, sourceSide <= 0 { throw ValidationError("--source-side must be positive") }
@@ -43,7 +45,8 @@ struct VideoEval: ParsableCommand {
         for (index, size) in parsed.enumerated() {
             let count = frames / parsed.count + (index < frames % parsed.count ? 1 : 0)
             let result = SceneEvaluation.run(model: stn, classifier: classifier, items: items, width: size.0, height: size.1,
-                                             frames: count, seed: seed &+ UInt64(index), sourceSide: sourceSide)
+                                             frames: count, seed: seed &+ UInt64(index), sourceSide: sourceSide,
+                                             clutterFollowsItem: clutterFollowsItem)
             print("\(size.0)x\(size.1): \(result)")
             total.merge(result)
         }

@@ -84,6 +84,11 @@ final class SceneGeneratorTests: XCTestCase {
 
         var video = SceneVideo(items: items, width: 640, height: 360, frameRate: 25, seed: 4)
         let videoRatios = clutterRatios((0..<3000).map { _ in video.next().layout })
+        var following = SceneVideo(items: items, width: 640, height: 360, frameRate: 25, seed: 4)
+        following.clutterFollowsItem = true  // the diagnostic of `stn-train video-eval --clutter-follows-item`
+        let followingRatios = clutterRatios((0..<3000).map { _ in following.next().layout })
+        XCTAssertLessThanOrEqual(followingRatios.patchOverItem.upperBound, 12.0 / 28 * 1.25 + 1e-9)
+        XCTAssertGreaterThan(followingRatios.patchOverItem.upperBound, 0.5)
         let independent = clutterRatios(scenes(.independent))
         for ratios in [videoRatios, independent] {
             XCTAssertGreaterThan(ratios.patchOverItem.upperBound, 1.4)
