@@ -9,6 +9,9 @@ For a 1080p30 and a 640x480 H.264 clip (generated), times, alternating, several 
   - ffmpeg -f null (decode only: the limit)
 and prints the median fps and the ratios. Then compares the peak RSS of stn-video on a
 3000-frame and a 300-frame run (memory must not grow with the video's length).
+
+    --baseline PATH   also times another stn-video build (say, the previous commit's) in the
+                      same alternation, for an A/B ratio on the same machine state
 """
 import argparse, os, statistics, subprocess, sys, time
 
@@ -49,6 +52,7 @@ def main():
     parser.add_argument("--work", default="/tmp/stn-bench")
     parser.add_argument("--skip-rss", action="store_true")
     parser.add_argument("--model", help="model file (default: the bundled model)")
+    parser.add_argument("--baseline", help="another stn-video binary to time beside this build's")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     subprocess.run(["swift", "build", "-c", "release", "--product", "stn-video"], cwd=ROOT, check=True,
@@ -63,12 +67,14 @@ def main():
         w, h = map(int, size.split("x"))
         side = min(w, h)
         crop = f"crop={side}:{side}:{(w - side) // 2}:{(h - side) // 2},scale=256:256:flags=bilinear"
+        stn_args = ["--quiet", "--no-audio", "--size", "256x256", "--preset", "veryfast", "--crf", "23"] + model + [clip, out]
         commands = {
-            "stn-video (model)": [STN, "--quiet", "--no-audio", "--size", "256x256", "--preset", "veryfast",
-                                  "--crf", "23"] + model + [clip, out],
+            "stn-video (model)": [STN] + stn_args,
             "ffmpeg crop+scale": ["ffmpeg", "-nostdin", "-y", "-i", clip, "-an", "-vf", crop] + enc + [out],
             "ffmpeg decode only": ["ffmpeg", "-nostdin", "-i", clip, "-an", "-f", "null", "-"],
         }
+        if args.baseline:
+            commands["stn-video baseline"] = [args.baseline] + stn_args
         times = {name: [] for name in commands}
         for _ in range(args.runs):
             for name, cmd in commands.items():
@@ -79,6 +85,9 @@ def main():
             print(f"  {name:20s} {value:7.1f} fps")
         print(f"  ratio vs fixed crop:   {fps['stn-video (model)'] / fps['ffmpeg crop+scale']:.2f}")
         print(f"  ratio vs decode only:  {fps['stn-video (model)'] / fps['ffmpeg decode only']:.2f}")
+        if args.baseline:
+            print(f"  baseline vs fixed crop: {fps['stn-video baseline'] / fps['ffmpeg crop+scale']:.2f}")
+            print(f"  this build vs baseline: {fps['stn-video (model)'] / fps['stn-video baseline']:.2f}")
     if not args.skip_rss:
         short = os.path.join(args.work, "rss-300.mp4")
         long = os.path.join(args.work, "rss-3000.mp4")
