@@ -13,6 +13,12 @@ public enum VideoLocalisationNet: String, CaseIterable, Sendable {
     /// conv1(32)–spatial soft-argmax (64 → 16×16×32). (A narrower variant, 8/16 channels in the
     /// first two layers, lost 7 more points of centre-in-box.)
     case keypointsLite = "keypoints-lite"
+    /// The keypoint net with one more conv3(32, pad 1)–ReLU at 16×16 (13.4 M multiply-adds,
+    /// receptive field 36 px of 64 instead of 28): a trial for items among clutter of their size.
+    case keypointsDeep = "keypoints-deep"
+    /// The keypoint net with 48 channels in its two 16×16 layers (15.2 M multiply-adds, 48
+    /// keypoints): the same trial by width.
+    case keypointsWide = "keypoints-wide"
 
     public var layers: [LayerSpec] {
         switch self {
@@ -30,6 +36,17 @@ public enum VideoLocalisationNet: String, CaseIterable, Sendable {
              .conv2d(outChannels: 32, kernelSize: 3, stride: 2, padding: 1), .relu,
              .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .relu,
              .conv2d(outChannels: 32, kernelSize: 1), .spatialSoftArgmax]
+        case .keypointsDeep:
+            [.conv2d(outChannels: 16, kernelSize: 5, padding: 2), .maxPool2d(kernelSize: 2, stride: 2), .relu,
+             .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .maxPool2d(kernelSize: 2, stride: 2), .relu,
+             .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .relu,
+             .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .relu,
+             .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .spatialSoftArgmax]
+        case .keypointsWide:
+            [.conv2d(outChannels: 16, kernelSize: 5, padding: 2), .maxPool2d(kernelSize: 2, stride: 2), .relu,
+             .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .maxPool2d(kernelSize: 2, stride: 2), .relu,
+             .conv2d(outChannels: 48, kernelSize: 3, padding: 1), .relu,
+             .conv2d(outChannels: 48, kernelSize: 3, padding: 1), .spatialSoftArgmax]
         }
     }
 }
