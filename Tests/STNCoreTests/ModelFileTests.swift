@@ -52,23 +52,25 @@ final class ModelFileTests: XCTestCase {
         return (object, bytes.count - 8 - length)
     }
 
-    /// The keypoint localisation net (spatial soft-argmax) survives the metadata round trip,
+    /// Every keypoint localisation net (spatial soft-argmax) survives the metadata round trip,
     /// and a model with it predicts the same θ after loading as the network that wrote it.
     func testKeypointLocalisationRoundTrip() throws {
-        let config = ModelConfig.videoAttention(localisationSide: 16, glimpse: 8, classes: 3, localisationNet: .keypoints)
-        XCTAssertEqual(try ModelConfig(metadata: config.metadata), config)
-        let net = try STCNN(config: config, seed: 3)
-        var random = RandomSource(seed: 4)
-        for p in net.parameters { for i in 0..<p.value.count { p.value[i] = random.uniform(-0.3, 0.3) } }
-        let data = try Safetensors.encode(tensors: net.namedParameters.map { ($0.name, $0.parameter.value) }, metadata: config.metadata)
-        let model = try STNModel.load(bytes: data, path: "keypoints.safetensors")
-        let pixels = (0..<(2 * 256)).map { _ in UInt8(random.int(below: 256)) }
-        var theta = [Float](repeating: 0, count: 6)
-        model.makePredictor(maxBatch: 2).predict(luma: pixels, batch: 2, theta: &theta)
-        let x = pixels.map { (Float($0) / 255 - 0.2) / 0.25 }
-        let expected = Array(UnsafeBufferPointer(start: net.transformer.predictTheta(x, batch: 2), count: 6))
-        for i in 0..<6 { XCTAssertEqual(theta[i], expected[i], accuracy: 1e-6) }
-        XCTAssertNotEqual(theta[1], theta[4])  // the two inputs differ, so do their windows
+        for localisation in VideoLocalisationNet.allCases where localisation != .small {
+            let config = ModelConfig.videoAttention(localisationSide: 16, glimpse: 8, classes: 3, localisationNet: localisation)
+            XCTAssertEqual(try ModelConfig(metadata: config.metadata), config)
+            let net = try STCNN(config: config, seed: 3)
+            var random = RandomSource(seed: 4)
+            for p in net.parameters { for i in 0..<p.value.count { p.value[i] = random.uniform(-0.3, 0.3) } }
+            let data = try Safetensors.encode(tensors: net.namedParameters.map { ($0.name, $0.parameter.value) }, metadata: config.metadata)
+            let model = try STNModel.load(bytes: data, path: "\(localisation).safetensors")
+            let pixels = (0..<(2 * 256)).map { _ in UInt8(random.int(below: 256)) }
+            var theta = [Float](repeating: 0, count: 6)
+            model.makePredictor(maxBatch: 2).predict(luma: pixels, batch: 2, theta: &theta)
+            let x = pixels.map { (Float($0) / 255 - 0.2) / 0.25 }
+            let expected = Array(UnsafeBufferPointer(start: net.transformer.predictTheta(x, batch: 2), count: 6))
+            for i in 0..<6 { XCTAssertEqual(theta[i], expected[i], accuracy: 1e-6, "\(localisation)") }
+            XCTAssertNotEqual(theta[1], theta[4], "\(localisation)")  // the two inputs differ, so do their windows
+        }
     }
 
     func testRoundTripThroughAFile() throws {
