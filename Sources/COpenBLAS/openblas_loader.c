@@ -16,6 +16,7 @@
 typedef void (*sgemm_function)(enum CBLAS_ORDER, enum CBLAS_TRANSPOSE, enum CBLAS_TRANSPOSE, int, int, int, float,
                                const float *, int, const float *, int, float, float *, int);
 typedef int (*threads_function)(void);
+typedef void (*set_threads_function)(int);
 
 static sgemm_function sgemm;
 static threads_function get_threads;
@@ -32,6 +33,9 @@ __attribute__((constructor)) static void stn_load_openblas(void) {
     }
     sgemm = (sgemm_function)dlsym(library, "cblas_sgemm");
     get_threads = (threads_function)dlsym(library, "openblas_get_num_threads");
+    // In a host process that had already loaded OpenBLAS, the variable came too late.
+    set_threads_function set_threads = (set_threads_function)dlsym(library, "openblas_set_num_threads");
+    if (set_threads) set_threads(1);
     if (!sgemm) snprintf(load_error, sizeof load_error, "libopenblas.so.0 has no cblas_sgemm");
 }
 
