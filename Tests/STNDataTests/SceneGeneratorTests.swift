@@ -49,8 +49,8 @@ final class SceneGeneratorTests: XCTestCase {
         }
     }
 
-    /// Largest clutter patch side over the item's side, and the patch side over its crop's share
-    /// of an item (`sourceSide/28`), over scenes of `sampler` (or frames of videos).
+    /// Over `layouts` (scenes or video frames): the range of clutter patch side over item side,
+    /// and of patch side over its crop's share of an item (`sourceSide/28`) per shorter side.
     private func clutterRatios(_ layouts: [SceneLayout]) -> (patchOverItem: ClosedRange<Double>, reference: ClosedRange<Double>) {
         var overItem = (Double.infinity, -Double.infinity), reference = (Double.infinity, -Double.infinity)
         for layout in layouts {

@@ -74,7 +74,7 @@ public final class Conv2d: Layer {
                 let rows = min(blockRows, outputHeight - oy), width = rows * ow
                 im2col(input + n * imageSize, firstRow: oy, rows: rows, columns: cols)
                 stn_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputChannels), Int32(width), Int32(k),
-                            1, weight.value.data, Int32(k), cols, Int32(width), 1, y + oy * ow, Int32(p))
+                          1, weight.value.data, Int32(k), cols, Int32(width), 1, y + oy * ow, Int32(p))
                 oy += rows
             }
         }
@@ -110,10 +110,10 @@ public final class Conv2d: Layer {
                 let rows = min(blockRows, outputHeight - oy), width = rows * ow
                 im2col(input + n * imageSize, firstRow: oy, rows: rows, columns: cols)
                 stn_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(k), Int32(cout), Int32(width),
-                            1, cols, Int32(width), dy + oy * ow, Int32(p), 1, dwt, Int32(cout))
+                          1, cols, Int32(width), dy + oy * ow, Int32(p), 1, dwt, Int32(cout))
                 if let dx {
                     stn_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(width), Int32(cout),
-                                1, weight.value.data, Int32(k), dy + oy * ow, Int32(p), 0, dcols, Int32(width))
+                              1, weight.value.data, Int32(k), dy + oy * ow, Int32(p), 0, dcols, Int32(width))
                     col2im(dcols, firstRow: oy, rows: rows, into: dx + n * imageSize)
                 }
                 oy += rows

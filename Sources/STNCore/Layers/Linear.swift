@@ -33,7 +33,7 @@ public final class Linear: Layer {
         for n in 0..<batch { (y + n * outputFeatures).update(from: bias.value.data, count: outputFeatures) }
         // y[N, out] += x[N, in] × Wᵀ[in, out]
         stn_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), Int32(outputFeatures), Int32(inputFeatures),
-                    1, input, Int32(inputFeatures), weight.value.data, Int32(inputFeatures), 1, y, Int32(outputFeatures))
+                  1, input, Int32(inputFeatures), weight.value.data, Int32(inputFeatures), 1, y, Int32(outputFeatures))
         return UnsafePointer(y)
     }
 
@@ -41,7 +41,7 @@ public final class Linear: Layer {
     public func backward(_ gradOutput: UnsafePointer<Float>, batch: Int, inputGradient: Bool) -> UnsafePointer<Float>? {
         guard let x = lastInput else { preconditionFailure("Linear.backward before forward") }
         stn_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(outputFeatures), Int32(inputFeatures), Int32(batch),
-                    1, gradOutput, Int32(outputFeatures), x, Int32(inputFeatures), 1, weight.gradient.data, Int32(inputFeatures))
+                  1, gradOutput, Int32(outputFeatures), x, Int32(inputFeatures), 1, weight.gradient.data, Int32(inputFeatures))
         let db = bias.gradient.data
         for n in 0..<batch {
             let row = gradOutput + n * outputFeatures
@@ -50,7 +50,7 @@ public final class Linear: Layer {
         guard inputGradient else { return nil }
         let dx = gradInput.reserve(batch * inputFeatures)
         stn_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(inputFeatures), Int32(outputFeatures),
-                    1, gradOutput, Int32(outputFeatures), weight.value.data, Int32(inputFeatures), 0, dx, Int32(inputFeatures))
+                  1, gradOutput, Int32(outputFeatures), weight.value.data, Int32(inputFeatures), 0, dx, Int32(inputFeatures))
         return UnsafePointer(dx)
     }
 }
