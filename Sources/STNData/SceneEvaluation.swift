@@ -14,12 +14,16 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
     public var iouSum: Double = 0
     public var correct = 0
     public var classifiedFrames = 0
+    /// Frames classified correctly from the glimpse of the true box (θ = (half-side, centre)):
+    /// the classifier's own ceiling on these frames, whatever the localisation does.
+    public var boxCorrect = 0
 
     public init() {}
 
     public var centreInBoxRate: Double { Double(centresInBox) / Double(max(frames, 1)) }
     public var meanIoU: Double { iouSum / Double(max(frames, 1)) }
     public var accuracy: Double { Double(correct) / Double(max(classifiedFrames, 1)) }
+    public var boxAccuracy: Double { Double(boxCorrect) / Double(max(classifiedFrames, 1)) }
 
     public mutating func add(theta: (s: Double, tx: Double, ty: Double), box: SceneSquare) {
         frames += 1
@@ -29,12 +33,12 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
 
     public mutating func merge(_ other: SceneEvaluation) {
         frames += other.frames; centresInBox += other.centresInBox; iouSum += other.iouSum
-        correct += other.correct; classifiedFrames += other.classifiedFrames
+        correct += other.correct; classifiedFrames += other.classifiedFrames; boxCorrect += other.boxCorrect
     }
 
     public var description: String {
-        String(format: "frames %d  centre-in-box %.2f%%  mean IoU %.3f  accuracy %.2f%%",
-               frames, 100 * centreInBoxRate, meanIoU, 100 * accuracy)
+        String(format: "frames %d  centre-in-box %.2f%%  mean IoU %.3f  accuracy %.2f%% (true-box glimpses %.2f%%)",
+               frames, 100 * centreInBoxRate, meanIoU, 100 * accuracy, 100 * boxAccuracy)
     }
 
     /// Evaluates `frames` frames of a `SceneVideo` of `width × height` (t10k items, `seed`).
@@ -63,13 +67,20 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
             }
             if let classifier {
                 let levels = zip(batch.levels, batch.levelSides).map { TwoResolutionSTCNN.SamplingLevel(images: UnsafePointer($0), side: $1) }
-                let logits = theta.withUnsafeBufferPointer { t -> UnsafePointer<Float> in
-                    let v = classifier.sampleGlimpses(theta: t.baseAddress!, levels: levels, batch: n)
-                    return classifier.classifier.forward(v, batch: n, training: false)
+                func correct(_ windows: [Float]) -> Int {
+                    let logits = windows.withUnsafeBufferPointer { t -> UnsafePointer<Float> in
+                        let v = classifier.sampleGlimpses(theta: t.baseAddress!, levels: levels, batch: n)
+                        return classifier.classifier.forward(v, batch: n, training: false)
+                    }
+                    return batch.labels.withUnsafeBufferPointer { labels in
+                        SoftmaxCrossEntropy.correctCount(logits: logits, labels: labels.baseAddress!, batch: n, classes: classifier.classCount)
+                    }
                 }
-                batch.labels.withUnsafeBufferPointer { labels in
-                    result.correct += SoftmaxCrossEntropy.correctCount(logits: logits, labels: labels.baseAddress!, batch: n, classes: classifier.classCount)
-                }
+                result.correct += correct(theta)
+                result.boxCorrect += correct((0..<n).flatMap { i -> [Float] in
+                    let box = batch.canvasBoxes[i]
+                    return [Float(box.halfSide), Float(box.centreX), Float(box.centreY)]
+                })
                 result.classifiedFrames += n
             }
             done += n
