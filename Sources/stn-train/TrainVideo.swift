@@ -41,7 +41,7 @@ struct TrainVideo: ParsableCommand {
     var glimpse = 32
     @Option(help: "Side of the localisation network's square luminance input (--source-side must be a multiple of it).")
     var localisationSide = 64
-    @Option(help: "Localisation network: small (conv stack, fc regression), keypoints (spatial soft-argmax) or keypoints-lite (its strided, cheaper form); keypoints-deep and keypoints-wide are trials of more capacity.")
+    @Option(help: "Localisation network: small (conv stack, fc regression), keypoints (spatial soft-argmax) or keypoints-lite (its strided, cheaper form); keypoints-deep and keypoints-wide are trials of more capacity, keypoints-fine of finer (32×32) keypoint maps.")
     var localisationNet: VideoLocalisationNet = .small
     @Option(help: "How item sizes are drawn within the range: uniform, or arcsine (as the sample videos' smooth size path visits them, more often near both ends).")
     var itemSizes: ItemSizeDistribution = .uniform

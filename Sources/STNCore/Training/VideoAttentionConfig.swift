@@ -19,6 +19,10 @@ public enum VideoLocalisationNet: String, CaseIterable, Sendable {
     /// The keypoint net with 48 channels in its two 16×16 layers (15.2 M multiply-adds, 48
     /// keypoints): the same trial by width.
     case keypointsWide = "keypoints-wide"
+    /// The keypoint net with one pooling stage instead of two, so that its keypoint maps are
+    /// 32×32 (24.4 M multiply-adds, receptive field 18 px of 64): a trial of map resolution, as
+    /// a 96×96 input (24×24 maps) raised the box-supervised ceiling where depth and width did not.
+    case keypointsFine = "keypoints-fine"
 
     public var layers: [LayerSpec] {
         switch self {
@@ -47,6 +51,11 @@ public enum VideoLocalisationNet: String, CaseIterable, Sendable {
              .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .maxPool2d(kernelSize: 2, stride: 2), .relu,
              .conv2d(outChannels: 48, kernelSize: 3, padding: 1), .relu,
              .conv2d(outChannels: 48, kernelSize: 3, padding: 1), .spatialSoftArgmax]
+        case .keypointsFine:
+            [.conv2d(outChannels: 16, kernelSize: 5, padding: 2), .maxPool2d(kernelSize: 2, stride: 2), .relu,
+             .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .relu,
+             .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .relu,
+             .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .spatialSoftArgmax]
         }
     }
 }
