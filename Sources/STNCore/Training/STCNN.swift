@@ -28,27 +28,20 @@ public final class STCNN {
 
     /// A fresh network (PyTorch-default initialisation, regressor at the identity).
     public init(config: ModelConfig, seed: UInt64 = 0, initialisation: Initialisation = .pytorchDefault) throws {
-        _ = try config.expectedTensors()
-        guard let classes = config.classCount, let classifierSpecs = config.classifier else {
-            throw ArchitectureError("an ST-CNN needs a classifier")
-        }
+        let parts = try STCNNParts(config: config, seed: seed, initialisation: initialisation)
         self.config = config
-        var random = RandomSource(seed: seed)
-        normalise = Normalise(inputShape: config.input.shape, mean: config.input.mean, std: config.input.std)
-        transformer = SpatialTransformer(config: config.transformer, inputShape: config.input.shape, initialisation: initialisation, random: &random)
-        classifier = classifierSpecs.makeSequential(input: transformer.outputShape, group: .classifier, initialisation: initialisation, random: &random)
-        classCount = classes
-        loss = SoftmaxCrossEntropy(classes: classes)
-        namedParameters = transformer.namedParameters(prefix: "") + classifier.namedParameters(prefix: "classifier")
+        normalise = parts.normalise
+        transformer = parts.transformer
+        classifier = parts.classifier
+        classCount = parts.classCount
+        loss = parts.loss
+        namedParameters = parts.namedParameters
         parameters = namedParameters.map(\.parameter)
     }
 
     /// Continues from a model file that holds a classifier.
     public convenience init(contentsOf url: URL) throws {
-        let (config, tensors) = try ModelFile.read(contentsOf: url)
-        guard config.classifier != nil else {
-            throw ModelFileError(path: url.path, key: "__metadata__.classifier", kind: .badMetadata, "missing: the file holds no classifier")
-        }
+        let (config, tensors) = try STCNNParts.readClassifierModel(contentsOf: url)
         try self.init(config: config)
         ModelFile.assign(tensors, to: namedParameters)
     }
