@@ -12,10 +12,17 @@ struct FrameSize: ExpressibleByArgument, Sendable {
     let width: Int
     let height: Int
 
-    init?(argument: String) {
+    init?(argument: String) { try? self.init(parsing: argument) }
+
+    /// For `@Option(transform:)`: a bad value's message says what is expected.
+    init(parsing argument: String) throws {
         let parts = argument.lowercased().split(separator: "x", omittingEmptySubsequences: false)
-        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]),
-              w > 0, h > 0, w % 2 == 0, h % 2 == 0, w <= 16384, h <= 16384 else { return nil }
+        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]) else {
+            throw ValidationError("expected WxH, e.g. 256x256")
+        }
+        guard w > 0, h > 0, w % 2 == 0, h % 2 == 0, w <= 16384, h <= 16384 else {
+            throw ValidationError("width and height must be even, from 2 to 16384 (4:2:0 chroma)")
+        }
         width = w
         height = h
     }
@@ -28,17 +35,22 @@ struct ThetaArgument: ExpressibleByArgument, Sendable {
     let kind: TransformKind
     let values: [Double]
 
-    init?(argument: String) {
-        let numbers = argument.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard numbers.allSatisfy({ $0?.isFinite == true }) else { return nil }
-        values = numbers.map { $0! }
+    init?(argument: String) { try? self.init(parsing: argument) }
+
+    /// For `@Option(transform:)`: a bad value's message says what is expected.
+    init(parsing argument: String) throws {
+        let fields = argument.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        values = try fields.map { field in
+            guard let value = Double(field), value.isFinite else { throw ValidationError("'\(field)' is not a finite number") }
+            return value
+        }
         switch values.count {
         case 3:
-            guard values[0] != 0 else { return nil }
+            guard values[0] != 0 else { throw ValidationError("the scale s must not be 0") }
             kind = .attention
         case 6: kind = .affine
         case 8: kind = .projective
-        default: return nil
+        default: throw ValidationError("expected 3 numbers (s,tx,ty), 6 (affine) or 8 (projective), got \(values.count)")
         }
     }
 }

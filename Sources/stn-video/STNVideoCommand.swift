@@ -31,7 +31,7 @@ struct STNVideoCommand: ParsableCommand {
     @Argument(help: "Output video: a path (container from the extension) or '-' for standard output.")
     var output: String
 
-    @Option(help: ArgumentHelp("Fixed transform for every frame: s,tx,ty (attention), 6 numbers (affine) or 8 (projective).", valueName: "numbers"))
+    @Option(help: ArgumentHelp("Fixed transform for every frame: s,tx,ty (attention), 6 numbers (affine) or 8 (projective).", valueName: "numbers"), transform: ThetaArgument.init(parsing:))
     var theta: ThetaArgument?
 
     @Option(help: ArgumentHelp("Replay the smoothed θ of a parameter log (.csv or .jsonl).", valueName: "log"))
@@ -70,7 +70,7 @@ struct STNVideoCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write the input with the raw (red) and smoothed (green) windows drawn on it.", valueName: "path"))
     var overlay: String?
 
-    @Option(help: ArgumentHelp("Output size, even numbers (default 256x256).", valueName: "WxH"))
+    @Option(help: ArgumentHelp("Output size, even numbers (default 256x256).", valueName: "WxH"), transform: FrameSize.init(parsing:))
     var size: FrameSize?
 
     @Option(help: "What normalised coordinates refer to: square (the frame centred in a square) or frame.")

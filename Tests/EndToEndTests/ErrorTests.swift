@@ -23,11 +23,13 @@ final class ErrorTests: XCTestCase {
         XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "one line: \(r.stderr)", file: file, line: line)
     }
 
-    private func assertUsageError(_ arguments: [String], _ fragment: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertUsageError(_ arguments: [String], _ fragments: String..., file: StaticString = #filePath, line: UInt = #line) throws {
         let r = try stnVideo(arguments)
         XCTAssertEqual(r.status, 2, r.stderr, file: file, line: line)
         XCTAssertTrue(r.stderr.hasPrefix("stn-video: error: "), r.stderr, file: file, line: line)
-        XCTAssertTrue(r.stderr.contains(fragment), "got: \(r.stderr)", file: file, line: line)
+        for fragment in fragments {
+            XCTAssertTrue(r.stderr.contains(fragment), "\(fragment) not in: \(r.stderr)", file: file, line: line)
+        }
     }
 
     func testMissingInput() throws {
@@ -69,14 +71,16 @@ final class ErrorTests: XCTestCase {
     }
 
     func testBadTheta() throws {
-        for theta in ["1,2", "a,b,c", "0,0,0", "1,0,0,0", "nan,0,0"] {
-            try assertUsageError(["--theta", theta, clip, directory.path("o.mp4")], "--theta")
+        for (theta, reason) in [("1,2", "got 2"), ("a,b,c", "'a' is not a finite number"), ("0,0,0", "s must not be 0"),
+                                ("1,0,0,0", "got 4"), ("nan,0,0", "'nan' is not a finite number"), ("1,,0,0", "'' is not a finite number")] {
+            try assertUsageError(["--theta", theta, clip, directory.path("o.mp4")], "--theta <numbers>': ", reason)
         }
     }
 
     func testBadSize() throws {
-        for size in ["255x256", "0x0", "256", "wxh", "-2x4"] {
-            try assertUsageError(["--theta", "1,0,0", "--size", size, clip, directory.path("o.mp4")], "--size")
+        for (size, reason) in [("255x256", "must be even"), ("0x0", "must be even"), ("256", "expected WxH"), ("wxh", "expected WxH"),
+                               ("-2x4", "must be even")] {
+            try assertUsageError(["--theta", "1,0,0", "--size=\(size)", clip, directory.path("o.mp4")], "--size <WxH>': ", reason)
         }
     }
 
