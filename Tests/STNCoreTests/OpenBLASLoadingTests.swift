@@ -22,4 +22,12 @@ final class OpenBLASLoadingTests: XCTestCase {
         }
         XCTAssertEqual(y, expected)
     }
+
+    /// OpenBLAS 0.3.21 falls back to its SSE3 kernels on CPUs newer than it (2.2× slower here);
+    /// the loader names the right ones then.
+    func testOpenBLASRunsVectorKernelsTheCPUSupports() throws {
+        guard BLASConfiguration.cpuRunsAVX2 else { throw XCTSkip("this CPU has no AVX2: the SSE kernels are right") }
+        XCTAssertNotEqual(BLASConfiguration.core.lowercased(), "prescott")
+        XCTAssertFalse(BLASConfiguration.core.isEmpty, "OpenBLAS not loaded")
+    }
 }

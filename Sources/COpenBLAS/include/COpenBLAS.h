@@ -13,4 +13,10 @@ void stn_sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE transA, enum CBLAS_T
 /// The number of threads OpenBLAS runs (1 once loaded), or 0 if it could not be loaded.
 int stn_openblas_threads(void);
 
+/// The kernel set OpenBLAS chose for this CPU ("Haswell", "SkylakeX", …), "" if not loaded.
+const char *stn_openblas_core(void);
+
+/// 1 if the CPU runs AVX2 and FMA (so OpenBLAS's SSE-only "Prescott" kernels are a wrong choice).
+int stn_cpu_runs_avx2(void);
+
 #endif

@@ -69,4 +69,8 @@ public enum ModelFile {
 enum BLASConfiguration {
     /// OpenBLAS's thread count: 1, or 0 if the library could not be loaded.
     static var threads: Int { Int(stn_openblas_threads()) }
+    /// The kernel set OpenBLAS runs ("Haswell", "SkylakeX", …).
+    static var core: String { String(cString: stn_openblas_core()) }
+    /// Whether the CPU runs AVX2 and FMA.
+    static var cpuRunsAVX2: Bool { stn_cpu_runs_avx2() != 0 }
 }
