@@ -7,14 +7,12 @@ extension Canvas: ExpressibleByArgument {}
 extension PaddingMode: ExpressibleByArgument {}
 extension SmoothingMethod: ExpressibleByArgument {}
 
-/// `--size WxH`: positive even numbers (4:2:0 chroma needs whole 2×2 blocks).
-struct FrameSize: ExpressibleByArgument, Sendable {
+/// `--size WxH`: positive even numbers (4:2:0 chroma needs whole 2×2 blocks). Parsed by
+/// `@Option(transform:)`, so that a bad value's message says what is expected.
+struct FrameSize: Sendable {
     let width: Int
     let height: Int
 
-    init?(argument: String) { try? self.init(parsing: argument) }
-
-    /// For `@Option(transform:)`: a bad value's message says what is expected.
     init(parsing argument: String) throws {
         let parts = argument.lowercased().split(separator: "x", omittingEmptySubsequences: false)
         guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]) else {
@@ -26,18 +24,14 @@ struct FrameSize: ExpressibleByArgument, Sendable {
         width = w
         height = h
     }
-
-    static var defaultCompletionKind: CompletionKind { .default }
 }
 
 /// `--theta`: 3 numbers (attention s,tx,ty), 6 (affine, row-major 2×3) or 8 (projective, h22 = 1).
-struct ThetaArgument: ExpressibleByArgument, Sendable {
+/// Parsed by `@Option(transform:)`, so that a bad value's message says what is wrong.
+struct ThetaArgument: Sendable {
     let kind: TransformKind
     let values: [Double]
 
-    init?(argument: String) { try? self.init(parsing: argument) }
-
-    /// For `@Option(transform:)`: a bad value's message says what is expected.
     init(parsing argument: String) throws {
         let fields = argument.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         values = try fields.map { field in
