@@ -17,6 +17,12 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
     /// Frames classified correctly from the glimpse of the true box (θ = (half-side, centre)):
     /// the classifier's own ceiling on these frames, whatever the localisation does.
     public var boxCorrect = 0
+    /// Misses whose window centre still lies within the box grown to twice its side: windows
+    /// that found the item but not precisely, as against windows that settled on clutter.
+    public var nearMisses = 0
+    /// Frames whose item is under a quarter of the frame's shorter side, and their hits.
+    public var smallItemFrames = 0
+    public var smallItemCentresInBox = 0
 
     public init() {}
 
@@ -25,15 +31,34 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
     public var accuracy: Double { Double(correct) / Double(max(classifiedFrames, 1)) }
     public var boxAccuracy: Double { Double(boxCorrect) / Double(max(classifiedFrames, 1)) }
 
-    public mutating func add(theta: (s: Double, tx: Double, ty: Double), box: SceneSquare) {
+    /// `itemFraction`: the item's side over the frame's shorter side.
+    public mutating func add(theta: (s: Double, tx: Double, ty: Double), box: SceneSquare, itemFraction: Double = 1) {
         frames += 1
-        if box.contains(x: theta.tx, y: theta.ty) { centresInBox += 1 }
+        let hit = box.contains(x: theta.tx, y: theta.ty)
+        if hit {
+            centresInBox += 1
+        } else if SceneSquare(centreX: box.centreX, centreY: box.centreY, halfSide: 2 * box.halfSide).contains(x: theta.tx, y: theta.ty) {
+            nearMisses += 1
+        }
+        if itemFraction < 0.25 {
+            smallItemFrames += 1
+            if hit { smallItemCentresInBox += 1 }
+        }
         iouSum += SceneSquare(attention: theta).intersectionOverUnion(box)
     }
 
     public mutating func merge(_ other: SceneEvaluation) {
         frames += other.frames; centresInBox += other.centresInBox; iouSum += other.iouSum
         correct += other.correct; classifiedFrames += other.classifiedFrames; boxCorrect += other.boxCorrect
+        nearMisses += other.nearMisses; smallItemFrames += other.smallItemFrames; smallItemCentresInBox += other.smallItemCentresInBox
+    }
+
+    /// Where the misses are: near the item or far from it, and how small items fare.
+    public var missSummary: String {
+        let misses = frames - centresInBox
+        return String(format: "misses %d: %d near the box (inside it doubled in side), %d far; items under 25%% of the shorter side: %d frames, centre-in-box %.2f%%",
+                      misses, nearMisses, misses - nearMisses, smallItemFrames,
+                      100 * Double(smallItemCentresInBox) / Double(max(smallItemFrames, 1)))
     }
 
     public var description: String {
@@ -63,7 +88,9 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
             batch.fill(frames: layouts, renderer: renderer)
             theta.withUnsafeMutableBufferPointer { predictor.predict(luma: batch.localisationBytes, batch: n, theta: $0.baseAddress!) }
             for i in 0..<n {
-                result.add(theta: (Double(theta[3 * i]), Double(theta[3 * i + 1]), Double(theta[3 * i + 2])), box: batch.canvasBoxes[i])
+                let box = batch.canvasBoxes[i]
+                result.add(theta: (Double(theta[3 * i]), Double(theta[3 * i + 1]), Double(theta[3 * i + 2])), box: box,
+                           itemFraction: box.halfSide * Double(max(width, height)) / Double(min(width, height)))
             }
             if let classifier {
                 let levels = zip(batch.levels, batch.levelSides).map { TwoResolutionSTCNN.SamplingLevel(images: UnsafePointer($0), side: $1) }

@@ -51,5 +51,6 @@ struct VideoEval: ParsableCommand {
             total.merge(result)
         }
         print("all: \(total)")
+        print("     \(total.missSummary)")
     }
 }

@@ -221,4 +221,23 @@ final class SceneGeneratorTests: XCTestCase {
         XCTAssertEqual(a.intersectionOverUnion(SceneSquare(centreX: 2, centreY: 0, halfSide: 0.5)), 0)
         XCTAssertEqual(SceneSquare(attention: (s: -0.5, tx: 0, ty: 0)).halfSide, 0.5)
     }
+
+    func testEvaluationCountsHitsNearAndFarMissesAndSmallItems() {
+        let box = SceneSquare(centreX: 0, centreY: 0, halfSide: 0.1)
+        var evaluation = SceneEvaluation()
+        evaluation.add(theta: (s: 0.1, tx: 0.1, ty: -0.1), box: box, itemFraction: 0.2)   // on the corner: a hit
+        evaluation.add(theta: (s: 0.1, tx: 0.15, ty: 0), box: box, itemFraction: 0.2)    // near
+        evaluation.add(theta: (s: 0.1, tx: 0, ty: -0.2), box: box, itemFraction: 0.3)    // near, on the grown box's edge
+        evaluation.add(theta: (s: 0.1, tx: 0.21, ty: 0), box: box, itemFraction: 0.3)    // far
+        XCTAssertEqual(evaluation.frames, 4)
+        XCTAssertEqual(evaluation.centresInBox, 1)
+        XCTAssertEqual(evaluation.nearMisses, 2)
+        XCTAssertEqual(evaluation.smallItemFrames, 2)
+        XCTAssertEqual(evaluation.smallItemCentresInBox, 1)
+        XCTAssertEqual(evaluation.missSummary,
+                       "misses 3: 2 near the box (inside it doubled in side), 1 far; items under 25% of the shorter side: 2 frames, centre-in-box 50.00%")
+        var merged = SceneEvaluation()
+        merged.merge(evaluation); merged.merge(evaluation)
+        XCTAssertEqual([merged.nearMisses, merged.smallItemFrames, merged.smallItemCentresInBox], [4, 4, 2])
+    }
 }
