@@ -33,4 +33,127 @@ final class BatchScriptTests: XCTestCase {
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stdoutText.contains("0 ok, 1 failed, 2 skipped"), r.stdoutText)
     }
+
+    // MARK: - Inputs are never overwritten, collisions and errors are reported clearly
+
+    private static let script = PyTorchExportTests.repository.appendingPathComponent("pipelines/batch.sh").path
+
+    private func requireParallel() throws {
+        guard try Tools.shell("command -v parallel").status == 0 else {
+            throw XCTSkip("GNU parallel is not installed (scripts/setup.sh installs it)")
+        }
+    }
+
+    /// A tiny video (5 frames of 64×48); the codec suits the container of `path`.
+    private func makeVideo(_ path: String, codec: String = "libx264 -preset ultrafast") throws {
+        try Tools.ffmpeg("-f lavfi -i testsrc=size=64x48:rate=10 -t 0.5 -c:v \(codec) '\(path)'")
+    }
+
+    /// A fresh directory's physical path (batch.sh reports resolved paths).
+    private func physicalPath(_ directory: TemporaryDirectory, _ name: String) throws -> String {
+        let r = try Tools.shell("realpath -m '\(directory.path(name))'")
+        return r.stdoutText.trimmingCharacters(in: .newlines)
+    }
+
+    private func batch(_ arguments: String) throws -> RunResult {
+        try Tools.shell("'\(Self.script)' --stn '\(Tools.stnVideo)' \(arguments)")
+    }
+
+    /// A list file whose output folder is its own folder: a.mp4 would be rectified onto itself
+    /// (stn-video writes a temporary name, so only batch.sh can see it). It is refused, the input
+    /// keeps its bytes, nothing is written beside it, and the other input is still processed.
+    /// An output path that is a hard link to the input is refused the same way.
+    func testListFileIntoItsOwnFolderNeverOverwritesAnInput() throws {
+        try requireParallel()
+        let directory = try TemporaryDirectory()
+        let folder = try physicalPath(directory, "in")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try makeVideo(folder + "/a.mp4")
+        try makeVideo(folder + "/b.mov")
+        let original = try Data(contentsOf: URL(fileURLWithPath: folder + "/a.mp4"))
+        try "a.mp4\nb.mov\n".write(toFile: folder + "/list.txt", atomically: true, encoding: .utf8)
+
+        var r = try batch("'\(folder)/list.txt' '\(folder)' -- --theta 0.5,0,0 --size 64x64")
+        XCTAssertEqual(r.status, 1, "a refused input is a failed input: \(r.stdoutText)\(r.stderr)")
+        XCTAssertTrue(r.stdoutText.contains("1 ok, 1 failed, 0 skipped"), r.stdoutText)
+        XCTAssertTrue(r.stdoutText.contains(
+            "failed          -        -  \(folder)/a.mp4  (refused: its output \(folder)/a.mp4 would overwrite the input; choose another OUTPUT_DIR)\n"
+                + "ok              5 "), r.stdoutText)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: folder + "/a.mp4")), original, "the input keeps its bytes")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/a.log"), "nothing written for a refused input")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/a.params.csv"))
+        XCTAssertEqual(try Tools.probeStreams(folder + "/b.mp4").first?.frames, 5, "b.mov's output beside it")
+
+        let output = try physicalPath(directory, "out")
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        try FileManager.default.linkItem(atPath: folder + "/a.mp4", toPath: output + "/a.mp4")
+        try "a.mp4\n".write(toFile: folder + "/list.txt", atomically: true, encoding: .utf8)
+        r = try batch("'\(folder)/list.txt' '\(output)' -- --theta 0.5,0,0 --size 64x64")
+        XCTAssertEqual(r.status, 1, r.stdoutText + r.stderr)
+        XCTAssertTrue(r.stdoutText.contains("(refused: its output \(output)/a.mp4 would overwrite the input; choose another OUTPUT_DIR)"), r.stdoutText)
+        XCTAssertTrue(r.stdoutText.contains("0 ok, 1 failed, 0 skipped"), r.stdoutText)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: folder + "/a.mp4")), original, "the hard-linked input keeps its bytes")
+    }
+
+    /// x.mp4 and x.mkv would both be written to OUTPUT_DIR/x.mp4 (and share x.log): the batch is
+    /// refused before anything runs, naming both inputs and the output, with exit status 2.
+    func testInputsWithTheSameOutputNameAreRefused() throws {
+        try requireParallel()
+        let directory = try TemporaryDirectory()
+        let input = try physicalPath(directory, "in"), output = try physicalPath(directory, "out")
+        try FileManager.default.createDirectory(atPath: input, withIntermediateDirectories: true)
+        try makeVideo(input + "/x.mp4")
+        try makeVideo(input + "/x.mkv", codec: "ffv1")
+        try makeVideo(input + "/y.mp4")
+
+        let r = try batch("'\(input)' '\(output)' -- --theta 0.5,0,0 --size 64x64")
+        XCTAssertEqual(r.status, 2, r.stdoutText + r.stderr)
+        XCTAssertTrue(r.stderr.contains("batch.sh: \(input)/x.mkv and \(input)/x.mp4 would both be written to \(output)/x.mp4;"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("nothing was processed"), r.stderr)
+        XCTAssertEqual(r.stdoutText, "", "no summary: nothing ran")
+        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: output)) ?? [], [], "no output at all")
+    }
+
+    /// stn-video rejects an option: the summary quotes its error line, not the "See --help" line after it.
+    func testStnVideoUsageErrorIsQuotedInTheSummary() throws {
+        try requireParallel()
+        let directory = try TemporaryDirectory()
+        let input = try physicalPath(directory, "in"), output = try physicalPath(directory, "out")
+        try FileManager.default.createDirectory(atPath: input, withIntermediateDirectories: true)
+        try makeVideo(input + "/a.mp4")
+
+        let r = try batch("'\(input)' '\(output)' -- --no-such-option")
+        XCTAssertEqual(r.status, 1, r.stdoutText + r.stderr)
+        XCTAssertTrue(r.stdoutText.contains("failed          -        -  \(input)/a.mp4  (stn-video: error: Unknown option '--no-such-option'"), r.stdoutText)
+        XCTAssertFalse(r.stdoutText.contains("--help"), r.stdoutText)
+        XCTAssertTrue(r.stdoutText.contains("0 ok, 1 failed, 0 skipped"), r.stdoutText)
+    }
+
+    /// Usage errors are one clear line and exit status 2: a missing or bad option value, and an
+    /// output folder that is the input folder (which used to say "no videos found").
+    func testUsageErrors() throws {
+        try requireParallel()
+        let directory = try TemporaryDirectory()
+        let input = try physicalPath(directory, "in")
+        try FileManager.default.createDirectory(atPath: input, withIntermediateDirectories: true)
+        try makeVideo(input + "/a.mp4")
+        let cases = [
+            ("'\(Self.script)' -j", "batch.sh: -j needs a value"),
+            ("'\(Self.script)' -j 0 '\(input)' '\(input)/out'", "batch.sh: -j needs a positive whole number of jobs, not '0'"),
+            ("'\(Self.script)' '\(input)'", "batch.sh: needs INPUT and OUTPUT_DIR"),
+            ("'\(Self.script)' --ext", "batch.sh: --ext needs a value"),
+            ("'\(Self.script)' --sshloginfile", "batch.sh: --sshloginfile needs a value"),
+            ("'\(Self.script)' --stn -j 2 '\(input)' '\(input)/out'", "batch.sh: --stn needs a value"),
+            ("'\(Self.script)' --stn '\(Tools.stnVideo)' '\(input)' '\(input)'", "batch.sh: the output folder \(input) must not be the input folder \(input) or contain it"),
+            ("'\(Self.script)' --stn '\(Tools.stnVideo)' '\(input)' '\(input)/..'", "batch.sh: the output folder \(input)/.. must not be the input folder \(input) or contain it"),
+        ]
+        for (command, message) in cases {
+            let r = try Tools.shell(command)
+            XCTAssertEqual(r.status, 2, command + ": " + r.stderr)
+            XCTAssertTrue(r.stderr.hasPrefix(message + " (see 'pipelines/batch.sh --help')"), command + ": " + r.stderr)
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, command + ": " + r.stderr)
+            XCTAssertEqual(r.stdoutText, "", command)
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: input), ["a.mp4"], "nothing written")
+    }
 }
