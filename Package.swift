@@ -64,6 +64,6 @@ let package = Package(
         .testTarget(name: "FrameSamplingTests", dependencies: ["FrameSampling"]),
         .testTarget(name: "STNMediaTests", dependencies: ["STNMedia"]),
         .testTarget(name: "STNPipelineTests", dependencies: ["STNPipeline"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["stn-video", "stn-make-video"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["stn-video", "stn-make-video", "stn-train"]),
     ]
 )

@@ -26,6 +26,7 @@ public struct IDXDataset: Sendable {
         guard imageFile.dimensions.count == 3 else {
             throw IDXError(path: images.path, "expected images [N, H, W] (idx3), found rank \(imageFile.dimensions.count) \(imageFile.dimensions)")
         }
+        guard imageFile.dimensions[0] > 0 else { throw IDXError(path: images.path, "no images (N = 0)") }
         guard imageFile.dimensions[1] > 0, imageFile.dimensions[2] > 0 else {
             throw IDXError(path: images.path, "empty images \(imageFile.dimensions)")
         }

@@ -94,7 +94,7 @@ struct ClassifyCommand: ParsableCommand {
     @Option(help: "Learning-rate factor of the localisation network (the paper trains it slower).")
     var localisationScale: Float = 0.1
 
-    @Option(help: "Schedule: cosine (to 0 over --steps), step (×0.1 at 50% and 75%), constant.")
+    @Option(help: "Schedule: cosine (to 0 over --steps), step (×0.1 after each third of the steps), constant.")
     var schedule: ScheduleKind = .cosine
 
     @Option(help: "Use only the first N training images.")
@@ -128,9 +128,16 @@ struct ClassifyCommand: ParsableCommand {
         guard checkpointEvery >= 1, logEvery >= 1 else { throw ValidationError("--checkpoint-every and --log-every must be at least 1") }
         if let trainLimit, trainLimit < 1 { throw ValidationError("--train-limit must be at least 1") }
         if let testLimit, testLimit < 1 { throw ValidationError("--test-limit must be at least 1") }
+        for (name, value) in [("--momentum", momentum), ("--weight-decay", weightDecay), ("--localisation-scale", localisationScale)] {
+            guard value >= 0, value.isFinite else { throw ValidationError("\(name) must be a finite number ≥ 0") }
+        }
     }
 
     func run() throws {
+        if let results {
+            try OutputGuard.refuse(results, overwriting: OutputGuard.datasetFiles(in: data), what: "data file")
+            try OutputGuard.checkWritable(results)
+        }
         if let threads { ThreadLimit.apply(threads) }
         let trainer = try Trainer(options: self)
         try trainer.run()

@@ -24,7 +24,12 @@ struct PreviewCommand: ParsableCommand {
     @Option(help: "Seed.")
     var seed: UInt64 = 1
 
+    func validate() throws {
+        guard (1...1000).contains(count) else { throw ValidationError("--count must be in 1…1000") }
+    }
+
     func run() throws {
+        try OutputGuard.refuse(output, overwriting: OutputGuard.datasetFiles(in: data), what: "data file")
         let set: IDXDataset
         do { set = try FashionMNIST.load(.test, from: URL(fileURLWithPath: data)) } catch { throw RuntimeError(error.description) }
         let cell = 62, rows = Distortion.allCases.count, width = cell * count, height = cell * rows

@@ -8,14 +8,46 @@ struct RuntimeError: Error, CustomStringConvertible {
     init(_ file: String, _ why: String) { description = "\(file): \(why)" }
     init(_ description: String) { self.description = description }
 
-    /// Wraps whatever a library threw so that it names its file.
-    static func wrap(_ error: any Error, file: String) -> RuntimeError {
+    /// Wraps whatever a library threw so that it names its file (`file`, or the one a Foundation
+    /// error carries) in one line: no NSError or DecodingError dumps.
+    static func wrap(_ error: any Error, file: String?) -> RuntimeError {
         switch error {
-        case let error as RuntimeError: error
-        case let error as IDXError: RuntimeError(error.description)
-        case let error as ModelFileError: RuntimeError(String(describing: error))
+        case let error as RuntimeError: return error
+        case let error as IDXError: return RuntimeError(error.description)
+        case let error as ModelFileError: return RuntimeError(String(describing: error))
+        case let error as DecodingError: return RuntimeError(file ?? "input", "not the JSON expected: \(decodingReason(error))")
+        case let error as CocoaError:
+            let path = file ?? error.filePath ?? error.url?.path ?? "file"
+            if let posix = error.underlying as? POSIXError {
+                return RuntimeError(path, String(cString: strerror(posix.code.rawValue)))
+            }
+            return RuntimeError(path, cocoaReason(error))
         default:
-            RuntimeError(file, (error as NSError).localizedDescription.isEmpty ? String(describing: error) : String(describing: error))
+            let text = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
+            return file.map { RuntimeError($0, text) } ?? RuntimeError(text)
+        }
+    }
+
+    private static func decodingReason(_ error: DecodingError) -> String {
+        func at(_ path: [any CodingKey]) -> String {
+            path.isEmpty ? "" : " at " + path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case let .keyNotFound(key, context): return "no \"\(key.stringValue)\"\(at(context.codingPath))"
+        case let .typeMismatch(_, context), let .valueNotFound(_, context), let .dataCorrupted(context):
+            return context.debugDescription + at(context.codingPath)
+        @unknown default: return String(describing: error)
+        }
+    }
+
+    private static func cocoaReason(_ error: CocoaError) -> String {
+        switch error.code {
+        case .fileNoSuchFile, .fileReadNoSuchFile: "no such file"
+        case .fileWriteFileExists: "a file is in the way"
+        case .fileReadNoPermission, .fileWriteNoPermission: "permission denied"
+        case .fileWriteOutOfSpace: "no space left on the device"
+        case .fileReadCorruptFile: "unreadable or corrupt"
+        default: error.localizedDescription
         }
     }
 }

@@ -24,6 +24,7 @@ struct TableCommand: ParsableCommand {
     var script: String = "samples/results/run-table1.sh"
 
     func run() throws {
+        if let output { try OutputGuard.refuse(output, overwriting: files, what: "results file") }
         var results: [RunResult] = []
         for file in files {
             let url = URL(fileURLWithPath: file)
@@ -38,10 +39,20 @@ struct TableCommand: ParsableCommand {
         text += "Jaderberg et al. 2015, Table 1 (left), rerun on Fashion-MNIST with `stn-train`. Lower is better; "
         text += "**bold** = lowest error of its column. The paper's claim: every ST-CNN beats the CNN on every distortion.\n\n"
         let budgets = Set(results.map { "\($0.plannedSteps) steps of \($0.batchSize) images" })
-        text += "Protocol: each cell trains from scratch (seed \(Set(results.map(\.seed)).map(String.init).sorted().joined(separator: ", "))) on the 60 000 "
-        text += "Fashion-MNIST training images, re-distorted every epoch, and is tested on the 10 000 t10k images distorted once with "
+        /// "60 000", or "600, 60 000" when the runs differ.
+        func counts(_ values: [Int]) -> String {
+            Set(values).sorted().map { n in
+                String(n).reversed().enumerated().reduce(into: "") { text, pair in
+                    if pair.offset > 0 && pair.offset % 3 == 0 { text.append(" ") }
+                    text.append(pair.element)
+                }.reversed()
+            }.map { String($0) }.joined(separator: ", ")
+        }
+        let oneThread = results.allSatisfy { $0.command.contains("--threads 1") }
+        text += "Protocol: each cell trains from scratch (seed \(Set(results.map(\.seed)).map(String.init).sorted().joined(separator: ", "))) on the \(counts(results.map(\.trainImages))) "
+        text += "Fashion-MNIST training images, re-distorted every epoch, and is tested on the \(counts(results.map(\.testImages))) t10k images distorted once with "
         text += "test seed \(Set(results.map(\.testSeed)).map(String.init).sorted().joined(separator: ", ")) (the same test images for every model of a column). "
-        text += "Budget per cell: \(budgets.sorted().joined(separator: "; ")), on one CPU (`--threads 1`) of a shared 2-core machine; "
+        text += "Budget per cell: \(budgets.sorted().joined(separator: "; "))\(oneThread ? ", on one CPU (`--threads 1`) of a shared 2-core machine" : ""); "
         text += "the wall-clock time of each cell is in the last table. Networks: PyTorch's STN-tutorial ST-CNN (`ModelConfig.tutorial`) "
         text += "and, for the CNN, the same classifier without the transformer (`CNNClassifier`). Distortion parameters: "
         text += "`Sources/STNData/Distortion.swift`. The whole table: `\(script)`.\n\n"

@@ -65,7 +65,17 @@ struct TrainVideo: ParsableCommand {
     var resume = false
 
     func validate() throws {
-        guard steps > 0, batchSize > 0, glimpse > 0 else { throw ValidationError("--steps, --batch-size and --glimpse must be positive") }
+        guard steps > 0 else { throw ValidationError("--steps must be at least 1") }
+        guard (1...4096).contains(batchSize) else { throw ValidationError("--batch-size must be in 1…4096") }
+        // The warm-up renders items at 12…glimpse pixels and enlarges them to the glimpse.
+        guard (12...256).contains(glimpse) else { throw ValidationError("--glimpse must be in 12…256") }
+        guard warmupSteps >= 0, curriculumSteps >= 0 else { throw ValidationError("--warmup-steps and --curriculum-steps must not be negative") }
+        guard (0...steps).contains(finetuneSteps) else { throw ValidationError("--finetune-steps must be in 0…--steps (\(steps))") }
+        guard logEvery >= 1, checkpointEvery >= 1 else { throw ValidationError("--log-every and --checkpoint-every must be at least 1") }
+        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be a positive number") }
+        for (name, value) in [("--localisation-scale", localisationScale), ("--classifier-scale", classifierScale), ("--scale-prior", scalePrior)] {
+            guard value >= 0, value.isFinite else { throw ValidationError("\(name) must be a finite number ≥ 0") }
+        }
         if boxSupervision && finetuneSteps > 0 { throw ValidationError("--box-supervision trains no classifier: drop --finetune-steps") }
         guard localisationSide >= 16 else { throw ValidationError("--localisation-side must be at least 16") }
         guard sourceSide > 0, sourceSide % localisationSide == 0 else {
@@ -74,11 +84,15 @@ struct TrainVideo: ParsableCommand {
     }
 
     func run() throws {
+        try OutputGuard.refuse(output, overwriting: OutputGuard.datasetFiles(in: data), what: "data file")
+        try OutputGuard.checkWritable(output)
         let items = try FashionMNIST.load(.train, from: URL(fileURLWithPath: data))
         let url = URL(fileURLWithPath: output)
-        var net = resume ? try TwoResolutionSTCNN(contentsOf: url)
-                         : try TwoResolutionSTCNN(config: .videoAttention(localisationSide: localisationSide, glimpse: glimpse,
-                                                                          localisationNet: localisationNet, classifierNet: classifierNet ?? .small), seed: seed)
+        var net = try naming(output) {
+            resume ? try TwoResolutionSTCNN(contentsOf: url)
+                   : try TwoResolutionSTCNN(config: .videoAttention(localisationSide: localisationSide, glimpse: glimpse,
+                                                                    localisationNet: localisationNet, classifierNet: classifierNet ?? .small), seed: seed)
+        }
         var freshClassifier = !resume
         if resume, let wanted = classifierNet, let layers = net.config.classifier,
            VideoClassifierNet(layers: layers, classes: net.classCount) != wanted {
@@ -100,7 +114,6 @@ struct TrainVideo: ParsableCommand {
         var targets = [Float](repeating: 0, count: batchSize * 3)
         var window = (loss: 0.0, correct: 0, seen: 0, stats: SceneEvaluation(), scale: 0.0)
         var clock = Date()
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         print("stn-train video: \(items.count) train items, \(steps) steps × \(batchSize), glimpse \(glimpse)², source \(batch.levelSides)")
         for step in 0..<steps {
             let progress = min(1, Double(step) / Double(max(curriculumSteps, 1)))
@@ -130,6 +143,9 @@ struct TrainVideo: ParsableCommand {
                     net.trainStep(localisationInput: batch.localisation, levels: levels, labels: labels.baseAddress!, batch: batchSize, optimiser: optimiser)
                 }
             }
+            guard result.loss.isFinite else {
+                throw RuntimeError(output, "training diverged at step \(step + 1) (loss \(result.loss)); \(output) keeps its last checkpoint, if any; try a smaller --learning-rate")
+            }
             let theta = net.lastTheta!
             for n in 0..<batchSize {
                 window.stats.add(theta: (Double(theta[3 * n]), Double(theta[3 * n + 1]), Double(theta[3 * n + 2])), box: batch.canvasBoxes[n])
@@ -148,7 +164,13 @@ struct TrainVideo: ParsableCommand {
                 window = (0, 0, 0, SceneEvaluation(), 0)
                 clock = Date()
             }
-            if (step + 1) % checkpointEvery == 0 || step + 1 == steps { try net.save(to: url) }
+            if (step + 1) % checkpointEvery == 0 || step + 1 == steps {
+                // An update can make the weights non-finite before any loss shows it.
+                guard net.parameters.allSatisfy({ p in (0..<p.value.count).allSatisfy { p.value.data[$0].isFinite } }) else {
+                    throw RuntimeError(output, "training diverged at step \(step + 1) (weights no longer finite); \(output) keeps its last checkpoint, if any; try a smaller --learning-rate")
+                }
+                try naming(output) { try net.save(to: url) }
+            }
         }
         print("stn-train video: wrote \(output)")
     }
@@ -183,6 +205,9 @@ struct TrainVideo: ParsableCommand {
             }
             optimiser.learningRate = LearningRateSchedule.cosine(totalSteps: warmupSteps, minimum: learningRate * 0.3).learningRate(base: learningRate, step: step)
             let result = net.trainClassifierStep(glimpses: glimpses, labels: labels, batch: count, optimiser: optimiser)
+            guard result.loss.isFinite else {
+                throw RuntimeError(output, "the classifier warm-up diverged at step \(step + 1) (loss \(result.loss)); try a smaller --learning-rate")
+            }
             window.loss += Double(result.loss) * Double(count); window.correct += result.correct; window.seen += count
             if (step + 1) % (logEvery * 2) == 0 || step + 1 == warmupSteps {
                 print(String(format: "warm-up %5d/%d  loss %.3f  acc %.1f%%", step + 1, warmupSteps,

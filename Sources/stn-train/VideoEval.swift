@@ -26,21 +26,32 @@ struct VideoEval: ParsableCommand {
 
     func validate() throws {
         if let sourceSide, sourceSide <= 0 { throw ValidationError("--source-side must be positive") }
+        guard frames >= 1 else { throw ValidationError("--frames must be at least 1") }
+        _ = try parsedSizes()
+    }
+
+    /// `--sizes` as (width, height) pairs: at least one, each side in 16…8192.
+    private func parsedSizes() throws -> [(Int, Int)] {
+        let parsed = try sizes.split(separator: ",", omittingEmptySubsequences: false).map { text -> (Int, Int) in
+            let parts = text.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+            guard parts.count == 2, let width = parts[0], let height = parts[1], (16...8192).contains(width), (16...8192).contains(height) else {
+                throw ValidationError("--sizes: bad size \"\(text)\" (expected WxH, each side 16…8192)")
+            }
+            return (width, height)
+        }
+        guard !parsed.isEmpty else { throw ValidationError("--sizes names no size") }
+        return parsed
     }
 
     func run() throws {
         let items = try FashionMNIST.load(.test, from: URL(fileURLWithPath: data))
         let url = URL(fileURLWithPath: model)
-        let stn = try STNModel.load(contentsOf: url)
+        let stn = try naming(model) { try STNModel.load(contentsOf: url) }
         if let sourceSide, sourceSide % stn.inputHeight != 0 {
             throw ValidationError("--source-side must be a multiple of the localisation side \(stn.inputHeight)")
         }
-        let classifier = stn.config.classifier != nil ? try TwoResolutionSTCNN(contentsOf: url) : nil
-        let parsed = try sizes.split(separator: ",").map { text -> (Int, Int) in
-            let parts = text.split(separator: "x").compactMap { Int($0) }
-            guard parts.count == 2, parts[0] > 0, parts[1] > 0 else { throw ValidationError("bad size \"\(text)\" (expected WxH)") }
-            return (parts[0], parts[1])
-        }
+        let classifier = try naming(model) { stn.config.classifier != nil ? try TwoResolutionSTCNN(contentsOf: url) : nil }
+        let parsed = try parsedSizes()
         var total = SceneEvaluation()
         for (index, size) in parsed.enumerated() {
             let count = frames / parsed.count + (index < frames % parsed.count ? 1 : 0)

@@ -24,17 +24,14 @@ struct STNTrain: ParsableCommand {
     )
 }
 
-/// Our own entry point: ArgumentParser exits 64 on a usage error, DESIGN.md §5 says 2.
+/// Our own entry point: ArgumentParser exits 64 on a usage error, DESIGN.md §5 says 2; and an
+/// error out of `run()` is a runtime failure (1) unless it is a `ValidationError` of arguments
+/// that only the run could check (a model's sizes, say).
 func runMain() -> Never {
+    var command: ParsableCommand
     do {
-        var command = try STNTrain.parseAsRoot()
-        try command.run()
-        exit(0)
-    } catch let error as RuntimeError {
-        FileHandle.standardError.write(Data("stn-train: error: \(error.description)\n".utf8))
-        exit(1)
+        command = try STNTrain.parseAsRoot()
     } catch {
-        // Everything else comes from parsing: --help (status 0) or a usage error (status 2).
         let message = STNTrain.fullMessage(for: error)
         if STNTrain.exitCode(for: error) == .success {
             print(message)
@@ -42,6 +39,16 @@ func runMain() -> Never {
         }
         FileHandle.standardError.write(Data("\(message)\n".utf8))
         exit(2)
+    }
+    do {
+        try command.run()
+        exit(0)
+    } catch let error as ValidationError {
+        FileHandle.standardError.write(Data("stn-train: error: \(error.message)\n".utf8))
+        exit(2)
+    } catch {
+        FileHandle.standardError.write(Data("stn-train: error: \(RuntimeError.wrap(error, file: nil).description)\n".utf8))
+        exit(1)
     }
 }
 

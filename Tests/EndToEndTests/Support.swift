@@ -20,6 +20,27 @@ enum Tools {
     }()
 
     static var stnVideo: String { productsDirectory.appendingPathComponent("stn-video").path }
+    static var stnTrain: String { productsDirectory.appendingPathComponent("stn-train").path }
+    static var stnMakeVideo: String { productsDirectory.appendingPathComponent("stn-make-video").path }
+
+    /// Writes a small MNIST-style data set into `directory`: `count` 28×28 images per split
+    /// (uncompressed IDX), image n a bright square of side 6 + n at (n, n), label n % 10.
+    static func writeIDXDataset(in directory: String, count: Int) throws {
+        func header(_ magic: UInt32, _ dimensions: [UInt32]) -> Data {
+            Data(([magic] + dimensions).flatMap { value in withUnsafeBytes(of: value.bigEndian) { Array($0) } })
+        }
+        var images = header(0x0803, [UInt32(count), 28, 28]), labels = header(0x0801, [UInt32(count)])
+        for n in 0..<count {
+            var pixels = [UInt8](repeating: 0, count: 28 * 28)
+            for y in 0..<28 { for x in 0..<28 where (n % 16..<n % 16 + 6 + n % 10).contains(x) && (n % 16..<n % 16 + 6 + n % 10).contains(y) { pixels[y * 28 + x] = 230 } }
+            images.append(contentsOf: pixels)
+            labels.append(UInt8(n % 10))
+        }
+        for split in ["train", "t10k"] {
+            try images.write(to: URL(fileURLWithPath: directory).appendingPathComponent("\(split)-images-idx3-ubyte"))
+            try labels.write(to: URL(fileURLWithPath: directory).appendingPathComponent("\(split)-labels-idx1-ubyte"))
+        }
+    }
 
     /// Runs `executable` with `arguments`, feeding `stdinPath` if given.
     @discardableResult

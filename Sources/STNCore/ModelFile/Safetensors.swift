@@ -56,7 +56,12 @@ public enum Safetensors {
         do {
             bytes = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
-            throw ModelFileError(path: path, kind: .unreadable, "cannot read the file (\(error.localizedDescription))")
+            var isDirectory: ObjCBool = false
+            let why = !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) ? "no such file"
+                : isDirectory.boolValue ? "is a directory"
+                : (error as? CocoaError)?.underlying.flatMap { ($0 as? POSIXError).map { String(cString: strerror($0.code.rawValue)) } }
+                    .map { "cannot read the file (\($0))" } ?? "cannot read the file"
+            throw ModelFileError(path: path, kind: .unreadable, why)
         }
         return try readHeader(bytes: bytes, path: path)
     }

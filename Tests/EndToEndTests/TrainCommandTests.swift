@@ -1,0 +1,91 @@
+import Foundation
+import XCTest
+
+/// `stn-train` as a user meets it when something is wrong: exit 2 and the reason for bad
+/// arguments, exit 1 and one line naming the file for failures at run time (DESIGN.md §5),
+/// no output written over an input, and no crash on degenerate data or settings.
+final class TrainCommandTests: XCTestCase {
+    private func assertExit(_ arguments: [String], _ status: Int32, _ fragments: String...,
+                            file: StaticString = #filePath, line: UInt = #line) throws {
+        let r = try Tools.run(Tools.stnTrain, arguments)
+        XCTAssertEqual(r.status, status, "\(arguments): \(r.stderr)", file: file, line: line)
+        for fragment in fragments {
+            XCTAssertTrue(r.stderr.contains(fragment), "\(arguments): \"\(fragment)\" not in: \(r.stderr)", file: file, line: line)
+        }
+        if status == 1 {
+            let lines = r.stderr.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, "one line: \(r.stderr)", file: file, line: line)
+            XCTAssertTrue(r.stderr.hasPrefix("stn-train: error: "), r.stderr, file: file, line: line)
+        }
+    }
+
+    func testBadSettingsAreUsageErrorsWithTheirReason() throws {
+        let directory = try TemporaryDirectory()
+        let model = directory.path("m.safetensors")
+        try assertExit(["video", "--glimpse", "8", "-o", model], 2, "--glimpse must be in 12…256")
+        try assertExit(["video", "--log-every", "0", "-o", model], 2, "--log-every and --checkpoint-every must be at least 1")
+        try assertExit(["video", "--learning-rate", "nan", "-o", model], 2, "--learning-rate must be a positive number")
+        try assertExit(["video", "--batch-size", "100000000", "-o", model], 2, "--batch-size must be in 1…4096")
+        try assertExit(["video", "--steps", "3", "--finetune-steps", "10", "-o", model], 2, "--finetune-steps must be in 0…--steps (3)")
+        try assertExit(["video-eval", "--frames", "0"], 2, "--frames must be at least 1")
+        try assertExit(["video-eval", "--sizes", ","], 2, "--sizes: bad size \"\"")
+        try assertExit(["video-eval", "--sizes", "abc"], 2, "--sizes: bad size \"abc\"")
+        try assertExit(["preview", "--count=-3", "--output", directory.path("p.pgm")], 2, "--count must be in 1…1000")
+        try assertExit(["classify", "--localisation-scale", "nan", "--output", directory.path("run")], 2, "--localisation-scale must be a finite number")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: model), "nothing written on a usage error")
+    }
+
+    func testRunTimeFailuresNameTheFileInOneLine() throws {
+        let directory = try TemporaryDirectory()
+        let missing = directory.path("missing.safetensors")
+        try assertExit(["video-eval", "--model", missing, "--frames", "4"], 1, "\(missing): no such file")
+        try assertExit(["table", directory.path("none.json")], 1, "\(directory.path("none.json")): No such file or directory")
+        let bad = directory.path("bad.json")
+        try Data("{\"model\": \"cnn\"}".utf8).write(to: URL(fileURLWithPath: bad))
+        try assertExit(["table", bad], 1, "\(bad): not the JSON expected: no \"")
+        try assertExit(["video", "-o", directory.path(""), "--steps", "1"], 1, "is a directory")
+        // A data set with no images: a clear error, not a division by zero.
+        let empty = directory.path("empty")
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        try Tools.writeIDXDataset(in: empty, count: 0)
+        try assertExit(["video", "--data", empty, "-o", directory.path("e.safetensors"), "--steps", "1"], 1, "no images (N = 0)")
+        try assertExit(["classify", "--data", empty, "--model", "cnn", "--steps", "1", "--output", directory.path("run")], 1, "no images (N = 0)")
+    }
+
+    func testOutputsNeverReplaceInputs() throws {
+        let directory = try TemporaryDirectory()
+        let data = directory.path("data")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        try Tools.writeIDXDataset(in: data, count: 20)
+        let images = data + "/t10k-images-idx3-ubyte", labels = data + "/train-labels-idx1-ubyte"
+        let before = try [images, labels].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        try assertExit(["preview", "--data", data, "--output", images], 1, "refusing to overwrite")
+        // Another spelling of the same path, and a symbolic link to it.
+        try assertExit(["preview", "--data", data, "--output", data + "/../data/t10k-images-idx3-ubyte"], 1, "refusing to overwrite")
+        let link = directory.path("link")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: labels)
+        try assertExit(["classify", "--data", data, "--model", "cnn", "--steps", "1", "--output", directory.path("run"), "--results", link],
+                       1, "refusing to overwrite")
+        try assertExit(["video", "--data", data, "--steps", "1", "-o", images], 1, "refusing to overwrite")
+        let after = try [images, labels].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        XCTAssertEqual(before, after, "the data files are untouched")
+
+        let results = directory.path("results.json")
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: results))
+        try assertExit(["table", results, "--output", results], 1, "refusing to overwrite")
+        XCTAssertEqual(try String(contentsOfFile: results, encoding: .utf8), "{}")
+    }
+
+    func testDivergedTrainingStopsWithAnErrorInsteadOfWritingNaNs() throws {
+        let directory = try TemporaryDirectory()
+        let data = directory.path("data")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        try Tools.writeIDXDataset(in: data, count: 20)
+        let model = directory.path("m.safetensors")
+        let r = try Tools.run(Tools.stnTrain, ["video", "--data", data, "-o", model, "--steps", "5", "--warmup-steps", "0",
+                                               "--batch-size", "4", "--learning-rate", "1e30", "--checkpoint-every", "100"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("stn-train: error: \(model): training diverged at step"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: model), "no model of non-finite weights")
+    }
+}
