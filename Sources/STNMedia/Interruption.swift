@@ -28,10 +28,23 @@ public enum Interruption {
     /// Clears a request, so that one process can run several pipelines (tests).
     public static func reset() { cff_flag_set(flag, 0) }
 
+    /// The thread that last entered a blocking input read (0: none yet). The kernel hands a
+    /// process-directed signal to any thread, so the stop signal may not interrupt the read
+    /// that is waiting on a stalled pipe; the handler then wakes that thread itself.
+    nonisolated(unsafe) static let readerThread: UnsafeMutablePointer<pthread_t> = {
+        let p = UnsafeMutablePointer<pthread_t>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return p
+    }()
+
+    /// Signal sent to the reader thread only to make its blocking read return EINTR.
+    static let wakeSignal = SIGUSR2
+
     /// Installs SIGINT/SIGTERM handlers that set the flag (a second signal exits at once)
     /// and ignores SIGPIPE so a closed output pipe becomes an EPIPE error, not a kill.
     public static func installSignalHandlers() {
         _ = flag
+        _ = readerThread
         cff_ignore_sigpipe()
         var action = sigaction()
         action.__sigaction_handler.sa_handler = handleStopSignal
@@ -39,6 +52,23 @@ public enum Interruption {
         action.sa_flags = 0  // no SA_RESTART: a blocked read returns EINTR and FFmpeg polls the flag
         sigaction(SIGINT, &action, nil)
         sigaction(SIGTERM, &action, nil)
+        var wake = sigaction()
+        wake.__sigaction_handler.sa_handler = { _ in }
+        sigemptyset(&wake.sa_mask)
+        wake.sa_flags = 0
+        sigaction(wakeSignal, &wake, nil)
+    }
+
+    /// Runs `body`, a blocking input read (open, probe, read), as the thread to wake.
+    static func asReader<T>(_ body: () throws -> T) rethrows -> T {
+        // Dispatch's worker threads block signals; this one must take the wake-up.
+        var wake = sigset_t()
+        sigemptyset(&wake)
+        sigaddset(&wake, wakeSignal)
+        pthread_sigmask(SIG_UNBLOCK, &wake, nil)
+        readerThread.pointee = pthread_self()
+        defer { readerThread.pointee = 0 }
+        return try body()
     }
 
     static func install(on context: UnsafeMutablePointer<AVFormatContext>) {
@@ -51,4 +81,8 @@ private func handleStopSignal(_ signal: Int32) {
         _exit(128 + signal)
     }
     cff_flag_set(Interruption.flag, signal)
+    let reader = Interruption.readerThread.pointee
+    if reader != 0 && pthread_equal(reader, pthread_self()) == 0 {
+        pthread_kill(reader, Interruption.wakeSignal)
+    }
 }

@@ -36,16 +36,20 @@ final class MediaInput {
         guard var ctx = avformat_alloc_context() else { fatalError("avformat_alloc_context: out of memory") }
         Interruption.install(on: ctx)
         var ctxOptional: UnsafeMutablePointer<AVFormatContext>? = ctx
-        let status = avformat_open_input(&ctxOptional, url, inputFormat, nil)
+        let status = Interruption.asReader { avformat_open_input(&ctxOptional, url, inputFormat, nil) }
         guard status >= 0, let opened = ctxOptional else {
             // avformat_open_input frees the context on failure.
             throw MediaError(.cannotOpen, path: name, MediaInput.openFailureReason(status))
         }
         ctx = opened
-        if avformat_find_stream_info(ctx, nil) < 0 {
+        let probed = Interruption.asReader { avformat_find_stream_info(ctx, nil) }
+        // A signal while probing (a pipe that stalls before enough data came) ends the run
+        // before any output exists, as a signal while opening does.
+        if probed < 0 || Interruption.isRequested {
             var p: UnsafeMutablePointer<AVFormatContext>? = ctx
             avformat_close_input(&p)
-            throw MediaError(.cannotOpen, path: name, "cannot read stream information (not a media file?)")
+            throw MediaError(.cannotOpen, path: name, Interruption.isRequested ? "interrupted while opening"
+                                                                                : "cannot read stream information (not a media file?)")
         }
         let video = av_find_best_stream(ctx, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
         guard video >= 0 else {
@@ -108,7 +112,7 @@ final class MediaInput {
     /// A read stopped by `Interruption` also returns false.
     func read(into packet: Packet) throws -> Bool {
         packet.unref()
-        let status = av_read_frame(context, packet.packet)
+        let status = Interruption.asReader { av_read_frame(context, packet.packet) }
         if status >= 0 { return true }
         if status == FFStatus.eof || status == FFStatus.exit { return false }
         if Interruption.isRequested { return false }

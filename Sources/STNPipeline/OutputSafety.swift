@@ -1,20 +1,22 @@
 import Foundation
 
-/// Checks made before anything is written: never overwrite the input, and fail early on a
-/// missing output directory rather than after decoding.
+/// Checks made before anything is written: never overwrite an input (the video, the model
+/// file, a replayed log), never write two outputs to one file, and fail early on a missing
+/// output directory rather than after decoding.
 enum OutputSafety {
-    static func check(input: String, output: String, log: String?) throws {
-        if output != "-" {
-            if isSameFile(input, output) {
-                throw PipelineError(path: output, "output is the same file as the input; refusing to overwrite it")
+    /// `inputs`: the input video first (a path, an FFmpeg `file:` URL, or `-` for standard
+    /// input), then any other file the run reads. `outputs`: each with what it is, for the
+    /// message ("output", "parameter log", "overlay video"); `-` is standard output.
+    static func check(inputs: [String], outputs: [(path: String, role: String)]) throws {
+        for (index, output) in outputs.enumerated() {
+            if let input = inputs.first(where: { isSameFile($0, output.path) }) {
+                let what = input == inputs.first ? "the input" : "the input \(input)"
+                throw PipelineError(path: output.path, "the \(output.role) is the same file as \(what); refusing to overwrite it")
             }
-            try checkDirectory(of: output)
-        }
-        if let log {
-            if isSameFile(input, log) || (output != "-" && isSameFile(output, log)) {
-                throw PipelineError(path: log, "the parameter log would overwrite the input or the output")
+            if let earlier = outputs[..<index].first(where: { isSameFile($0.path, output.path) }) {
+                throw PipelineError(path: output.path, "the \(output.role) and the \(earlier.role) would be the same file")
             }
-            try checkDirectory(of: log)
+            if output.path != "-" { try checkDirectory(of: localPath(output.path)) }
         }
     }
 
@@ -26,12 +28,32 @@ enum OutputSafety {
         }
     }
 
-    /// True when both paths name one file: the same path, or the same device and inode.
+    /// The file system path FFmpeg opens for `path`: its `file:` protocol prefix removed.
+    static func localPath(_ path: String) -> String {
+        path.hasPrefix("file:") ? String(path.dropFirst(5)) : path
+    }
+
+    /// True when both name one file: the same path, or the same device and inode (hard and
+    /// symbolic links). `-` is standard input on the input side (`a`) and standard output on
+    /// the output side (`b`), and matches the file it is redirected from or to
+    /// (`stn-video - out.mp4 < out.mp4`).
     static func isSameFile(_ a: String, _ b: String) -> Bool {
-        if a == "-" || b == "-" { return false }
-        if URL(fileURLWithPath: a).standardizedFileURL.path == URL(fileURLWithPath: b).standardizedFileURL.path { return true }
-        var sa = stat(), sb = stat()
-        guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return false }
-        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
+        if a != "-" && b != "-",
+           URL(fileURLWithPath: localPath(a)).standardizedFileURL.path == URL(fileURLWithPath: localPath(b)).standardizedFileURL.path {
+            return true
+        }
+        guard let left = identity(a, stream: STDIN_FILENO), let right = identity(b, stream: STDOUT_FILENO) else { return false }
+        return left.device == right.device && left.inode == right.inode
+    }
+
+    /// Device and inode of a path, or of `stream` for `-` when it is a regular file.
+    private static func identity(_ path: String, stream: Int32) -> (device: UInt64, inode: UInt64)? {
+        var s = stat()
+        if path == "-" {
+            guard fstat(stream, &s) == 0, (s.st_mode & S_IFMT) == S_IFREG else { return nil }
+        } else {
+            guard stat(localPath(path), &s) == 0 else { return nil }
+        }
+        return (UInt64(s.st_dev), UInt64(s.st_ino))
     }
 }

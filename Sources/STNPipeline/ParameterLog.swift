@@ -37,9 +37,14 @@ public final class ParameterLogWriter: @unchecked Sendable {
     private var line: [UInt8] = []
 
     /// The default log path for an output: its extension replaced by `.params.csv`.
+    /// `nil` for standard output and for outputs that are not files to sit beside (an
+    /// existing device or pipe such as /dev/null): there, only `--log` writes a log.
     public static func defaultPath(forOutput output: String) -> String? {
         if output == "-" { return nil }
-        let url = URL(fileURLWithPath: output)
+        let local = OutputSafety.localPath(output)
+        var s = stat()
+        if stat(local, &s) == 0, (s.st_mode & S_IFMT) != S_IFREG { return nil }
+        let url = URL(fileURLWithPath: local)
         let base = url.pathExtension.isEmpty ? url : url.deletingPathExtension()
         return base.path + ".params.csv"
     }
@@ -51,11 +56,11 @@ public final class ParameterLogWriter: @unchecked Sendable {
         rawKeys = names.map { Array("\"raw_\($0)\":".utf8) }
         keys = names.map { Array("\"\($0)\":".utf8) }
         line.reserveCapacity(64 + 64 * parameterCount)
-        guard FileManager.default.createFile(atPath: path, contents: nil),
-              let h = FileHandle(forWritingAtPath: path) else {
-            throw PipelineError(path: path, "cannot create the parameter log")
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw PipelineError(path: path, "cannot create the parameter log: \(String(cString: strerror(errno)))")
         }
-        handle = h
+        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         if format == .csv {
             let header = ["frame", "pts_time"] + names.map { "raw_" + $0 } + names + ["scene_cut"]
             line.append(contentsOf: (header.joined(separator: ",") + "\n").utf8)

@@ -54,6 +54,10 @@ public struct ParameterLog: Sendable {
                 throw PipelineError(path: path, "line \(lineIndex + 2): not a number")
             }
             let values = numbers.map { $0! }
+            // The smoothed columns are what a replay samples with: they must be numbers to use.
+            guard values[n...].allSatisfy(\.isFinite) else {
+                throw PipelineError(path: path, "line \(lineIndex + 2): a smoothed parameter is not finite")
+            }
             rows.append(ParameterLogRow(frame: frame, ptsTime: time, raw: ThetaValues(values[..<n]),
                                         smoothed: ThetaValues(values[n...]), sceneCut: cut != 0))
         }
@@ -83,10 +87,13 @@ public struct ParameterLog: Sendable {
                 }
                 return v.doubleValue
             }
+            let smoothed = try names.map { try number($0) }
+            guard smoothed.allSatisfy(\.isFinite) else {
+                throw PipelineError(path: path, "line \(lineIndex + 1): a smoothed parameter is not finite")
+            }
             rows.append(ParameterLogRow(frame: Int(try number("frame")), ptsTime: try number("pts_time"),
                                         raw: ThetaValues(try names.map { try number("raw_" + $0) }),
-                                        smoothed: ThetaValues(try names.map { try number($0) }),
-                                        sceneCut: try number("scene_cut") != 0))
+                                        smoothed: ThetaValues(smoothed), sceneCut: try number("scene_cut") != 0))
         }
         guard let (kind, names) = kindAndNames else { throw PipelineError(path: path, "the log is empty") }
         return (kind, names, rows)

@@ -10,6 +10,12 @@ public enum TransformSource: Sendable {
     case replay(ParameterLog, path: String)
     /// A trained STN predicts θ per frame; it is then smoothed over time.
     case model(STNModel)
+
+    /// The files this source reads while the run writes (a replayed log).
+    var files: [String] {
+        if case let .replay(_, path) = self { return [path] }
+        return []
+    }
 }
 
 /// Everything one `stn-video` run needs to know.
@@ -26,6 +32,9 @@ public struct RectifyOptions: Sendable {
     public var copyAudio: Bool
     /// nil: no log (only allowed for output `-`).
     public var logPath: String?
+    /// Files the run reads besides the input video (a model file, which stays memory-mapped):
+    /// no output may replace them.
+    public var otherInputs: [String] = []
     public var transforms: TransformSource
     /// Worker threads for decoding, sampling and encoding; 0 = one per core.
     public var threads: Int

@@ -21,13 +21,10 @@ public final class RectifyPipeline: Sendable {
 
     public func run() throws -> RectifySummary {
         let started = DispatchTime.now()
-        try OutputSafety.check(input: options.input, output: options.output, log: options.logPath)
-        if let overlay = options.overlayPath {
-            try OutputSafety.check(input: options.input, output: overlay, log: nil)
-            if OutputSafety.isSameFile(overlay, options.output) {
-                throw PipelineError(path: overlay, "the overlay video would overwrite the output")
-            }
-        }
+        var outputs = [(path: options.output, role: "output")]
+        if let log = options.logPath { outputs.append((log, "parameter log")) }
+        if let overlay = options.overlayPath { outputs.append((overlay, "overlay video")) }
+        try OutputSafety.check(inputs: [options.input] + options.otherInputs + options.transforms.files, outputs: outputs)
         let threads = options.threads > 0 ? options.threads : ProcessInfo.processInfo.activeProcessorCount
 
         let reader = try MediaReader(path: options.input, format: options.inputFormat, threads: options.threads)
@@ -35,18 +32,33 @@ public final class RectifyPipeline: Sendable {
         guard SourceTransform(kind: assigner.kind, parameters: Array(repeating: 0.5, count: assigner.parameterCount)) != nil else {
             throw PipelineError(path: options.input, "transform kind '\(assigner.kind.rawValue)' cannot be applied to video frames yet")
         }
-        let writer = try MediaWriter(
-            path: options.output, format: options.outputFormat,
-            video: OutputVideoFormat(width: options.outputWidth, height: options.outputHeight,
-                                     frameRate: reader.info.frameRate, timeBase: reader.info.timeBase),
-            settings: options.encoder, audioSource: options.copyAudio ? reader : nil)
-        let overlayWriter = try options.overlayPath.map {
-            try MediaWriter(path: $0, format: nil,
-                            video: OutputVideoFormat(width: reader.info.width, height: reader.info.height,
-                                                     frameRate: reader.info.frameRate, timeBase: reader.info.timeBase),
-                            settings: options.encoder, audioSource: nil)
+        // The log and the overlay first, the output last: a log or overlay that cannot be made
+        // fails the run before the output (perhaps an earlier run's) is touched; what this run
+        // created is removed again if a later one fails.
+        var created: [String] = []
+        let log: ParameterLogWriter?, overlayWriter: MediaWriter?, writer: MediaWriter
+        do {
+            log = try options.logPath.map { path in
+                defer { created.append(path) }
+                return try ParameterLogWriter(path: path, kind: assigner.kind, parameterCount: assigner.parameterCount)
+            }
+            overlayWriter = try options.overlayPath.map { path in
+                let writer = try MediaWriter(path: path, format: nil,
+                                             video: OutputVideoFormat(width: reader.info.width & ~1, height: reader.info.height & ~1,
+                                                                      frameRate: reader.info.frameRate, timeBase: reader.info.timeBase),
+                                             settings: options.encoder, audioSource: nil)
+                created.append(path)
+                return writer
+            }
+            writer = try MediaWriter(
+                path: options.output, format: options.outputFormat,
+                video: OutputVideoFormat(width: options.outputWidth, height: options.outputHeight,
+                                         frameRate: reader.info.frameRate, timeBase: reader.info.timeBase),
+                settings: options.encoder, audioSource: options.copyAudio ? reader : nil)
+        } catch {
+            for path in created { try? FileManager.default.removeItem(atPath: OutputSafety.localPath(path)) }
+            throw error
         }
-        let log = try options.logPath.map { try ParameterLogWriter(path: $0, kind: assigner.kind, parameterCount: assigner.parameterCount) }
 
         var warnings: [String] = []
         if options.copyAudio, reader.info.hasAudio, let reason = writer.audioDropReason { warnings.append(reason) }

@@ -59,7 +59,8 @@ struct Bitrate: ExpressibleByArgument, Sendable {
             scale = (last == "k" || last == "K") ? 1e3 : 1e6
             text.removeLast()
         }
-        guard let value = Double(text), value > 0 else { return nil }
+        // 1 kbit/s … 10 Gbit/s: what encoders take (and an Int32-safe rate for FFmpeg's fields).
+        guard let value = Double(text), value.isFinite, (1e3...1e10).contains(value * scale) else { return nil }
         bitsPerSecond = Int(value * scale)
     }
 }

@@ -9,7 +9,7 @@ struct STNVideoCommand: ParsableCommand {
         commandName: "stn-video",
         abstract: "Rectify video with a Spatial Transformer Network: a per-frame window, predicted and smoothed, sampled and encoded.",
         discussion: """
-        Coordinates are normalised to [-1, 1] (x right, y down) over the canvas; θ maps output coordinates to input coordinates. Attention θ = s,tx,ty: s = 0.5 is a window half the canvas wide, centred at (tx, ty). A log of θ per frame is written beside the output (OUTPUT with its extension replaced by .params.csv) unless OUTPUT is '-'.
+        Coordinates are normalised to [-1, 1] (x right, y down) over the canvas; θ maps output coordinates to input coordinates. Attention θ = s,tx,ty: s = 0.5 is a window half the canvas wide, centred at (tx, ty). A log of θ per frame is written beside the output (OUTPUT with its extension replaced by .params.csv) unless OUTPUT is '-' or a device such as /dev/null.
 
         Exit status: 0 done, 1 runtime error, 2 usage error, 130/143 after SIGINT/SIGTERM (the output is finalised first).
 
@@ -94,7 +94,7 @@ struct STNVideoCommand: ParsableCommand {
     @Option(help: "Encoder preset for libx264/libx265 (ultrafast … veryslow; default medium).")
     var preset: String?
 
-    @Option(help: ArgumentHelp("Target bit rate, e.g. 2M or 800k.", valueName: "rate"))
+    @Option(help: ArgumentHelp("Target bit rate, e.g. 2M or 800k (1k to 10000M).", valueName: "rate"))
     var bitrate: Bitrate?
 
     @Flag(name: .customLong("no-audio"), help: "Do not copy the input's audio.")
@@ -124,7 +124,8 @@ struct STNVideoCommand: ParsableCommand {
             if let value, !(value >= 0 && value.isFinite) { throw ValidationError("\(name) must be a number ≥ 0.") }
         }
         if overlay == "-" { throw ValidationError("--overlay needs a file path.") }
-        if threads < 0 { throw ValidationError("--threads must be 0 or more.") }
+        // FFmpeg caps its own thread counts far lower (codec threads at 1024).
+        if !(0...1024).contains(threads) { throw ValidationError("--threads must be in 0…1024 (0: one per CPU).") }
         if let crf, !(0...63).contains(crf) { throw ValidationError("--crf must be between 0 and 63.") }
         if let log, log == "-" { throw ValidationError("--log needs a file path.") }
     }

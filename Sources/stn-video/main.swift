@@ -40,6 +40,7 @@ do {
         options.transforms = .replay(try ParameterLog(contentsOf: path), path: path)
     } else if let path = command.model {
         options.transforms = .model(try STNModel.load(contentsOf: URL(fileURLWithPath: path)))
+        options.otherInputs = [path]
     } else {
         options.transforms = .model(try BundledModel.load())
     }
@@ -81,11 +82,15 @@ options.showProgress = !command.quiet && isatty(STDERR_FILENO) != 0
 do {
     let summary = try RectifyPipeline(options: options).run()
     if !command.quiet { summary.warnings.forEach(printWarning) }
+    let destination = command.output == "-" ? "standard output" : command.output
     if let signal = summary.interruptedBy {
         if !command.quiet {
-            FileHandle.standardError.write(Data("stn-video: interrupted; \(command.output) holds \(summary.framesWritten) frames\n".utf8))
+            FileHandle.standardError.write(Data("stn-video: interrupted; \(destination) holds \(summary.framesWritten) frames\n".utf8))
         }
         exit(128 + signal)
+    }
+    if summary.framesWritten == 0 && !command.quiet {
+        printWarning("\(command.input): no video frames decoded; \(destination) holds none")
     }
     exit(0)
 } catch let failure as PipelineFailure {
@@ -93,6 +98,11 @@ do {
     printError("\(failure)")
     exit(1)
 } catch {
+    // A signal while the input was still opening (a pipe with no data yet): nothing was written.
+    if let signal = Interruption.signal {
+        if !command.quiet { FileHandle.standardError.write(Data("stn-video: interrupted before the first frame\n".utf8)) }
+        exit(128 + signal)
+    }
     printError("\(error)")
     exit(1)
 }

@@ -61,12 +61,12 @@ final class ErrorTests: XCTestCase {
 
     func testOutputEqualToInputIsRefusedAndTheInputIsUntouched() throws {
         let before = try Data(contentsOf: URL(fileURLWithPath: clip))
-        try assertRuntimeError(["--theta", "1,0,0", clip, clip], "\(clip!): output is the same file as the input")
+        try assertRuntimeError(["--theta", "1,0,0", clip, clip], "\(clip!): the output is the same file as the input")
         let viaOtherPath = directory.url.appendingPathComponent("./clip.mp4").path
         try assertRuntimeError(["--theta", "1,0,0", clip, viaOtherPath], "")
         let link = directory.path("link.mp4")
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: clip)
-        try assertRuntimeError(["--theta", "1,0,0", clip, link], "\(link): output is the same file as the input")
+        try assertRuntimeError(["--theta", "1,0,0", clip, link], "\(link): the output is the same file as the input")
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: clip)), before)
     }
 

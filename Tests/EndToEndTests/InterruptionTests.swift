@@ -43,4 +43,61 @@ final class InterruptionTests: XCTestCase {
     func testSIGTERMFinalisesTheOutput() throws {
         try interruptMidRun(signal: SIGTERM, expectedStatus: 143)
     }
+
+    /// A producer that stalls (a live source, a paused pipe): the reader thread sits in a
+    /// blocking read, and the signal must still stop the run at once, not when data comes.
+    func testSIGTERMStopsARunWaitingOnAStalledPipe() throws {
+        let directory = try TemporaryDirectory()
+        let clip = directory.path("clip.nut"), output = directory.path("out.mkv")
+        // Enough data for FFmpeg's stream probing, which would otherwise wait for more.
+        try Tools.ffmpeg("-f lavfi -i testsrc2=size=320x240:rate=25 -frames:v 100 -c:v libx264 -preset ultrafast -g 10 '\(clip)'")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Tools.stnVideo)
+        process.arguments = ["--theta", "0.5,0,0", "-", output]
+        let input = Pipe()
+        process.standardInput = input
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        input.fileHandleForWriting.write(try Data(contentsOf: URL(fileURLWithPath: clip)))  // and the pipe stays open
+        let log = directory.path("out.params.csv")
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, ((try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").count ?? 0) < 11 {
+            usleep(20_000)
+        }
+        kill(process.processIdentifier, SIGTERM)
+        let signalled = Date()
+        while process.isRunning && Date().timeIntervalSince(signalled) < 10 { usleep(10_000) }
+        XCTAssertFalse(process.isRunning, "still waiting for the pipe 10 s after SIGTERM")
+        input.fileHandleForWriting.closeFile()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 143)
+        let frames = try Tools.probeStreams(output).first?.frames ?? 0
+        XCTAssertGreaterThanOrEqual(frames, 10, "the frames processed before the signal are kept")
+        let rows = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").count - 1
+        XCTAssertEqual(rows, frames, "one log row per frame in the output")
+    }
+
+    /// The same while FFmpeg still probes the pipe: nothing is created, the status says why.
+    func testSIGTERMWhileTheInputIsStillOpeningCreatesNoOutput() throws {
+        let directory = try TemporaryDirectory()
+        let output = directory.path("out.mkv")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Tools.stnVideo)
+        process.arguments = ["--theta", "0.5,0,0", "-", output]
+        let input = Pipe(), errors = Pipe()
+        process.standardInput = input
+        process.standardError = errors
+        try process.run()
+        usleep(500_000)
+        kill(process.processIdentifier, SIGTERM)
+        let signalled = Date()
+        while process.isRunning && Date().timeIntervalSince(signalled) < 10 { usleep(10_000) }
+        XCTAssertFalse(process.isRunning, "still waiting for the pipe 10 s after SIGTERM")
+        input.fileHandleForWriting.closeFile()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 143)
+        XCTAssertEqual(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+                       "stn-video: interrupted before the first frame\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+    }
 }

@@ -47,7 +47,14 @@ public enum ModelFile {
         if let missing = expected.first(where: { !present.contains($0.name) }) {
             throw ModelFileError(path: path, key: missing.name, kind: .missingKey, "missing tensor (shape \(missing.shape))")
         }
-        return (config, file.tensors())
+        let tensors = file.tensors()
+        // A diverged training run saves NaNs; such a model would predict no window at all.
+        for (name, tensor) in tensors.sorted(by: { $0.key < $1.key }) {
+            if let index = (0..<tensor.count).first(where: { !tensor.data[$0].isFinite }) {
+                throw ModelFileError(path: path, key: name, kind: .nonFinite, "value \(index) is \(tensor.data[index]), not a finite number")
+            }
+        }
+        return (config, tensors)
     }
 
     public static func write(config: ModelConfig, parameters: [(name: String, parameter: Parameter)], to url: URL) throws {

@@ -14,6 +14,7 @@ public struct ModelFileError: Error, CustomStringConvertible, Equatable, Sendabl
         case missingKey        // a tensor the architecture needs
         case shapeMismatch     // shape differs from the architecture
         case badMetadata       // __metadata__ missing, malformed or inconsistent
+        case nonFinite         // a weight is NaN or infinite
         case writeFailed
     }
 

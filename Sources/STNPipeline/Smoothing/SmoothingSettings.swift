@@ -81,13 +81,16 @@ public struct SmoothingSettings: Sendable, Equatable {
         func bad(_ option: String, _ value: Double, _ rule: String) -> String {
             "\(option) must be \(rule) (got \(value))"
         }
-        if !(minCutoff >= 0 && minCutoff.isFinite) { return bad("--min-cutoff", minCutoff, "a number ≥ 0") }
-        if !(beta >= 0 && beta.isFinite) { return bad("--beta", beta, "a number ≥ 0") }
-        if !(derivativeCutoff >= 0 && derivativeCutoff.isFinite) { return bad("--d-cutoff", derivativeCutoff, "a number ≥ 0") }
+        // Beyond 10⁶ (Hz, or θ units²) a setting means "no smoothing" or "ignore the model", and
+        // the filters' arithmetic would overflow on the way.
+        let limit = 1e6
+        if !(minCutoff >= 0 && minCutoff <= limit) { return bad("--min-cutoff", minCutoff, "in [0, 1e6]") }
+        if !(beta >= 0 && beta <= limit) { return bad("--beta", beta, "in [0, 1e6]") }
+        if !(derivativeCutoff >= 0 && derivativeCutoff <= limit) { return bad("--d-cutoff", derivativeCutoff, "in [0, 1e6]") }
         if !(alpha > 0 && alpha <= 1) { return bad("--alpha", alpha, "in (0, 1]") }
-        if !(processNoise >= 0 && processNoise.isFinite) { return bad("--process-noise", processNoise, "a number ≥ 0") }
-        if !(measurementNoise >= 0 && measurementNoise.isFinite) {
-            return bad("--measurement-noise", measurementNoise, "a number ≥ 0")
+        if !(processNoise >= 0 && processNoise <= limit) { return bad("--process-noise", processNoise, "in [0, 1e6]") }
+        if !(measurementNoise >= 0 && measurementNoise <= limit) {
+            return bad("--measurement-noise", measurementNoise, "in [0, 1e6]")
         }
         if lookahead < 0 { return "--lookahead must be ≥ 0 (got \(lookahead))" }
         if !(cutThreshold >= 0 && cutThreshold <= 1) { return bad("--cut-threshold", cutThreshold, "in [0, 1]") }
