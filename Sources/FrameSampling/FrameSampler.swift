@@ -113,7 +113,10 @@ public final class FrameSampler: @unchecked Sendable {
         if projective { return .projective }
         guard axisAligned else { return .affine }
         let span = columns.fill(map: map, planeWidth: planeWidth)
-        if span.upperBound - span.lowerBound + 1 > 2 * columns.count + 64 { return .sparseSeparable(columns) }
+        // The vertical pass costs one lerp per span column and row, the per-pixel kernel about six
+        // per output pixel: measured (pipelines/bench-sampler.sh, 1080p → 256²) they break even
+        // near a span of 7–8 output widths.
+        if span.upperBound - span.lowerBound + 1 > 6 * columns.count + 64 { return .sparseSeparable(columns) }
         return .separable(columns, span)
     }
 
