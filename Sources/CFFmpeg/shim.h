@@ -9,6 +9,7 @@
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 #include <libavutil/channel_layout.h>
+#include <libavutil/display.h>
 #include <libswscale/swscale.h>
 #include <libswresample/swresample.h>
 #include <signal.h>
@@ -44,5 +45,14 @@ static inline void cff_flag_set(int *flag, int value) { __atomic_store_n(flag, v
 static inline int cff_flag_get(const int *flag) { return __atomic_load_n(flag, __ATOMIC_RELAXED); }
 
 static inline void cff_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
+
+// The rotation a stream's display matrix asks for, in degrees counter-clockwise, or NaN
+// when there is none (the side data is an int32_t[9]; Swift would see a raw byte pointer).
+static inline double cff_stream_rotation(const AVStream *stream) {
+    size_t size = 0;
+    const uint8_t *matrix = av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, &size);
+    if (!matrix || size < 9 * sizeof(int32_t)) return __builtin_nan("");
+    return av_display_rotation_get((const int32_t *)matrix);
+}
 
 #endif

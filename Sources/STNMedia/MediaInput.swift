@@ -11,6 +11,9 @@ public struct VideoStreamInfo: Sendable {
     /// Frames the container announces, or an estimate from the duration; nil when unknown (pipes).
     public let expectedFrameCount: Int?
     public let hasAudio: Bool
+    /// Clockwise degrees (0, 90, 180, 270) the stored frames are turned to stand upright, as
+    /// the stream's display matrix asks; `width` and `height` are the upright picture's.
+    public let rotation: Int
 }
 
 /// A demuxer over a path, a URL, or standard input (`-`), owning its `AVFormatContext`.

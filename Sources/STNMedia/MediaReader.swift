@@ -18,6 +18,8 @@ public final class MediaReader: @unchecked Sendable {
     private let packet = Packet()
     private var decoderFlushed = false
     private var finished = false
+    /// The turn that makes the stored frames upright; `info` gives the upright size.
+    let rotation: FrameRotation
     private let videoStartTime: Int64
     private let videoTimeBase: Double
     private var lastPTS: Int64 = .min
@@ -37,10 +39,12 @@ public final class MediaReader: @unchecked Sendable {
         guard codec.width > 0, codec.height > 0 else {
             throw MediaError(.unsupported, path: path, "video stream has no picture size")
         }
-        info = VideoStreamInfo(width: Int(codec.width), height: Int(codec.height), pixelFormat: formatName,
+        rotation = FrameRotation(stream: input.videoStream)
+        let (width, height) = rotation.swapsSides ? (Int(codec.height), Int(codec.width)) : (Int(codec.width), Int(codec.height))
+        info = VideoStreamInfo(width: width, height: height, pixelFormat: formatName,
                                frameRate: input.frameRate, timeBase: Rational(stream.time_base),
                                expectedFrameCount: input.expectedFrameCount,
-                               hasAudio: input.audioStreamIndex != nil)
+                               hasAudio: input.audioStreamIndex != nil, rotation: rotation.rawValue)
         videoStartTime = input.startTime(inStream: input.videoStreamIndex)
         videoTimeBase = av_q2d(stream.time_base)
         let perFrame = av_rescale_q(1, av_inv_q(input.frameRate.av), stream.time_base)
@@ -105,7 +109,7 @@ public final class MediaReader: @unchecked Sendable {
         return nil
     }
 
-    /// Normalises the frame's timestamp to start at 0 and its format to 4:2:0.
+    /// Normalises the frame's timestamp to start at 0, its format to 4:2:0 and its orientation to upright.
     private func deliver(_ frame: VideoFrame) throws -> VideoFrame {
         var pts = frame.frame.pointee.best_effort_timestamp
         if pts == noPTS {
@@ -119,6 +123,11 @@ public final class MediaReader: @unchecked Sendable {
             try converter.convert(frame, into: converted, path: path)
             recycle(frame)
             result = converted
+        }
+        if rotation != .none {
+            let upright = rotation.apply(result)
+            recycle(result)
+            result = upright
         }
         result.setTimestamp(pts: relative, seconds: Double(relative) * videoTimeBase)
         return result
