@@ -64,13 +64,7 @@ final class InterruptionTests: XCTestCase {
         while Date() < deadline, ((try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").count ?? 0) < 11 {
             usleep(20_000)
         }
-        kill(process.processIdentifier, SIGTERM)
-        let signalled = Date()
-        while process.isRunning && Date().timeIntervalSince(signalled) < 10 { usleep(10_000) }
-        XCTAssertFalse(process.isRunning, "still waiting for the pipe 10 s after SIGTERM")
-        input.fileHandleForWriting.closeFile()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 143)
+        try terminateWhileThePipeStalls(process, input: input)
         let frames = try Tools.probeStreams(output).first?.frames ?? 0
         XCTAssertGreaterThanOrEqual(frames, 10, "the frames processed before the signal are kept")
         let rows = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").count - 1
@@ -89,15 +83,21 @@ final class InterruptionTests: XCTestCase {
         process.standardError = errors
         try process.run()
         usleep(500_000)
-        kill(process.processIdentifier, SIGTERM)
-        let signalled = Date()
-        while process.isRunning && Date().timeIntervalSince(signalled) < 10 { usleep(10_000) }
-        XCTAssertFalse(process.isRunning, "still waiting for the pipe 10 s after SIGTERM")
-        input.fileHandleForWriting.closeFile()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 143)
+        try terminateWhileThePipeStalls(process, input: input)
         XCTAssertEqual(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
                        "stn-video: interrupted before the first frame\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+    }
+
+    /// SIGTERM to `process`, whose standard input `input` is open but silent: it must end
+    /// within 10 s with status 143 (the pipe is closed only afterwards).
+    private func terminateWhileThePipeStalls(_ process: Process, input: Pipe, file: StaticString = #filePath, line: UInt = #line) throws {
+        kill(process.processIdentifier, SIGTERM)
+        let signalled = Date()
+        while process.isRunning && Date().timeIntervalSince(signalled) < 10 { usleep(10_000) }
+        XCTAssertFalse(process.isRunning, "still waiting for the pipe 10 s after SIGTERM", file: file, line: line)
+        input.fileHandleForWriting.closeFile()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 143, file: file, line: line)
     }
 }
