@@ -116,6 +116,10 @@ struct TrainVideo: ParsableCommand {
         var clock = Date()
         print("stn-train video: \(items.count) train items, \(steps) steps × \(batchSize), glimpse \(glimpse)², source \(batch.levelSides)")
         for step in 0..<steps {
+            if let signal = StopSignal.received {
+                try naming(output) { try net.save(to: url) }
+                throw Interrupted(signal: signal, description: "interrupted at step \(step) of \(steps); \(output) holds the model so far (--resume continues from it, the schedule restarting)")
+            }
             let progress = min(1, Double(step) / Double(max(curriculumSteps, 1)))
             // Start with items that nearly fill the canvas, so that the identity window already frames
             // them and the classifier's gradient can guide θ; end at the task's 15–50%.
@@ -193,6 +197,9 @@ struct TrainVideo: ParsableCommand {
         var labels = [Int32](repeating: 0, count: count)
         var window = (loss: 0.0, correct: 0, seen: 0)
         for step in 0..<warmupSteps {
+            if let signal = StopSignal.received {
+                throw Interrupted(signal: signal, description: "interrupted during the classifier warm-up (step \(step) of \(warmupSteps)); nothing saved")
+            }
             for n in 0..<count {
                 let resolution = 12 + random.int(below: side - 11)
                 let layout = sampler.layout(width: resolution, height: resolution, random: &random)

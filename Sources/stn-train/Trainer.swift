@@ -112,7 +112,7 @@ final class Trainer {
         return indices
     }
 
-    func run() throws(RuntimeError) {
+    func run() throws {
         let progress = Progress(total: totalSteps, quiet: options.quiet, every: options.logEvery)
         let checkpoint = Checkpoint(directory: directory)
         let images = UnsafeMutablePointer<Float>.allocate(capacity: options.batchSize * train.sampleSize)
@@ -130,6 +130,11 @@ final class Trainer {
         var lastStepsSecond = (step, elapsed())
         while step < totalSteps {
             if let budget, elapsed() >= budget { stoppedBy = "time-budget"; break }
+            if let signal = StopSignal.received {
+                try checkpoint.write(network, state: .init(step: step, trainSeconds: elapsed(), signature: Self.signature(options), mean: input.mean[0], std: input.std[0]))
+                progress.finish()
+                throw Interrupted(signal: signal, description: "interrupted at step \(step) of \(totalSteps); the checkpoint in \(options.output) resumes it (--resume)")
+            }
             let stepEpoch = step / stepsPerEpoch
             if stepEpoch != epoch { epoch = stepEpoch; permutation = order(epoch: epoch) }
             let from = (step % stepsPerEpoch) * options.batchSize, to = min(from + options.batchSize, train.count)

@@ -17,7 +17,9 @@ struct STNTrain: ParsableCommand {
         Data: Fashion-MNIST's gzipped IDX files from /usr/share/datasets/fashion-mnist (Debian's
         dataset-fashion-mnist) unless --data names another directory; nothing is downloaded.
 
-        Exit status: 0 done, 2 usage error, 1 runtime error (one line "stn-train: error: <file>: <why>").
+        Exit status: 0 done, 2 usage error, 1 runtime error (one line "stn-train: error: <file>: <why>"),
+        130/143 after SIGINT/SIGTERM once the run's checkpoint (classify) or model file (video) is saved.
+        Outputs never replace the data or results files a run reads.
         """,
         subcommands: [ClassifyCommand.self, TableCommand.self, PreviewCommand.self, TrainVideo.self, VideoEval.self],
         defaultSubcommand: nil
@@ -40,9 +42,13 @@ func runMain() -> Never {
         FileHandle.standardError.write(Data("\(message)\n".utf8))
         exit(2)
     }
+    StopSignal.install()
     do {
         try command.run()
         exit(0)
+    } catch let stop as Interrupted {
+        FileHandle.standardError.write(Data("stn-train: \(stop.description)\n".utf8))
+        exit(128 + stop.signal)
     } catch let error as ValidationError {
         FileHandle.standardError.write(Data("stn-train: error: \(error.message)\n".utf8))
         exit(2)

@@ -88,4 +88,53 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("stn-train: error: \(model): training diverged at step"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: model), "no model of non-finite weights")
     }
+
+    /// Starts `stn-train arguments`, waits for `ready` in its standard error, sends `signal`.
+    private func interrupt(_ arguments: [String], after ready: String, with signal: Int32) throws -> (status: Int32, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Tools.stnTrain)
+        process.arguments = arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = errors
+        nonisolated(unsafe) var text = ""
+        let lock = NSLock()
+        errors.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            lock.lock(); text += String(decoding: data, as: UTF8.self); lock.unlock()
+        }
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline && !lock.withLock({ text.contains(ready) }) { usleep(20_000) }
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        errors.fileHandleForReading.readabilityHandler = nil
+        let rest = errors.fileHandleForReading.readDataToEndOfFile()
+        return (process.terminationStatus, lock.withLock { text } + String(decoding: rest, as: UTF8.self))
+    }
+
+    func testInterruptedTrainingSavesWhatResumesIt() throws {
+        let directory = try TemporaryDirectory()
+        let data = directory.path("data"), run = directory.path("run")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        try Tools.writeIDXDataset(in: data, count: 20)
+        let classify = ["classify", "--data", data, "--model", "cnn", "--distortion", "none", "--steps", "1000000",
+                        "--checkpoint-every", "1000000", "--log-every", "10", "--output", run]
+        let first = try interrupt(classify, after: "step 20/", with: SIGINT)
+        XCTAssertEqual(first.status, 130, first.stderr)
+        let stopped = try XCTUnwrap(first.stderr.firstMatch(of: /interrupted at step (\d+) of 1000000/)?.1, first.stderr)
+        let state = try String(contentsOfFile: run + "/checkpoint.json", encoding: .utf8)
+        XCTAssertTrue(state.contains("\"step\" : \(stopped),"), state)
+        let second = try interrupt(classify + ["--resume"], after: "resuming at step", with: SIGTERM)
+        XCTAssertEqual(second.status, 143, second.stderr)
+        XCTAssertTrue(second.stderr.contains("resuming at step \(stopped) of 1000000"), second.stderr)
+
+        let model = directory.path("m.safetensors")
+        let video = try interrupt(["video", "--data", data, "-o", model, "--steps", "1000000", "--warmup-steps", "0",
+                                   "--batch-size", "4", "--log-every", "2"], after: "step     2/", with: SIGTERM)
+        XCTAssertEqual(video.status, 143, video.stderr)
+        XCTAssertTrue(video.stderr.contains("\(model) holds the model so far"), video.stderr)
+        let eval = try Tools.run(Tools.stnTrain, ["video-eval", "--data", data, "--model", model, "--frames", "4", "--sizes", "64x64"])
+        XCTAssertEqual(eval.status, 0, "the saved model loads: \(eval.stderr)")
+    }
 }
