@@ -52,6 +52,10 @@ func runMain() -> Never {
     } catch let error as ValidationError {
         FileHandle.standardError.write(Data("stn-train: error: \(error.message)\n".utf8))
         exit(2)
+    } catch where !(error is RuntimeError) && STNTrain.exitCode(for: error) == .success {
+        // The root command alone (no subcommand) asks ArgumentParser for its help.
+        print(STNTrain.fullMessage(for: error))
+        exit(0)
     } catch {
         FileHandle.standardError.write(Data("stn-train: error: \(RuntimeError.wrap(error, file: nil).description)\n".utf8))
         exit(1)

@@ -19,6 +19,17 @@ final class TrainCommandTests: XCTestCase {
         }
     }
 
+    func testHelpIsPrintedWithStatusZero() throws {
+        for arguments in [["--help"], [], ["video", "--help"], ["classify", "-h"]] {
+            let r = try Tools.run(Tools.stnTrain, arguments)
+            XCTAssertEqual(r.status, 0, "\(arguments): \(r.stderr)")
+            XCTAssertTrue(r.stdoutText.contains("USAGE: stn-train"), "\(arguments): \(r.stdoutText)")
+        }
+        let r = try Tools.run(Tools.stnMakeVideo, ["--help"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdoutText.contains("USAGE: stn-make-video"), r.stdoutText)
+    }
+
     func testBadSettingsAreUsageErrorsWithTheirReason() throws {
         let directory = try TemporaryDirectory()
         let model = directory.path("m.safetensors")
