@@ -62,6 +62,9 @@ final class Trainer {
 
         let checkpoint = Checkpoint(directory: directory)
         let state = options.resume ? try checkpoint.readState() : nil
+        if options.resume && state == nil && !options.quiet {
+            FileHandle.standardError.write(Data("stn-train: no checkpoint in \(options.output) to resume; starting at step 0\n".utf8))
+        }
         if let state {
             guard state.signature == Self.signature(options) else {
                 throw RuntimeError(checkpoint.stateURL.path, "the checkpoint was made with other settings (\(state.signature)); these are \(Self.signature(options))")
