@@ -39,21 +39,24 @@ enum FrameRotation: Int, Sendable {
     /// Copies a `width × height` plane turned; tiles keep both sides of a transposition in cache.
     private func turn(_ source: UnsafePointer<UInt8>, stride: Int, width: Int, height: Int,
                       into destination: UnsafeMutablePointer<UInt8>, stride outStride: Int) {
-        let tile = 32
+        // Source sample (x, y) lands at destination offset origin + x·stepX + y·stepY.
+        let (origin, stepX, stepY): (Int, Int, Int)
+        switch self {
+        case .none: (origin, stepX, stepY) = (0, 1, outStride)
+        case .clockwise: (origin, stepX, stepY) = (height - 1, outStride, -1)
+        case .halfTurn: (origin, stepX, stepY) = ((height - 1) * outStride + width - 1, -1, -outStride)
+        case .counterClockwise: (origin, stepX, stepY) = ((width - 1) * outStride, -outStride, 1)
+        }
+        let tile = 64
         for y0 in Swift.stride(from: 0, to: height, by: tile) {
             for x0 in Swift.stride(from: 0, to: width, by: tile) {
+                let xEnd = min(x0 + tile, width)
                 for y in y0..<min(y0 + tile, height) {
                     let row = source + y * stride
-                    for x in x0..<min(x0 + tile, width) {
-                        // Where source sample (x, y) lands in the turned picture.
-                        let (u, v): (Int, Int)
-                        switch self {
-                        case .none: (u, v) = (x, y)
-                        case .clockwise: (u, v) = (height - 1 - y, x)
-                        case .halfTurn: (u, v) = (width - 1 - x, height - 1 - y)
-                        case .counterClockwise: (u, v) = (y, width - 1 - x)
-                        }
-                        destination[v * outStride + u] = row[x]
+                    var offset = origin + x0 * stepX + y * stepY
+                    for x in x0..<xEnd {
+                        destination[offset] = row[x]
+                        offset += stepX
                     }
                 }
             }
