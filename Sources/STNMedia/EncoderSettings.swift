@@ -5,7 +5,8 @@ public struct EncoderSettings: Sendable {
     public var codec: String?
     /// Constant rate factor for libx264/libx265 (FFmpeg's default 23 when nil).
     public var crf: Double?
-    /// Encoder speed preset for libx264/libx265 (FFmpeg's default "medium" when nil).
+    /// Encoder speed preset for libx264/libx265 (FFmpeg's default "medium" when nil); a name
+    /// neither library knows is refused before encoding, with the list of those it does.
     public var preset: String?
     /// Target bit rate in bits per second.
     public var bitrate: Int?

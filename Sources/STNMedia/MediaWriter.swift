@@ -38,6 +38,11 @@ public final class MediaWriter: @unchecked Sendable {
         let name = path == "-" ? "standard output" : path
         self.path = name
         isPipe = path == "-"
+        // The same check avcodec_open2 makes (bytes per picture must fit an int), said up front.
+        guard av_image_check_size(UInt32(clamping: video.width), UInt32(clamping: video.height), 0, nil) >= 0 else {
+            throw MediaError(.unsupported, path: name,
+                             "output size \(video.width)x\(video.height) is too large for FFmpeg (at most about 268 million pixels)")
+        }
         let url = isPipe ? "pipe:1" : path
         let formatName = format ?? (isPipe ? "nut" : nil)
 
@@ -95,8 +100,7 @@ public final class MediaWriter: @unchecked Sendable {
         if name == nil {
             if isY4M {
                 name = "wrapped_avframe"
-            } else if avformat_query_codec(container, AV_CODEC_ID_H264, FF_COMPLIANCE_NORMAL) == 1,
-                      avcodec_find_encoder_by_name("libx264") != nil {
+            } else if takesH264(container), avcodec_find_encoder_by_name("libx264") != nil {
                 name = "libx264"
             }
         } else if name == "rawvideo" && isY4M {
@@ -120,8 +124,46 @@ public final class MediaWriter: @unchecked Sendable {
             throw MediaError(.unsupported, path: path,
                              "container '\(String(cString: container.pointee.name))' cannot hold codec '\(requested ?? name ?? "")'")
         }
+        try checkTakesYUV420P(codec!, path: path)
         return codec!
     }
+
+    /// Whether H.264 is at home in `container`. The muxer's own answer is 1, 0, or negative for
+    /// "unknown": MPEG-TS has no codec list to ask, yet H.264 is one of its standard stream
+    /// types (ISO 13818-1, 0x1B), as in every transport stream broadcast or streamed today.
+    private static func takesH264(_ container: UnsafePointer<AVOutputFormat>) -> Bool {
+        let answer = avformat_query_codec(container, AV_CODEC_ID_H264, FF_COMPLIANCE_NORMAL)
+        return answer == 1 || (answer < 0 && String(cString: container.pointee.name) == "mpegts")
+    }
+
+    /// The pipeline hands the encoder 8-bit 4:2:0 frames and converts nothing, so an encoder
+    /// that takes only other formats (gif and apng take RGB or palettes, prores and dnxhd 4:2:2)
+    /// would fail to open with a bare "Invalid argument": name it and what it takes instead.
+    private static func checkTakesYUV420P(_ codec: UnsafePointer<AVCodec>, path: String) throws {
+        guard let formats = codec.pointee.pix_fmts else { return }  // no list: takes any (rawvideo)
+        var names: [String] = []
+        var i = 0
+        while formats[i] != AV_PIX_FMT_NONE {
+            if formats[i] == AV_PIX_FMT_YUV420P { return }
+            if let n = av_get_pix_fmt_name(formats[i]) { names.append(String(cString: n)) }
+            i += 1
+        }
+        throw MediaError(.unsupported, path: path,
+                         "encoder '\(String(cString: codec.pointee.name))' does not take 8-bit 4:2:0 frames "
+                         + "(it takes \(names.joined(separator: ", "))); choose another container or --codec")
+    }
+
+    /// The encoder's frame rate: the input's, or the nearest one the codec lists when it takes
+    /// only a fixed set (MPEG-1/2), as the ffmpeg command line does.
+    private static func encoderFrameRate(_ codec: UnsafePointer<AVCodec>, _ rate: AVRational) -> AVRational {
+        guard let rates = codec.pointee.supported_framerates else { return rate }
+        return rates[Int(av_find_nearest_q_idx(rate, rates))]
+    }
+
+    /// x264's and x265's speed presets; either library refuses any other name with only
+    /// "Invalid argument".
+    private static let x264Presets = ["ultrafast", "superfast", "veryfast", "faster", "fast",
+                                      "medium", "slow", "slower", "veryslow", "placebo"]
 
     private func configureEncoder(_ codec: UnsafePointer<AVCodec>, video: OutputVideoFormat,
                                   settings: EncoderSettings, container: UnsafePointer<AVOutputFormat>) throws {
@@ -131,26 +173,43 @@ public final class MediaWriter: @unchecked Sendable {
         enc.pointee.pix_fmt = AV_PIX_FMT_YUV420P
         enc.pointee.color_range = video.fullRange ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG
         enc.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
-        enc.pointee.framerate = video.frameRate.av
-        // y4m and avi store the frame rate as the time base, and MPEG-4 part 2 limits it to
-        // 16 bits; everywhere else the input's time base keeps every timestamp exact.
+        let frameRate = MediaWriter.encoderFrameRate(codec, video.frameRate.av)
+        enc.pointee.framerate = frameRate
+        // The input's time base keeps every timestamp exact, so a variable frame rate survives.
+        // Some containers and codecs count frames instead and need 1/frame rate: y4m and avi
+        // store the frame rate as the time base; Theora takes the time base as its frame rate
+        // (with 1/12800 it wrote 5 frames of 50); MPEG-1/2 take it only from their table of
+        // standard rates; MPEG-4 part 2 limits its denominator to 16 bits. `write` rescales.
         let container = String(cString: container.pointee.name)
         let codecName = String(cString: codec.pointee.name)
         let needsFrameRateTimeBase = container == "yuv4mpegpipe" || container == "avi"
+            || codec.pointee.id == AV_CODEC_ID_THEORA || codec.pointee.supported_framerates != nil
             || (codecName == "mpeg4" && frameTimeBase.den > 65535)
-        enc.pointee.time_base = needsFrameRateTimeBase ? av_inv_q(video.frameRate.av) : frameTimeBase
+        enc.pointee.time_base = needsFrameRateTimeBase ? av_inv_q(frameRate) : frameTimeBase
         enc.pointee.thread_count = Int32(settings.threads)
         if (context.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER) != 0 {
             enc.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER
         }
         if let bitrate = settings.bitrate { enc.pointee.bit_rate = Int64(bitrate) }
-        if codecName == "mpeg4" && settings.bitrate == nil {
-            // mpeg4's default 200 kb/s is unwatchable; a fixed quantiser like `-q:v 4` is not.
+        if (codec.pointee.id == AV_CODEC_ID_MJPEG || codec.pointee.id == AV_CODEC_ID_LJPEG) && !video.fullRange {
+            // JPEG means full-range samples; FFmpeg refuses limited range unless told to write
+            // non-standard files, which players would show washed out. Converting is not done here.
+            throw MediaError(.unsupported, path: path,
+                             "encoder '\(codecName)' takes only full-range (JPEG) 4:2:0 frames and this video is limited range; choose another --codec")
+        }
+        if ["mpeg4", "mpeg1video", "mpeg2video"].contains(codecName) && settings.bitrate == nil {
+            // These encoders' default 200 kb/s is unwatchable; a fixed quantiser like `-q:v 4` is not.
             enc.pointee.flags |= AV_CODEC_FLAG_QSCALE
             enc.pointee.global_quality = FF_QP2LAMBDA * 4
         }
         if codecName == "libx264" || codecName == "libx265" {
-            if let preset = settings.preset { av_opt_set(enc.pointee.priv_data, "preset", preset, 0) }
+            if let preset = settings.preset {
+                guard MediaWriter.x264Presets.contains(preset.lowercased()) else {
+                    throw MediaError(.unsupported, path: path,
+                                     "unknown --preset '\(preset)' for \(codecName) (it takes \(MediaWriter.x264Presets.joined(separator: ", ")))")
+                }
+                av_opt_set(enc.pointee.priv_data, "preset", preset.lowercased(), 0)
+            }
             if let crf = settings.crf, settings.bitrate == nil { av_opt_set_double(enc.pointee.priv_data, "crf", crf, 0) }
             if codecName == "libx265" { av_opt_set(enc.pointee.priv_data, "x265-params", "log-level=error", 0) }
         }
@@ -161,7 +220,7 @@ public final class MediaWriter: @unchecked Sendable {
             throw MediaError(.encode, path: path, "cannot open encoder '\(codecName)': \(ffmpegErrorString(status))")
         }
         videoStream.pointee.time_base = enc.pointee.time_base
-        videoStream.pointee.avg_frame_rate = video.frameRate.av
+        videoStream.pointee.avg_frame_rate = frameRate
         guard avcodec_parameters_from_context(videoStream.pointee.codecpar, enc) >= 0 else {
             throw MediaError(.encode, path: path, "cannot configure the video stream")
         }
@@ -177,13 +236,21 @@ public final class MediaWriter: @unchecked Sendable {
             audioDropReason = "container '\(containerName)' cannot hold audio codec '\(codecName)'; audio dropped"
             return
         }
+        let needsASC = codecID == AV_CODEC_ID_AAC && source.pointee.codecpar.pointee.extradata_size == 0 && isPipe
+            && (containerName == "mp4" || containerName == "mov" || containerName == "ipod")
+        // Some refusals come only from the muxer's own checks when the header is written (FLAC
+        // in MP4 is "experimental", Opus in MOV "only supported in MP4", AAC in MPEG-PS or Ogg):
+        // try them first, and drop the audio like any the container cannot hold, unless the
+        // video alone fails too (then the header error is the video's, reported as such).
+        let status = dryRunHeader(audio: source, addingASC: needsASC)
+        if status < 0 && dryRunHeader(audio: nil, addingASC: false) >= 0 {
+            let why = status == MediaWriter.experimentalFeature ? " (FFmpeg's support for it is experimental)" : ""
+            audioDropReason = "container '\(containerName)' cannot hold audio codec '\(codecName)'\(why); audio dropped"
+            return
+        }
         guard let st = avformat_new_stream(context, nil) else { fatalError("avformat_new_stream: out of memory") }
-        avcodec_parameters_copy(st.pointee.codecpar, source.pointee.codecpar)
-        st.pointee.codecpar.pointee.codec_tag = 0  // the input container's tag may mean nothing in ours
-        st.pointee.time_base = source.pointee.time_base
-        if codecID == AV_CODEC_ID_AAC && st.pointee.codecpar.pointee.extradata_size == 0 && isPipe
-            && (containerName == "mp4" || containerName == "mov" || containerName == "ipod") {
-            MediaWriter.addAudioSpecificConfig(to: st.pointee.codecpar)
+        MediaWriter.copyAudioParameters(from: source, to: st, addingASC: needsASC)
+        if needsASC {
             var filter: UnsafeMutablePointer<AVBSFContext>? = nil
             if let adts = av_bsf_get_by_name("aac_adtstoasc"), av_bsf_alloc(adts, &filter) >= 0, let filter {
                 avcodec_parameters_copy(filter.pointee.par_in, source.pointee.codecpar)
@@ -197,6 +264,63 @@ public final class MediaWriter: @unchecked Sendable {
             }
         }
         audioStream = st
+    }
+
+    /// The output's audio stream as `source` is copied: its parameters without the input
+    /// container's tag (which may mean nothing in ours), its time base.
+    private static func copyAudioParameters(from source: UnsafeMutablePointer<AVStream>,
+                                            to stream: UnsafeMutablePointer<AVStream>, addingASC: Bool) {
+        avcodec_parameters_copy(stream.pointee.codecpar, source.pointee.codecpar)
+        stream.pointee.codecpar.pointee.codec_tag = 0
+        stream.pointee.time_base = source.pointee.time_base
+        if addingASC { addAudioSpecificConfig(to: stream.pointee.codecpar) }
+    }
+
+    /// AVERROR_EXPERIMENTAL, a macro Swift cannot import.
+    private static let experimentalFeature: Int32 = -0x2bb2_afa8
+
+    /// Writes the header of a scratch copy of this output into memory, the video stream as
+    /// configured plus `audio` if given, and returns the status: the muxer's checks live in its
+    /// init or, for older muxers (mpeg), in its header writer. Muxers that open their own files
+    /// (segment, hls, image2…) are not tried: they would write beside the output.
+    private func dryRunHeader(audio: UnsafeMutablePointer<AVStream>?, addingASC: Bool) -> Int32 {
+        let oformat = context.pointee.oformat!
+        guard (oformat.pointee.flags & AVFMT_NOFILE) == 0 else { return 0 }
+        var scratchOptional: UnsafeMutablePointer<AVFormatContext>? = nil
+        guard avformat_alloc_output_context2(&scratchOptional, oformat, nil, nil) >= 0,
+              let scratch = scratchOptional else { return 0 }
+        defer {
+            if let pb = scratch.pointee.pb {
+                var bytes: UnsafeMutablePointer<UInt8>? = nil
+                avio_close_dyn_buf(pb, &bytes)
+                av_free(bytes)
+                scratch.pointee.pb = nil
+            }
+            avformat_free_context(scratch)
+        }
+        guard let video = avformat_new_stream(scratch, nil),
+              avio_open_dyn_buf(&scratch.pointee.pb) >= 0 else { return 0 }
+        // A memory buffer can seek; say so where the real output can, as mp4 checks.
+        scratch.pointee.pb.pointee.seekable = isPipe ? 0 : AVIO_SEEKABLE_NORMAL
+        avcodec_parameters_copy(video.pointee.codecpar, videoStream.pointee.codecpar)
+        video.pointee.time_base = videoStream.pointee.time_base
+        if let audio {
+            guard let st = avformat_new_stream(scratch, nil) else { return 0 }
+            MediaWriter.copyAudioParameters(from: audio, to: st, addingASC: addingASC)
+        }
+        var options = headerOptions()
+        defer { av_dict_free(&options) }
+        return avformat_write_header(scratch, &options)
+    }
+
+    /// Muxer options for the header.
+    private func headerOptions() -> OpaquePointer? {
+        var options: OpaquePointer? = nil
+        if isPipe && (containerName == "mp4" || containerName == "mov" || containerName == "ipod") {
+            // A pipe cannot seek back to write the index: fragment instead.
+            av_dict_set(&options, "movflags", "frag_keyframe+empty_moov", 0)
+        }
+        return options
     }
 
     /// ADTS AAC (from MPEG-TS) carries its configuration in every packet, not in extradata; a
@@ -225,12 +349,8 @@ public final class MediaWriter: @unchecked Sendable {
                 throw MediaError(.cannotOpen, path: path, "cannot create: \(ffmpegErrorString(status))")
             }
         }
-        var options: OpaquePointer? = nil
+        var options = headerOptions()
         defer { av_dict_free(&options) }
-        if isPipe && (containerName == "mp4" || containerName == "mov" || containerName == "ipod") {
-            // A pipe cannot seek back to write the index: fragment instead.
-            av_dict_set(&options, "movflags", "frag_keyframe+empty_moov", 0)
-        }
         let status = avformat_write_header(context, &options)
         guard status >= 0 else {
             avio_closep(&context.pointee.pb)
