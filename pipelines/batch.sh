@@ -109,8 +109,8 @@ while [ $# -gt 0 ]; do
     *) break ;;
   esac
 done
-[[ $jobs =~ ^[0-9]{1,6}$ ]] && [ $((10#$jobs)) -gt 0 ] || usage_error "-j needs a positive whole number of jobs, not '$jobs'"
-jobs=$((10#$jobs))
+# GNU parallel's forms: N, 0 (as many as possible), N% of the cores, +N / -N cores.
+[[ $jobs =~ ^[+-]?[0-9]{1,6}%?$ ]] || usage_error "-j takes a number of jobs as GNU parallel does (4, 0, 50%, +1, -1), not '$jobs'"
 ext=${ext#.}
 [[ $ext =~ ^[A-Za-z0-9]+$ ]] && [ "$ext" != log ] || usage_error "--ext needs a container extension such as mp4 or mkv, not '$ext'"
 if [ -n "$sshloginfile" ]; then
@@ -152,7 +152,8 @@ if [ -d "$input" ]; then
   # Nothing under the output folder is an input (it may lie inside the input folder).
   find "$in_root" -type f \( "${names[@]}" \) | root="${out_root%/}/" awk 'index($0, ENVIRON["root"]) != 1' | LC_ALL=C sort > "$list"
 elif [ -f "$input" ]; then
-  in_root=$(cd "$(dirname -- "$input")" && pwd -P) || exit 1
+  # The logical path (symbolic links kept), as the list's entries are normalised below.
+  in_root=$(cd "$(dirname -- "$input")" && pwd) || exit 1
   if is_video "$input"; then
     printf '%s\n' "$in_root/$(basename -- "$input")" > "$list"
   else

@@ -47,12 +47,16 @@ static inline int cff_flag_get(const int *flag) { return __atomic_load_n(flag, _
 static inline void cff_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
 
 // The rotation a stream's display matrix asks for, in degrees counter-clockwise, or NaN
-// when there is none (the side data is an int32_t[9]; Swift would see a raw byte pointer).
+// when there is none or it also mirrors the picture (the side data is an int32_t[9]; Swift
+// would see a raw byte pointer).
 static inline double cff_stream_rotation(const AVStream *stream) {
     size_t size = 0;
     const uint8_t *matrix = av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, &size);
     if (!matrix || size < 9 * sizeof(int32_t)) return __builtin_nan("");
-    return av_display_rotation_get((const int32_t *)matrix);
+    const int32_t *m = (const int32_t *)matrix;
+    // A mirrored matrix (negative determinant) is a flip as well as a turn: report none.
+    if ((int64_t)m[0] * m[4] - (int64_t)m[1] * m[3] < 0) return __builtin_nan("");
+    return av_display_rotation_get(m);
 }
 
 #endif

@@ -5,7 +5,8 @@ import Foundation
 /// (phones store portrait video as landscape frames plus a rotation), applied the way the
 /// ffmpeg tool's autorotation does: frames come out as they are meant to be seen, so the
 /// canvas, the model's input, the crop and the overlay all refer to the upright picture.
-/// Other angles and mirroring are left as stored.
+/// Other angles, and matrices that mirror the picture (a negative determinant), are left as
+/// stored, as before this support: a flip is not a turn.
 enum FrameRotation: Int, Sendable {
     case none = 0
     case clockwise = 90

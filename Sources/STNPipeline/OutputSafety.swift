@@ -13,7 +13,7 @@ enum OutputSafety {
                 let what = input == inputs.first ? "the input" : "the input \(input)"
                 throw PipelineError(path: output.path, "the \(output.role) is the same file as \(what); refusing to overwrite it")
             }
-            if let earlier = outputs[..<index].first(where: { isSameFile($0.path, output.path) }) {
+            if let earlier = outputs[..<index].first(where: { isSameFile($0.path, output.path, aStream: STDOUT_FILENO) }) {
                 throw PipelineError(path: output.path, "the \(output.role) and the \(earlier.role) would be the same file")
             }
             if output.path != "-" { try checkDirectory(of: localPath(output.path)) }
@@ -34,15 +34,15 @@ enum OutputSafety {
     }
 
     /// True when both name one file: the same path, or the same device and inode (hard and
-    /// symbolic links). `-` is standard input on the input side (`a`) and standard output on
-    /// the output side (`b`), and matches the file it is redirected from or to
-    /// (`stn-video - out.mp4 < out.mp4`).
-    static func isSameFile(_ a: String, _ b: String) -> Bool {
+    /// symbolic links). `-` is the stream `aStream` on `a`'s side (standard input: an input)
+    /// and standard output on `b`'s, and matches the file it is redirected from or to
+    /// (`stn-video - out.mp4 < out.mp4`, `stn-video in.mp4 - --log x.csv > x.csv`).
+    static func isSameFile(_ a: String, _ b: String, aStream: Int32 = STDIN_FILENO) -> Bool {
         if a != "-" && b != "-",
            URL(fileURLWithPath: localPath(a)).standardizedFileURL.path == URL(fileURLWithPath: localPath(b)).standardizedFileURL.path {
             return true
         }
-        guard let left = identity(a, stream: STDIN_FILENO), let right = identity(b, stream: STDOUT_FILENO) else { return false }
+        guard let left = identity(a, stream: aStream), let right = identity(b, stream: STDOUT_FILENO) else { return false }
         return left.device == right.device && left.inode == right.inode
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import STNCore
+import STNMedia
 
 /// One output frame's line in the parameter log.
 public struct ParameterLogRow: Sendable, Equatable {
@@ -49,18 +50,20 @@ public final class ParameterLogWriter: @unchecked Sendable {
         return base.path + ".params.csv"
     }
 
-    public init(path: String, kind: TransformKind, parameterCount: Int) throws {
+    public convenience init(path: String, kind: TransformKind, parameterCount: Int) throws {
+        try self.init(file: OutputFile(preparing: path, role: "parameter log"), kind: kind, parameterCount: parameterCount)
+    }
+
+    /// Writes the log into `file` (made ready before the run's other outputs), from its start.
+    public init(file: OutputFile, kind: TransformKind, parameterCount: Int) throws {
+        let path = file.path
         self.path = path
         format = path.lowercased().hasSuffix(".jsonl") ? .jsonLines : .csv
         names = TransformParameterNames.names(for: kind, count: parameterCount)
         rawKeys = names.map { Array("\"raw_\($0)\":".utf8) }
         keys = names.map { Array("\"\($0)\":".utf8) }
         line.reserveCapacity(64 + 64 * parameterCount)
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw PipelineError(path: path, "cannot create the parameter log: \(String(cString: strerror(errno)))")
-        }
-        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        handle = try file.openTruncating(role: "parameter log")
         if format == .csv {
             let header = ["frame", "pts_time"] + names.map { "raw_" + $0 } + names + ["scene_cut"]
             line.append(contentsOf: (header.joined(separator: ",") + "\n").utf8)

@@ -32,23 +32,19 @@ public final class RectifyPipeline: Sendable {
         guard SourceTransform(kind: assigner.kind, parameters: Array(repeating: 0.5, count: assigner.parameterCount)) != nil else {
             throw PipelineError(path: options.input, "transform kind '\(assigner.kind.rawValue)' cannot be applied to video frames yet")
         }
-        // The log and the overlay first, the output last: a log or overlay that cannot be made
-        // fails the run before the output (perhaps an earlier run's) is touched; what this run
-        // created is removed again if a later one fails.
-        var created: [String] = []
-        let log: ParameterLogWriter?, overlayWriter: MediaWriter?, writer: MediaWriter
+        // Everything that can fail before the output is opened: a log or overlay that cannot be
+        // made fails the run before the output (perhaps an earlier run's) is touched, and what
+        // this run created is removed again if a later step fails. An existing log keeps its
+        // contents until every writer is open.
+        let logFile = try options.logPath.map { try OutputFile(preparing: $0, role: "parameter log") }
+        let overlayFile = options.overlayPath.map { OutputFile(before: $0) }
+        let overlayWriter: MediaWriter?, writer: MediaWriter
         do {
-            log = try options.logPath.map { path in
-                defer { created.append(path) }
-                return try ParameterLogWriter(path: path, kind: assigner.kind, parameterCount: assigner.parameterCount)
-            }
             overlayWriter = try options.overlayPath.map { path in
-                let writer = try MediaWriter(path: path, format: nil,
-                                             video: OutputVideoFormat(width: reader.info.width & ~1, height: reader.info.height & ~1,
-                                                                      frameRate: reader.info.frameRate, timeBase: reader.info.timeBase),
-                                             settings: options.encoder, audioSource: nil)
-                created.append(path)
-                return writer
+                try MediaWriter(path: path, format: nil,
+                                video: OutputVideoFormat(width: reader.info.width & ~1, height: reader.info.height & ~1,
+                                                         frameRate: reader.info.frameRate, timeBase: reader.info.timeBase),
+                                settings: options.encoder, audioSource: nil)
             }
             writer = try MediaWriter(
                 path: options.output, format: options.outputFormat,
@@ -56,9 +52,11 @@ public final class RectifyPipeline: Sendable {
                                          frameRate: reader.info.frameRate, timeBase: reader.info.timeBase),
                 settings: options.encoder, audioSource: options.copyAudio ? reader : nil)
         } catch {
-            for path in created { try? FileManager.default.removeItem(atPath: OutputSafety.localPath(path)) }
+            logFile?.discard()
+            overlayFile?.discard()
             throw error
         }
+        let log = try logFile.map { try ParameterLogWriter(file: $0, kind: assigner.kind, parameterCount: assigner.parameterCount) }
 
         var warnings: [String] = []
         if options.copyAudio, reader.info.hasAudio, let reason = writer.audioDropReason { warnings.append(reason) }

@@ -109,11 +109,9 @@ struct MakeVideo: ParsableCommand {
             }
         }
         let items = try FashionMNIST.load(split.dataset, from: URL(fileURLWithPath: data))
-        // The truth first: a path we cannot write fails before the video exists.
-        guard FileManager.default.createFile(atPath: truthPath, contents: nil), let csv = FileHandle(forWritingAtPath: truthPath) else {
-            throw MakeVideoError(truthPath, "cannot create the file")
-        }
-        defer { try? csv.close() }
+        // The truth first: a path we cannot write fails before the video exists. An earlier
+        // truth keeps its rows until the video is open; a new one is removed if that fails.
+        let truthFile = try OutputFile(preparing: truthPath, role: "ground truth")
         let writer: MediaWriter
         do {
             writer = try MediaWriter(
@@ -121,9 +119,11 @@ struct MakeVideo: ParsableCommand {
                 video: OutputVideoFormat(width: width, height: height, frameRate: Rational(Int32(fps), 1), timeBase: Rational(1, Int32(fps))),
                 settings: EncoderSettings(codec: codec, crf: crf, preset: preset), audioSource: nil)
         } catch {
-            try? FileManager.default.removeItem(atPath: truthPath)
+            truthFile.discard()
             throw error
         }
+        let csv = try truthFile.openTruncating(role: "ground truth")
+        defer { try? csv.close() }
         csv.write(Data((SceneTruth.csvHeader + "\n").utf8))
 
         let renderer = SceneRenderer(items: items)

@@ -3,8 +3,9 @@ import Foundation
 import Glibc
 #endif
 
-/// SIGINT/SIGTERM during training: the loop finishes its step, saves what resumes the run, and
-/// the process exits 128 + signal (`Interrupted`). A second signal exits at once.
+/// SIGINT/SIGTERM during a training loop: the loop finishes its step, saves what resumes the
+/// run, and the process exits 128 + signal (`Interrupted`). A second signal exits at once.
+/// Installed only around the loops; elsewhere the signals keep their default action.
 enum StopSignal {
     /// 0, or the signal that asked us to stop; written only by the handler.
     nonisolated(unsafe) static let flag: UnsafeMutablePointer<sig_atomic_t> = {
@@ -24,6 +25,13 @@ enum StopSignal {
         action.sa_flags = SA_RESTART
         sigaction(SIGINT, &action, nil)
         sigaction(SIGTERM, &action, nil)
+    }
+
+    /// Back to the default action (the process ends at once) outside the training loops, so that
+    /// evaluation, tables and previews stop when told to.
+    static func restoreDefaults() {
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
     }
 
     static var received: Int32? {

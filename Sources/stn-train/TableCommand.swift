@@ -48,7 +48,7 @@ struct TableCommand: ParsableCommand {
                 }.reversed()
             }.map { String($0) }.joined(separator: ", ")
         }
-        let oneThread = results.allSatisfy { $0.command.contains("--threads 1") }
+        let oneThread = results.allSatisfy { $0.command.contains(/--threads[ =]1(\s|$)/) }
         text += "Protocol: each cell trains from scratch (seed \(Set(results.map(\.seed)).map(String.init).sorted().joined(separator: ", "))) on the \(counts(results.map(\.trainImages))) "
         text += "Fashion-MNIST training images, re-distorted every epoch, and is tested on the \(counts(results.map(\.testImages))) t10k images distorted once with "
         text += "test seed \(Set(results.map(\.testSeed)).map(String.init).sorted().joined(separator: ", ")) (the same test images for every model of a column). "

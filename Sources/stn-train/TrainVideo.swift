@@ -100,6 +100,8 @@ struct TrainVideo: ParsableCommand {
             freshClassifier = true
             print("stn-train video: a fresh \(wanted) classifier on the localisation network of \(output)")
         }
+        StopSignal.install()
+        defer { StopSignal.restoreDefaults() }
         if freshClassifier && !boxSupervision { try warmUp(net, items: items) }
         net.scalePrior = scalePrior
         let optimiser = Adam(learningRate: learningRate, groupScale: [.localisation: localisationScale, .classifier: classifierScale])
@@ -115,11 +117,12 @@ struct TrainVideo: ParsableCommand {
         var window = (loss: 0.0, correct: 0, seen: 0, stats: SceneEvaluation(), scale: 0.0)
         var clock = Date()
         print("stn-train video: \(items.count) train items, \(steps) steps × \(batchSize), glimpse \(glimpse)², source \(batch.levelSides)")
-        for step in 0..<steps {
+        for step in 0...steps {
             if let signal = StopSignal.received {
                 try naming(output) { try net.save(to: url) }
                 throw Interrupted(signal: signal, description: "interrupted at step \(step) of \(steps); \(output) holds the model so far (--resume continues from it, the schedule restarting)")
             }
+            if step == steps { break }  // the extra pass only honours a signal from the last step
             let progress = min(1, Double(step) / Double(max(curriculumSteps, 1)))
             // Start with items that nearly fill the canvas, so that the identity window already frames
             // them and the classifier's gradient can guide θ; end at the task's 15–50%.

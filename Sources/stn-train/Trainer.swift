@@ -131,7 +131,9 @@ final class Trainer {
         let budget = options.timeBudget.map { $0 * 60 }
         var step = startStep, epoch = -1, permutation: [Int] = [], stoppedBy = "steps"
         var lastStepsSecond = (step, elapsed())
-        while step < totalSteps {
+        StopSignal.install()
+        defer { StopSignal.restoreDefaults() }
+        while step < totalSteps || StopSignal.received != nil {
             if let budget, elapsed() >= budget { stoppedBy = "time-budget"; break }
             if let signal = StopSignal.received {
                 try checkpoint.write(network, state: .init(step: step, trainSeconds: elapsed(), signature: Self.signature(options), mean: input.mean[0], std: input.std[0]))
@@ -156,6 +158,7 @@ final class Trainer {
                 try checkpoint.write(network, state: .init(step: step, trainSeconds: now, signature: Self.signature(options), mean: input.mean[0], std: input.std[0]))
             }
         }
+        StopSignal.restoreDefaults()
         let trainSeconds = elapsed()
         if stoppedBy == "time-budget" {
             try checkpoint.write(network, state: .init(step: step, trainSeconds: trainSeconds, signature: Self.signature(options), mean: input.mean[0], std: input.std[0]))

@@ -42,7 +42,6 @@ func runMain() -> Never {
         FileHandle.standardError.write(Data("\(message)\n".utf8))
         exit(2)
     }
-    StopSignal.install()
     do {
         try command.run()
         exit(0)

@@ -139,7 +139,7 @@ final class BatchScriptTests: XCTestCase {
         try makeVideo(input + "/a.mp4")
         let cases = [
             ("'\(Self.script)' -j", "batch.sh: -j needs a value"),
-            ("'\(Self.script)' -j 0 '\(input)' '\(input)/out'", "batch.sh: -j needs a positive whole number of jobs, not '0'"),
+            ("'\(Self.script)' -j x2 '\(input)' '\(input)/out'", "batch.sh: -j takes a number of jobs as GNU parallel does (4, 0, 50%, +1, -1), not 'x2'"),
             ("'\(Self.script)' '\(input)'", "batch.sh: needs INPUT and OUTPUT_DIR"),
             ("'\(Self.script)' --ext", "batch.sh: --ext needs a value"),
             ("'\(Self.script)' --sshloginfile", "batch.sh: --sshloginfile needs a value"),
@@ -155,5 +155,27 @@ final class BatchScriptTests: XCTestCase {
             XCTAssertEqual(r.stdoutText, "", command)
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: input), ["a.mp4"], "nothing written")
+    }
+
+    /// A list file reached through a symbolic link: its entries keep their folders under the
+    /// output (they were flattened into one name, and refused as a collision).
+    func testListFileUnderASymlinkedFolderKeepsItsLayout() throws {
+        try requireParallel()
+        let directory = try TemporaryDirectory()
+        let real = try physicalPath(directory, "real")
+        for sub in ["sub1", "sub2"] {
+            try FileManager.default.createDirectory(atPath: real + "/videos/" + sub, withIntermediateDirectories: true)
+            try makeVideo(real + "/videos/\(sub)/a.mp4")
+        }
+        let link = try physicalPath(directory, "link")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: real)
+        try "\(link)/videos/sub1/a.mp4\nsub2/a.mp4\n".write(toFile: real + "/videos/list.txt", atomically: true, encoding: .utf8)
+        let output = try physicalPath(directory, "out")
+        let r = try batch("'\(link)/videos/list.txt' '\(output)' -- --theta 0.5,0,0 --size 32x32")
+        XCTAssertEqual(r.status, 0, r.stdoutText + r.stderr)
+        XCTAssertTrue(r.stdoutText.contains("2 ok, 0 failed, 0 skipped"), r.stdoutText)
+        for sub in ["sub1", "sub2"] {
+            XCTAssertEqual(try Tools.probeStreams(output + "/\(sub)/a.mp4").first?.frames, 5)
+        }
     }
 }

@@ -82,7 +82,7 @@ final class InterruptionTests: XCTestCase {
         process.standardInput = input
         process.standardError = errors
         try process.run()
-        usleep(500_000)
+        usleep(2_000_000)  // time to start and install the handlers, even on a loaded machine
         try terminateWhileThePipeStalls(process, input: input)
         XCTAssertEqual(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
                        "stn-video: interrupted before the first frame\n")

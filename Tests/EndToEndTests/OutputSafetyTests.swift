@@ -60,15 +60,39 @@ final class OutputSafetyTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: same))
     }
 
-    func testAFailureWhileSettingUpLeavesAnEarlierOutputIntact() throws {
-        let output = directory.path("keep.mp4")
+    func testAFailureWhileSettingUpLeavesEarlierFilesIntact() throws {
+        let output = directory.path("keep.mp4"), log = directory.path("keep.params.csv")
         XCTAssertEqual(try Tools.run(Tools.stnVideo, ["--theta", "0.5,0,0", clip, output]).status, 0)
-        let before = try bytes(output)
+        let before = try bytes(output), logBefore = try bytes(log)
+        // A log that cannot be created: the output is not touched, nor the directory in the way.
         let logDirectory = directory.path("logs")
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
+        try "precious\n".write(toFile: logDirectory + "/a.txt", atomically: true, encoding: .utf8)
         try assertRefused(["--theta", "0.5,0,0", "--log", logDirectory, clip, output],
                           "\(logDirectory): cannot create the parameter log: Is a directory")
         XCTAssertEqual(try bytes(output), before, "the output of the earlier run is untouched")
+        XCTAssertEqual(try String(contentsOfFile: logDirectory + "/a.txt", encoding: .utf8), "precious\n")
+        // An output that cannot be opened after the log was made ready: the earlier log keeps its
+        // rows, and a log this run created is removed again.
+        let r = try Tools.run(Tools.stnVideo, ["--theta", "0.5,0,0", "--codec", "ffv1", clip, output])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(try bytes(log), logBefore, "the earlier log is untouched")
+        let fresh = directory.path("fresh.csv")
+        XCTAssertEqual(try Tools.run(Tools.stnVideo, ["--theta", "0.5,0,0", "--codec", "ffv1", "--log", fresh, clip, output]).status, 1)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: fresh), "no empty log left behind")
+    }
+
+    func testStandardOutputRedirectedOntoAnotherOutputIsRefused() throws {
+        let log = directory.path("same.csv")
+        let r = try Tools.shell("'\(Tools.stnVideo)' --theta 0.5,0,0 --log '\(log)' '\(clip!)' - > '\(log)'")
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(r.stderr, "stn-video: error: \(log): the parameter log and the output would be the same file\n")
+    }
+
+    func testAFileURLLogIsWrittenToItsPath() throws {
+        let log = directory.path("url.csv")
+        XCTAssertEqual(try Tools.run(Tools.stnVideo, ["--theta", "0.5,0,0", "--log", "file:" + log, clip, directory.path("o.mp4")]).status, 0)
+        XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").count, 11)
     }
 
     func testADeviceOutputGetsNoDefaultLogBesideIt() throws {

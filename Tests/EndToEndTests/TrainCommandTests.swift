@@ -100,28 +100,25 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: model), "no model of non-finite weights")
     }
 
-    /// Starts `stn-train arguments`, waits for `ready` in its standard error, sends `signal`.
+    /// Starts `stn-train arguments`, waits for `ready` in its output, sends `signal`.
     private func interrupt(_ arguments: [String], after ready: String, with signal: Int32) throws -> (status: Int32, stderr: String) {
+        let directory = try TemporaryDirectory()
+        let transcript = directory.path("transcript.txt")
+        FileManager.default.createFile(atPath: transcript, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Tools.stnTrain)
         process.arguments = arguments
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = errors
-        nonisolated(unsafe) var text = ""
-        let lock = NSLock()
-        errors.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            lock.lock(); text += String(decoding: data, as: UTF8.self); lock.unlock()
-        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: transcript))
+        process.standardError = handle
+        process.standardOutput = handle
         try process.run()
+        func text() -> String { (try? String(contentsOfFile: transcript, encoding: .utf8)) ?? "" }
         let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline && !lock.withLock({ text.contains(ready) }) { usleep(20_000) }
+        while Date() < deadline && !text().contains(ready) { usleep(20_000) }
         kill(process.processIdentifier, signal)
         process.waitUntilExit()
-        errors.fileHandleForReading.readabilityHandler = nil
-        let rest = errors.fileHandleForReading.readDataToEndOfFile()
-        return (process.terminationStatus, lock.withLock { text } + String(decoding: rest, as: UTF8.self))
+        try handle.close()
+        return (process.terminationStatus, text())
     }
 
     func testInterruptedTrainingSavesWhatResumesIt() throws {
