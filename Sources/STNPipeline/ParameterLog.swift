@@ -43,6 +43,8 @@ public final class ParameterLogWriter: @unchecked Sendable {
     public static func defaultPath(forOutput output: String) -> String? {
         if output == "-" { return nil }
         let local = OutputSafety.localPath(output)
+        // /dev/stdout and its kin name streams, even when they lead to a regular file.
+        if local.hasPrefix("/dev/") || local.hasPrefix("/proc/") { return nil }
         var s = stat()
         if stat(local, &s) == 0, (s.st_mode & S_IFMT) != S_IFREG { return nil }
         let url = URL(fileURLWithPath: local)

@@ -19,6 +19,11 @@ final class ParameterLogTests: XCTestCase {
         XCTAssertEqual(ParameterLogWriter.defaultPath(forOutput: "/a/b/out.mp4"), "/a/b/out.params.csv")
         XCTAssertEqual(ParameterLogWriter.defaultPath(forOutput: "/a/b/out"), "/a/b/out.params.csv")
         XCTAssertNil(ParameterLogWriter.defaultPath(forOutput: "-"))
+        // Streams and devices: no log beside them, whatever they lead to.
+        XCTAssertNil(ParameterLogWriter.defaultPath(forOutput: "/dev/stdout"))
+        XCTAssertNil(ParameterLogWriter.defaultPath(forOutput: "/dev/null"))
+        XCTAssertNil(ParameterLogWriter.defaultPath(forOutput: "/proc/self/fd/1"))
+        XCTAssertEqual(ParameterLogWriter.defaultPath(forOutput: "file:/a/b/out.mp4"), "/a/b/out.params.csv")
     }
 
     func testCSVColumnsForEveryKind() throws {
