@@ -25,4 +25,18 @@ sleep 2; kill -INT $pid; status=0; wait $pid || status=$?
 if grep -q Sanitizer "$work/pipe.err"; then cat "$work/pipe.err" >&2; exit 1; fi
 status=0; "$stn" --quiet --theta 1,0,0 "$work/missing.mp4" "$work/e.mp4" 2>/dev/null || status=$?
 [ "$status" -eq 1 ] || { echo "error run: exit $status, expected 1" >&2; exit 1; }
+# Added in stop 13: a rotated input, an odd-sized overlay, audio a container refuses only at its
+# header (a dry-run header in memory), MPEG-2 in MPEG-PS, a setup failure, a stalled pipe.
+ffmpeg -nostdin -v error -i "$work/clip.mp4" -c copy -metadata:s:v rotate=90 "$work/rot.mp4"
+run "$stn" --quiet --theta 0.5,0,0 --size 64x64 "$work/rot.mp4" "$work/f.mp4"
+ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=161x121:rate=25 -f lavfi -i sine -frames:v 20 -t 0.8 -c:v ffv1 -c:a flac "$work/odd.mkv"
+run "$stn" --quiet --theta 0.5,0,0 --size 64x64 --overlay "$work/odd-ov.mp4" "$work/odd.mkv" "$work/g.mp4"
+run "$stn" --quiet --theta 0.5,0,0 --size 64x64 "$work/clip.mp4" "$work/h.mpg"
+mkdir "$work/logdir"
+status=0; "$stn" --quiet --theta 0.5,0,0 --log "$work/logdir" "$work/clip.mp4" "$work/i.mp4" 2>/dev/null || status=$?
+[ "$status" -eq 1 ] || { echo "setup-failure run: exit $status, expected 1" >&2; exit 1; }
+ffmpeg -nostdin -v error -i "$work/clip.mp4" -c:v copy -an -f nut "$work/clip.nut"
+(cat "$work/clip.nut"; sleep 20) | "$stn" --quiet --theta 0.5,0,0 - "$work/j.mkv" 2> "$work/stall.err" & sleep 3
+pkill -TERM -f -- "- $work/j.mkv" || true; wait $! 2>/dev/null || true
+if grep -q Sanitizer "$work/stall.err"; then cat "$work/stall.err" >&2; exit 1; fi
 echo "asan-check: no leaks or memory errors reported"
