@@ -104,7 +104,7 @@ final class TrainCommandTests: XCTestCase {
     private func interrupt(_ arguments: [String], after ready: String, with signal: Int32) throws -> (status: Int32, stderr: String) {
         let directory = try TemporaryDirectory()
         let transcript = directory.path("transcript.txt")
-        FileManager.default.createFile(atPath: transcript, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: transcript, contents: nil))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Tools.stnTrain)
         process.arguments = arguments
