@@ -59,10 +59,23 @@ public final class MediaReader: @unchecked Sendable {
 
     /// Returns a frame this reader produced once its consumer is done with it (any thread).
     public func recycle(_ frame: VideoFrame) {
-        av_frame_unref(frame.frame)
         spareLock.lock()
+        defer { spareLock.unlock() }
+        if frame.keepsBuffers {
+            if uprightSpares.count < 16 { uprightSpares.append(frame) }
+            return
+        }
+        av_frame_unref(frame.frame)
         if spareFrames.count < 64 { spareFrames.append(frame) }
-        spareLock.unlock()
+    }
+
+    /// Turned-upright frames handed back, their buffers kept for the next turn.
+    private var uprightSpares: [VideoFrame] = []
+
+    private func spareUprightFrame() -> VideoFrame? {
+        spareLock.lock()
+        defer { spareLock.unlock() }
+        return uprightSpares.popLast()
     }
 
     private func makeFrame() -> VideoFrame {
@@ -125,7 +138,7 @@ public final class MediaReader: @unchecked Sendable {
             result = converted
         }
         if rotation != .none {
-            let upright = rotation.apply(result)
+            let upright = rotation.apply(result, reusing: spareUprightFrame())
             recycle(result)
             result = upright
         }

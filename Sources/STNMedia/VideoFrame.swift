@@ -11,6 +11,9 @@ public final class VideoFrame: @unchecked Sendable {
     public internal(set) var pts: Int64 = 0
     /// `pts` in seconds.
     public internal(set) var ptsSeconds: Double = 0
+    /// Buffers this frame allocated itself and keeps when recycled (turned-upright frames), so
+    /// that the next frame reuses them instead of faulting in fresh pages.
+    var keepsBuffers = false
 
     init() {
         guard let f = av_frame_alloc() else { fatalError("av_frame_alloc: out of memory") }
