@@ -24,6 +24,7 @@ public final class MediaReader: @unchecked Sendable {
     private let videoTimeBase: Double
     private var lastPTS: Int64 = .min
     private var frameDuration: Int64
+    private var discontinuities: TimestampDiscontinuities
 
     /// Damaged packets skipped so far.
     public var damagedPackets: Int { decoder.damagedPackets }
@@ -39,6 +40,7 @@ public final class MediaReader: @unchecked Sendable {
         guard codec.width > 0, codec.height > 0 else {
             throw MediaError(.unsupported, path: path, "video stream has no picture size")
         }
+        discontinuities = TimestampDiscontinuities(format: input.context.pointee.iformat)
         rotation = FrameRotation(stream: input.videoStream)
         let (width, height) = rotation.swapsSides ? (Int(codec.height), Int(codec.width)) : (Int(codec.width), Int(codec.height))
         info = VideoStreamInfo(width: width, height: height, pixelFormat: formatName,
@@ -105,6 +107,9 @@ public final class MediaReader: @unchecked Sendable {
                 decoder.send(nil)
                 decoderFlushed = true
                 continue
+            }
+            if packet.streamIndex == input.videoStreamIndex || packet.streamIndex == input.audioStreamIndex {
+                discontinuities.correct(packet.packet, timeBase: input.stream(packet.streamIndex).pointee.time_base)
             }
             if packet.streamIndex == input.videoStreamIndex {
                 decoder.send(packet)

@@ -393,9 +393,22 @@ public final class MediaWriter: @unchecked Sendable {
         try writeAudioPacket(audio.packet.packet, timeBase: audio.timeBase, stream: stream)
     }
 
+    /// The dts of the last audio packet written, in the output stream's time base.
+    private var lastAudioDTS: Int64?
+
     private func writeAudioPacket(_ p: UnsafeMutablePointer<AVPacket>, timeBase: AVRational,
                                   stream: UnsafeMutablePointer<AVStream>) throws {
         av_packet_rescale_ts(p, timeBase, stream.pointee.time_base)
+        // Copied audio can step back a little where an input's timeline was spliced (joined
+        // transport streams overlap by a packet or two); muxers refuse that outright. As the
+        // ffmpeg tool does, move such a packet just past the last one.
+        if p.pointee.dts != noPTS {
+            if let last = lastAudioDTS, p.pointee.dts <= last {
+                if p.pointee.pts != noPTS { p.pointee.pts = max(p.pointee.pts, last + 1) }
+                p.pointee.dts = last + 1
+            }
+            lastAudioDTS = p.pointee.dts
+        }
         p.pointee.stream_index = stream.pointee.index
         p.pointee.pos = -1
         let status = av_interleaved_write_frame(context, p)
@@ -406,13 +419,20 @@ public final class MediaWriter: @unchecked Sendable {
     public func finish() throws {
         guard !finished else { return }
         finished = true
+        // The trailer is written whatever the flush ran into, so that the packets already muxed
+        // stay playable (an MP4 without it has no index); the first error is reported after.
+        var failure: MediaError?
         let status = avcodec_send_frame(encoder, nil)
-        if status < 0 && status != FFStatus.eof { throw encodeError(status) }
-        try drainEncoder()
+        if status < 0 && status != FFStatus.eof {
+            failure = encodeError(status)
+        } else {
+            do { try drainEncoder() } catch let error as MediaError { failure = error }
+        }
         let trailer = av_write_trailer(context)
         if (context.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 {
             avio_closep(&context.pointee.pb)
         }
+        if let failure { throw failure }
         guard trailer >= 0 else { throw writeError(trailer) }
     }
 

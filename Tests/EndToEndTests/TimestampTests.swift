@@ -1,0 +1,30 @@
+import Foundation
+import XCTest
+
+/// Transport streams joined with `cat` (or spliced in broadcast) jump in time; the output keeps
+/// one continuous timeline with every frame and the audio beside it, as the ffmpeg tool does.
+final class TimestampTests: XCTestCase {
+    func testJoinedTransportStreamsKeepEveryFrameOnOneTimeline() throws {
+        let directory = try TemporaryDirectory()
+        let part = directory.path("part.ts"), later = directory.path("later.ts")
+        let source = "-f lavfi -i testsrc2=size=160x120:rate=25:duration=2 -f lavfi -i sine=r=48000:d=2 -c:v libx264 -preset ultrafast -c:a aac"
+        try Tools.ffmpeg("\(source) '\(part)'")
+        try Tools.ffmpeg("\(source) -output_ts_offset 90000 '\(later)'")
+        // Back in time (the same file twice) and 25 hours forward.
+        for (name, second) in [("backward", part), ("forward", later)] {
+            let joined = directory.path("\(name).ts"), output = directory.path("\(name).mp4")
+            XCTAssertEqual(try Tools.shell("cat '\(part)' '\(second)' > '\(joined)'").status, 0)
+            let r = try Tools.run(Tools.stnVideo, ["--quiet", "--theta", "0.5,0,0", "--preset", "ultrafast", joined, output])
+            XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
+            let streams = try Tools.probeStreams(output)
+            XCTAssertEqual(streams.first { $0.codec == "h264" }?.frames, 100, name)
+            XCTAssertTrue(streams.contains { $0.codec == "aac" }, name)
+            let times = try Tools.frameTimes(output)
+            XCTAssertEqual(times.count, 100, name)
+            let steps = zip(times.dropFirst(), times).map { $0 - $1 }
+            XCTAssertEqual(steps.min() ?? 0, 0.04, accuracy: 0.002, "\(name): frames 1/25 s apart throughout")
+            XCTAssertEqual(steps.max() ?? 0, 0.04, accuracy: 0.002, "\(name): no gap or squeeze at the join")
+            XCTAssertEqual(try Tools.formatDuration(output), 4.0, accuracy: 0.1, name)
+        }
+    }
+}
