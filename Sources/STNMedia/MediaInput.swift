@@ -11,6 +11,8 @@ public struct VideoStreamInfo: Sendable {
     /// Frames the container announces, or an estimate from the duration; nil when unknown (pipes).
     public let expectedFrameCount: Int?
     public let hasAudio: Bool
+    /// Audio streams not copied: only the best one is (as ffmpeg does without -map).
+    public let otherAudioStreams: Int
     /// Clockwise degrees (0, 90, 180, 270) the stored frames are turned to stand upright, as
     /// the stream's display matrix asks; `width` and `height` are the upright picture's.
     public let rotation: Int
@@ -65,7 +67,14 @@ final class MediaInput {
         videoStreamIndex = Int(video)
         audioStreamIndex = audio >= 0 ? Int(audio) : nil
         startTime = ctx.pointee.start_time == noPTS ? 0 : ctx.pointee.start_time
+        let copied = audio >= 0 ? Int(audio) : -1
+        otherAudioStreams = (0..<Int(ctx.pointee.nb_streams)).filter { index in
+            index != copied && ctx.pointee.streams[index]!.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO
+        }.count
     }
+
+    /// Audio streams besides the one copied (ffmpeg's default mapping also takes one).
+    let otherAudioStreams: Int
 
     deinit {
         var p: UnsafeMutablePointer<AVFormatContext>? = context

@@ -46,7 +46,8 @@ public final class MediaReader: @unchecked Sendable {
         info = VideoStreamInfo(width: width, height: height, pixelFormat: formatName,
                                frameRate: input.frameRate, timeBase: Rational(stream.time_base),
                                expectedFrameCount: input.expectedFrameCount,
-                               hasAudio: input.audioStreamIndex != nil, rotation: rotation.rawValue)
+                               hasAudio: input.audioStreamIndex != nil, otherAudioStreams: input.otherAudioStreams,
+                               rotation: rotation.rawValue)
         videoStartTime = input.startTime(inStream: input.videoStreamIndex)
         videoTimeBase = av_q2d(stream.time_base)
         let perFrame = av_rescale_q(1, av_inv_q(input.frameRate.av), stream.time_base)

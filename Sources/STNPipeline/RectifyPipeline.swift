@@ -60,6 +60,10 @@ public final class RectifyPipeline: Sendable {
 
         var warnings: [String] = []
         if options.copyAudio, reader.info.hasAudio, let reason = writer.audioDropReason { warnings.append(reason) }
+        if options.copyAudio, writer.audioDropReason == nil, reader.info.otherAudioStreams > 0 {
+            let count = reader.info.otherAudioStreams
+            warnings.append("\(options.input): \(count) more audio stream\(count == 1 ? "" : "s") not copied (only the main one is)")
+        }
 
         let status = PipelineStatus()
         let decoded = BoundedQueue<DecodedItem>(capacity: Self.queueCapacity)
