@@ -27,4 +27,27 @@ final class TimestampTests: XCTestCase {
             XCTAssertEqual(try Tools.formatDuration(output), 4.0, accuracy: 0.1, name)
         }
     }
+
+    /// A gap in one stream of an unbroken recording (a video pause, cut silence) is not a splice:
+    /// the other stream runs on through it, and the gap is kept, in sync.
+    func testAGapInOneStreamIsKept() throws {
+        let directory = try TemporaryDirectory()
+        let source = "-f lavfi -i testsrc2=size=160x120:rate=25:duration=30 -f lavfi -i sine=duration=30"
+        let videoGap = directory.path("video-gap.ts"), audioGap = directory.path("audio-gap.ts")
+        try Tools.ffmpeg("\(source) -filter:v \"select='not(between(t,8,20))'\" -vsync passthrough -c:v libx264 -preset ultrafast -bf 3 -c:a aac '\(videoGap)'")
+        try Tools.ffmpeg("\(source) -filter:a \"aselect='not(between(t,5,20))'\" -c:v libx264 -preset ultrafast -c:a aac '\(audioGap)'")
+        for input in [videoGap, audioGap] {
+            let output = input + ".mkv"
+            let r = try Tools.run(Tools.stnVideo, ["--quiet", "--theta", "0.5,0,0", "--preset", "ultrafast", input, output])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let times = try Tools.frameTimes(output)
+            XCTAssertEqual(times.last ?? 0, 29.98, accuracy: 0.05, "\(input): the video ends where the input's does")
+            let audio = try Tools.shell("ffprobe -v error -select_streams a:0 -show_entries packet=pts_time -of csv=p=0 '\(output)' | tail -n 1")
+            XCTAssertEqual(Double(audio.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",")[0]) ?? 0, 30, accuracy: 0.1,
+                           "\(input): the audio ends where the input's does")
+        }
+        let gapTimes = try Tools.frameTimes(videoGap + ".mkv")
+        XCTAssertEqual(gapTimes.count, 449)
+        XCTAssertEqual(zip(gapTimes.dropFirst(), gapTimes).map { $0 - $1 }.max() ?? 0, 12.08, accuracy: 0.05, "the 12 s pause is kept")
+    }
 }
