@@ -37,6 +37,13 @@ public enum Interruption {
         return p
     }()
 
+    /// The last thread that unblocked `wakeSignal` (only reader threads write it).
+    nonisolated(unsafe) static let unblockedThread: UnsafeMutablePointer<pthread_t> = {
+        let p = UnsafeMutablePointer<pthread_t>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return p
+    }()
+
     /// Signal sent to the reader thread only to make its blocking read return EINTR.
     static let wakeSignal = SIGUSR2
 
@@ -61,12 +68,17 @@ public enum Interruption {
 
     /// Runs `body`, a blocking input read (open, probe, read), as the thread to wake.
     static func asReader<T>(_ body: () throws -> T) rethrows -> T {
-        // Dispatch's worker threads block signals; this one must take the wake-up.
-        var wake = sigset_t()
-        sigemptyset(&wake)
-        sigaddset(&wake, wakeSignal)
-        pthread_sigmask(SIG_UNBLOCK, &wake, nil)
-        readerThread.pointee = pthread_self()
+        // Dispatch's worker threads block signals; this one must take the wake-up. Once per
+        // thread, not per packet: the reading stage mostly stays on one thread.
+        let current = pthread_self()
+        if pthread_equal(unblockedThread.pointee, current) == 0 {
+            var wake = sigset_t()
+            sigemptyset(&wake)
+            sigaddset(&wake, wakeSignal)
+            pthread_sigmask(SIG_UNBLOCK, &wake, nil)
+            unblockedThread.pointee = current
+        }
+        readerThread.pointee = current
         defer { readerThread.pointee = 0 }
         return try body()
     }

@@ -2,16 +2,7 @@ import Foundation
 import XCTest
 
 /// Every error a user can provoke: one line `stn-video: error: …` naming the file, and the right exit status.
-final class ErrorTests: XCTestCase {
-    private var directory: TemporaryDirectory!
-    private var clip: String!
-
-    override func setUpWithError() throws {
-        directory = try TemporaryDirectory()
-        clip = directory.path("clip.mp4")
-        try Tools.ffmpeg("-f lavfi -i testsrc2=size=160x120:rate=25 -frames:v 10 -c:v libx264 -preset ultrafast '\(clip!)'")
-    }
-
+final class ErrorTests: ClipTestCase {
     private func stnVideo(_ arguments: [String]) throws -> RunResult {
         try Tools.run(Tools.stnVideo, arguments)
     }

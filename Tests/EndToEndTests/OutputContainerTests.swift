@@ -4,17 +4,10 @@ import XCTest
 /// Containers and encoders beyond mp4/mkv/nut: every frame arrives, H.264 is the default where
 /// the container takes it, and what FFmpeg refuses is a clear one-line error or a dropped-audio
 /// warning, never a bare "Invalid argument" or a short file.
-final class OutputContainerTests: XCTestCase {
-    private var directory: TemporaryDirectory!
+final class OutputContainerTests: ClipTestCase {
     /// 25 frames whose centre changes every frame (Theora codes an unchanged frame as no frame).
     /// Its time base, 1/12800, is one that Theora and MPEG-1/2 cannot take as a frame rate.
-    private var clip: String!
-
-    override func setUpWithError() throws {
-        directory = try TemporaryDirectory()
-        clip = directory.path("clip.mp4")
-        try Tools.ffmpeg("-f lavfi -i testsrc2=size=128x96:rate=25 -frames:v 25 -c:v libx264 -preset ultrafast '\(clip!)'")
-    }
+    override var clipArguments: String { "-f lavfi -i testsrc2=size=128x96:rate=25 -frames:v 25 -c:v libx264 -preset ultrafast" }
 
     private func requireEncoder(_ name: String) throws {
         let r = try Tools.shell("ffmpeg -hide_banner -encoders 2>/dev/null")

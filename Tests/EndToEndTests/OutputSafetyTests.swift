@@ -3,16 +3,7 @@ import XCTest
 
 /// DESIGN.md §5's "never overwrites its own input", however the input is named, and the other
 /// ways a run could lose a user's files or fail late; option values that used to crash.
-final class OutputSafetyTests: XCTestCase {
-    private var directory: TemporaryDirectory!
-    private var clip: String!
-
-    override func setUpWithError() throws {
-        directory = try TemporaryDirectory()
-        clip = directory.path("clip.mp4")
-        try Tools.ffmpeg("-f lavfi -i testsrc2=size=160x120:rate=25 -frames:v 10 -c:v libx264 -preset ultrafast '\(clip!)'")
-    }
-
+final class OutputSafetyTests: ClipTestCase {
     private func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
 
     private func assertRefused(_ arguments: [String], stdin: String? = nil, _ message: String,

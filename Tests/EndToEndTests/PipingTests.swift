@@ -2,14 +2,9 @@ import Foundation
 import XCTest
 
 /// stn-video inside shell pipelines with ffmpeg and ffprobe.
-final class PipingTests: XCTestCase {
-    private var directory: TemporaryDirectory!
-    private var clip: String!
-
-    override func setUpWithError() throws {
-        directory = try TemporaryDirectory()
-        clip = directory.path("clip.mp4")
-        try Tools.ffmpeg("-f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i sine -frames:v 50 -t 2 -c:v libx264 -preset ultrafast -c:a aac '\(clip!)'")
+final class PipingTests: ClipTestCase {
+    override var clipArguments: String {
+        "-f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i sine -frames:v 50 -t 2 -c:v libx264 -preset ultrafast -c:a aac"
     }
 
     func testNutFromStandardInputToMP4File() throws {

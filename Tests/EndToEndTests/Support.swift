@@ -105,3 +105,19 @@ final class TemporaryDirectory {
     func path(_ name: String) -> String { url.appendingPathComponent(name).path }
     deinit { try? FileManager.default.removeItem(at: url) }
 }
+
+/// A test case with a fresh directory and a short clip in it (`clip.mp4`), made before each
+/// test from `clipArguments` (FFmpeg's input and encoding options).
+class ClipTestCase: XCTestCase {
+    var directory: TemporaryDirectory!
+    var clip: String!
+
+    /// 10 frames of 160×120 H.264; override for another clip.
+    var clipArguments: String { "-f lavfi -i testsrc2=size=160x120:rate=25 -frames:v 10 -c:v libx264 -preset ultrafast" }
+
+    override func setUpWithError() throws {
+        directory = try TemporaryDirectory()
+        clip = directory.path("clip.mp4")
+        try Tools.ffmpeg("\(clipArguments) '\(clip!)'")
+    }
+}
