@@ -89,7 +89,7 @@ public final class SceneBatch {
             let side = levelSides[index], above = levelSides[index - 1]
             Self.boxDownsample(levels[index - 1] + n * above * above, side: above, factor: 2, into: levels[index] + n * side * side)
         }
-        labels[n] = Int32(layout.item.label)
+        labels[n] = Int32(layout.label)
         canvasBoxes[n] = layout.canvasBox
     }
 

@@ -49,6 +49,19 @@ public struct SceneLayout: Equatable, Sendable {
     /// Standard deviation of the additive Gaussian noise, per rendered pixel.
     public var noise: Float
     public var noiseSeed: UInt64
+    /// False for an item-free scene: `item` still fixes where nothing is drawn, and the label
+    /// is `noItemLabel`.
+    public var itemPresent = true
+    /// The item's peak intensity (its contrast against black), in (0, 1].
+    public var itemIntensity: Float = 1
+    /// Standard deviation of a Gaussian blur applied before the noise, in frame pixels.
+    public var blur: Float = 0
+
+    /// The class of a scene without an item: the 11th class, after Fashion-MNIST's ten.
+    public static let noItemLabel = 10
+
+    /// The class a classifier should give this scene.
+    public var label: Int { itemPresent ? item.label : Self.noItemLabel }
 
     public init(width: Int, height: Int, backgroundLevel: Float, gradientX: Float, gradientY: Float,
                 clutter: [Patch], item: Item, noise: Float, noiseSeed: UInt64) {

@@ -1,3 +1,4 @@
+import Foundation
 import STNCore
 
 /// Where a scene lands in a raster: raster point = offset + scale · frame point. Raster
@@ -65,17 +66,21 @@ public struct SceneRenderer: Sendable {
                  side: patch.side * raster.scale, intensity: patch.intensity, region: region, raster: raster, output: output)
         }
         let item = layout.item
-        draw(source: item.index, sourceX: 0, sourceY: 0, sourceSide: items.width,
-             x: raster.offsetX + (item.centreX - item.side / 2) * raster.scale,
-             y: raster.offsetY + (item.centreY - item.side / 2) * raster.scale,
-             side: item.side * raster.scale, intensity: 1, region: region, raster: raster, output: output)
+        if layout.itemPresent {
+            draw(source: item.index, sourceX: 0, sourceY: 0, sourceSide: items.width,
+                 x: raster.offsetX + (item.centreX - item.side / 2) * raster.scale,
+                 y: raster.offsetY + (item.centreY - item.side / 2) * raster.scale,
+                 side: item.side * raster.scale, intensity: layout.itemIntensity, region: region, raster: raster, output: output)
+        }
+        let sigma = Float(Double(layout.blur) * raster.scale)
+        if sigma >= 0.25 { SceneBlur.gaussian(output, width: rw, region: region, sigma: sigma) }
 
         var random = RandomSource(seed: layout.noiseSeed)
-        let sigma = layout.noise
+        let noise = layout.noise
         for y in top..<bottom {
             let row = output + y * rw
             for x in left..<right {
-                let noisy = row[x] + (sigma > 0 ? sigma * SceneNoise.gaussian(&random) : 0)
+                let noisy = row[x] + (noise > 0 ? noise * SceneNoise.gaussian(&random) : 0)
                 row[x] = min(max(noisy, 0), 1)
             }
         }
@@ -170,5 +175,35 @@ enum SceneNoise {
     @inline(__always)
     static func gaussian(_ random: inout RandomSource) -> Float {
         table[Int(random.next() >> 52)]
+    }
+}
+
+/// Separable Gaussian blur of a raster region, edges clamped to the region (the frame), so
+/// that padding outside the frame stays black and does not bleed in.
+enum SceneBlur {
+    static func gaussian(_ image: UnsafeMutablePointer<Float>, width: Int, region: (left: Int, right: Int, top: Int, bottom: Int), sigma: Float) {
+        let radius = max(1, Int((3 * sigma).rounded(.up)))
+        var kernel = (-radius...radius).map { exp(-Float($0 * $0) / (2 * sigma * sigma)) }
+        let total = kernel.reduce(0, +)
+        for i in kernel.indices { kernel[i] /= total }
+        let (left, right, top, bottom) = region
+        var line = [Float](repeating: 0, count: max(right - left, bottom - top))
+        for y in top..<bottom {
+            let row = image + y * width
+            for x in left..<right {
+                var sum: Float = 0
+                for k in -radius...radius { sum += kernel[k + radius] * row[min(max(x + k, left), right - 1)] }
+                line[x - left] = sum
+            }
+            for x in left..<right { row[x] = line[x - left] }
+        }
+        for x in left..<right {
+            for y in top..<bottom {
+                var sum: Float = 0
+                for k in -radius...radius { sum += kernel[k + radius] * image[min(max(y + k, top), bottom - 1) * width + x] }
+                line[y - top] = sum
+            }
+            for y in top..<bottom { image[y * width + x] = line[y - top] }
+        }
     }
 }

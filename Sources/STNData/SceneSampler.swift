@@ -41,8 +41,53 @@ public struct SceneOptions: Equatable, Sendable {
     public var backgroundGradient: Float = 0.15
     /// Noise standard deviation per rendered pixel.
     public var noise: ClosedRange<Float> = 0...0.06
+    /// When set, clutter patches are added until their summed area reaches this fraction of
+    /// the frame (drawn per scene), instead of `clutterCount` of them.
+    public var clutterCoverage: ClosedRange<Double>?
+    /// When set, a patch's side is this many item sides (drawn per patch), instead of
+    /// `clutterScale` × its crop's share of the item.
+    public var clutterSide: ClosedRange<Double>?
+    /// The item's peak intensity.
+    public var itemContrast: ClosedRange<Float> = 1...1
+    /// Gaussian blur σ in frame pixels.
+    public var blur: ClosedRange<Float> = 0...0
+    /// Share of scenes drawn without an item (label `SceneLayout.noItemLabel`).
+    public var itemAbsentShare: Double = 0
+    /// Speed of drifting clutter in `SceneVideo`, in shorter sides per second (0: still).
+    public var clutterDrift: ClosedRange<Double> = 0...0
 
     public init() {}
+
+    /// The randomised scene statistics the bundled model trains on: clutter from none to 40 %
+    /// of the frame in patches of 0.1–0.9 item sides, background to 35 % grey with gradients,
+    /// noise to σ 6/255, blur to σ 1.2 px, item contrast 50–100 %, and one scene in ten without
+    /// an item. The evaluation suite (`SceneSuite`) reaches past each of these ranges.
+    public static var robustTraining: SceneOptions {
+        var options = SceneOptions()
+        options.itemSizes = .arcsine
+        options.clutterSizing = .independent
+        options.clutterCoverage = 0...0.4
+        options.clutterSide = 0.1...0.9
+        options.clutterSourceSide = 6...14
+        options.clutterIntensity = 0.3...0.9
+        options.backgroundLevel = 0...0.35
+        options.backgroundGradient = 0.2
+        options.noise = 0...(6 / 255)
+        options.blur = 0...1.2
+        options.itemContrast = 0.5...1
+        options.itemAbsentShare = 0.1
+        return options
+    }
+}
+
+/// Which scene statistics `stn-train video` draws from.
+public enum SceneProfile: String, CaseIterable, Sendable {
+    /// `SceneOptions()`: a few dim texture patches smaller than the item, as the sample videos.
+    case plain
+    /// `SceneOptions.robustTraining`.
+    case robust
+
+    public var options: SceneOptions { self == .plain ? SceneOptions() : .robustTraining }
 }
 
 /// Draws random still scenes: one item anywhere fully inside the frame, clutter cut from
@@ -88,14 +133,28 @@ public struct SceneSampler: Sendable {
             let range = options.itemFraction
             reference = Double(min(width, height)) * Double(random.uniform(Float(range.lowerBound), Float(range.upperBound)))
         }
-        let count = options.clutterCount.lowerBound + random.int(below: options.clutterCount.count)
+        let count: Int
+        var coverageLeft = Double.infinity
+        if let coverage = options.clutterCoverage {
+            coverageLeft = Double(width * height) * Double(random.uniform(Float(coverage.lowerBound), Float(coverage.upperBound)))
+            count = 2000
+        } else {
+            count = options.clutterCount.lowerBound + random.int(below: options.clutterCount.count)
+        }
         var clutter: [SceneLayout.Patch] = []
         for _ in 0..<count {
+            guard coverageLeft > 0 else { break }
             var other = random.int(below: items.count)
             if other == item.index { other = (other + 1) % items.count }
             let sourceSide = min(items.width, options.clutterSourceSide.lowerBound + random.int(below: options.clutterSourceSide.count))
-            let scale = Double(random.uniform(Float(options.clutterScale.lowerBound), Float(options.clutterScale.upperBound)))
-            let side = reference * scale * Double(sourceSide) / Double(items.width)
+            let side: Double
+            if let sides = options.clutterSide {
+                side = reference * Double(random.uniform(Float(sides.lowerBound), Float(sides.upperBound)))
+            } else {
+                let scale = Double(random.uniform(Float(options.clutterScale.lowerBound), Float(options.clutterScale.upperBound)))
+                side = reference * scale * Double(sourceSide) / Double(items.width)
+            }
+            coverageLeft -= side * side
             clutter.append(SceneLayout.Patch(
                 index: other,
                 sourceX: random.int(below: items.width - sourceSide + 1), sourceY: random.int(below: items.height - sourceSide + 1),
@@ -104,11 +163,19 @@ public struct SceneSampler: Sendable {
                 side: side, intensity: random.uniform(options.clutterIntensity.lowerBound, options.clutterIntensity.upperBound)))
         }
         let gradient = options.backgroundGradient
-        return SceneLayout(
+        var layout = SceneLayout(
             width: width, height: height,
             backgroundLevel: random.uniform(options.backgroundLevel.lowerBound, options.backgroundLevel.upperBound),
             gradientX: random.uniform(-gradient, gradient), gradientY: random.uniform(-gradient, gradient),
             clutter: clutter, item: item,
             noise: random.uniform(options.noise.lowerBound, options.noise.upperBound), noiseSeed: random.next())
+        // Drawn only when their ranges are not fixed, so that scenes of the default options
+        // keep the random sequence they always had.
+        if options.itemContrast.lowerBound < options.itemContrast.upperBound || options.itemContrast.lowerBound != 1 {
+            layout.itemIntensity = random.uniform(options.itemContrast.lowerBound, options.itemContrast.upperBound)
+        }
+        if options.blur.upperBound > 0 { layout.blur = random.uniform(options.blur.lowerBound, options.blur.upperBound) }
+        if options.itemAbsentShare > 0 { layout.itemPresent = Double(random.uniform()) >= options.itemAbsentShare }
+        return layout
     }
 }

@@ -30,6 +30,8 @@ public struct SceneVideo: Sendable {
         var x: (amplitudes: (Double, Double), omegas: (Double, Double), phases: (Double, Double))
         var y: (amplitudes: (Double, Double), omegas: (Double, Double), phases: (Double, Double))
         var size: (omega: Double, phase: Double)
+        /// Per clutter patch, its velocity in pixels per second (zero for still clutter).
+        var drift: [(x: Double, y: Double)]
     }
 
     public init(items: IDXDataset, width: Int, height: Int, frameRate: Double, seed: UInt64, options: SceneOptions = SceneOptions()) {
@@ -65,6 +67,10 @@ public struct SceneVideo: Sendable {
                 layout.clutter[i].side = scaled
             }
         }
+        for (i, velocity) in current.drift.enumerated() where velocity.x != 0 || velocity.y != 0 {
+            layout.clutter[i].x += velocity.x * t
+            layout.clutter[i].y += velocity.y * t
+        }
         layout.item.centreX = side / 2 + path(current.x) * (Double(width) - side)
         layout.item.centreY = side / 2 + path(current.y) * (Double(height) - side)
         layout.noiseSeed = random.next()
@@ -86,6 +92,13 @@ public struct SceneVideo: Sendable {
         }
         let x = axis(), y = axis()
         let size = (omega: omega(3...7), phase: Double(random.uniform(0, 2 * .pi)))
-        return Scene(start: start, length: max(1, Int((seconds * frameRate).rounded())), still: still, x: x, y: y, size: size)
+        let speeds = sampler.options.clutterDrift
+        let drift: [(x: Double, y: Double)] = still.clutter.map { _ in
+            guard speeds.upperBound > 0 else { return (0, 0) }
+            let speed = Double(random.uniform(Float(speeds.lowerBound), Float(speeds.upperBound))) * Double(min(width, height))
+            let angle = Double(random.uniform(0, 2 * .pi))
+            return (speed * cos(angle), speed * sin(angle))
+        }
+        return Scene(start: start, length: max(1, Int((seconds * frameRate).rounded())), still: still, x: x, y: y, size: size, drift: drift)
     }
 }

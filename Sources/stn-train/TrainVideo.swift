@@ -11,6 +11,7 @@ extension VideoLocalisationNet: ExpressibleByArgument {}
 extension VideoClassifierNet: ExpressibleByArgument {}
 extension ItemSizeDistribution: ExpressibleByArgument {}
 extension ClutterSizing: ExpressibleByArgument {}
+extension SceneProfile: ExpressibleByArgument {}
 
 struct TrainVideo: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,6 +46,12 @@ struct TrainVideo: ParsableCommand {
     var localisationNet: VideoLocalisationNet = .small
     @Option(help: "How item sizes are drawn within the range: uniform, or arcsine (as the sample videos' smooth size path visits them, more often near both ends).")
     var itemSizes: ItemSizeDistribution = .uniform
+    @Option(help: "Scene statistics: plain (a few dim patches smaller than the item) or robust (randomised clutter coverage and size, background, noise, blur, contrast, and item-free scenes; --item-sizes and --clutter-sizing then do not apply).")
+    var scenes: SceneProfile = .plain
+    @Option(help: "Share of item-free scenes when --scenes robust; a share above 0 gives the model an 11th class, \"no item\".")
+    var noItemShare: Double = 0.1
+    @Option(help: "Start from the weights of this model file where names match (the leading rows where only the class count differs), e.g. a trained model at another --localisation-side.")
+    var initialiseFrom: String?
     @Option(help: "What clutter is scaled to: item (the item's side, patches always smaller than it) or independent (a size drawn apart from the item's, as in the sample videos, whose static clutter stays while the item shrinks).")
     var clutterSizing: ClutterSizing = .item
     @Option(help: "Glimpse classifier: small or wide. With --resume, a different one than the file's starts fresh (warm-up included) on the file's localisation network.")
@@ -78,6 +85,8 @@ struct TrainVideo: ParsableCommand {
         }
         if boxSupervision && finetuneSteps > 0 { throw ValidationError("--box-supervision trains no classifier: drop --finetune-steps") }
         guard localisationSide >= 16 else { throw ValidationError("--localisation-side must be at least 16") }
+        guard (0..<1).contains(noItemShare) else { throw ValidationError("--no-item-share must be in [0, 1)") }
+        if initialiseFrom != nil && resume { throw ValidationError("--initialise-from starts a new model; --resume continues one: give one of them") }
         guard sourceSide > 0, sourceSide % localisationSide == 0 else {
             throw ValidationError("--source-side must be a multiple of --localisation-side")
         }
@@ -88,12 +97,25 @@ struct TrainVideo: ParsableCommand {
         try OutputGuard.checkWritable(output)
         let items = try FashionMNIST.load(.train, from: URL(fileURLWithPath: data))
         let url = URL(fileURLWithPath: output)
+        let withNoItem = scenes == .robust && noItemShare > 0
+        let names = FashionMNIST.classNames + (withNoItem ? [ModelConfig.noItemClassName] : [])
         var net = try naming(output) {
             resume ? try TwoResolutionSTCNN(contentsOf: url)
-                   : try TwoResolutionSTCNN(config: .videoAttention(localisationSide: localisationSide, glimpse: glimpse,
-                                                                    localisationNet: localisationNet, classifierNet: classifierNet ?? .small), seed: seed)
+                   : try TwoResolutionSTCNN(config: .videoAttention(localisationSide: localisationSide, glimpse: glimpse, classes: names.count,
+                                                                    localisationNet: localisationNet, classifierNet: classifierNet ?? .small,
+                                                                    classNames: names), seed: seed)
         }
+        if withNoItem && net.config.noItemClass != SceneLayout.noItemLabel {
+            throw RuntimeError(output, "the model has no \"\(ModelConfig.noItemClassName)\" class at index \(SceneLayout.noItemLabel); train item-free scenes into a model made with them (--initialise-from)")
+        }
+        net.thetaFrozenLabel = withNoItem ? Int32(SceneLayout.noItemLabel) : nil
         var freshClassifier = !resume
+        if let source = initialiseFrom {
+            let report = try naming(source) { try net.initialise(from: URL(fileURLWithPath: source)) }
+            print("stn-train video: from \(source): \(report.whole.count) tensors whole, \(report.partial.count) in part (\(report.partial.joined(separator: ", "))), \(report.skipped.count) fresh (\(report.skipped.joined(separator: ", ")))")
+            // A classifier copied only in part (a new class) warms up on glimpses first.
+            freshClassifier = (report.skipped + report.partial).contains { $0.hasPrefix("classifier") }
+        }
         if resume, let wanted = classifierNet, let layers = net.config.classifier,
            VideoClassifierNet(layers: layers, classes: net.classCount) != wanted {
             net = try net.replacingClassifier(with: wanted.layers(classes: net.classCount), seed: seed)
@@ -106,9 +128,13 @@ struct TrainVideo: ParsableCommand {
         net.scalePrior = scalePrior
         let optimiser = Adam(learningRate: learningRate, groupScale: [.localisation: localisationScale, .classifier: classifierScale])
         let schedule = LearningRateSchedule.cosine(totalSteps: steps, minimum: learningRate * 0.05)
-        var sampler = SceneSampler(items: items)
-        sampler.options.itemSizes = itemSizes
-        sampler.options.clutterSizing = clutterSizing
+        var sampler = SceneSampler(items: items, options: scenes.options)
+        if scenes == .plain {
+            sampler.options.itemSizes = itemSizes
+            sampler.options.clutterSizing = clutterSizing
+        } else {
+            sampler.options.itemAbsentShare = noItemShare
+        }
         let renderer = SceneRenderer(items: items)
         let batch = SceneBatch(capacity: batchSize, localisationSide: net.config.input.height, sourceSide: sourceSide)
         let levels = zip(batch.levels, batch.levelSides).map { TwoResolutionSTCNN.SamplingLevel(images: UnsafePointer($0), side: $1) }
@@ -126,7 +152,7 @@ struct TrainVideo: ParsableCommand {
             let progress = min(1, Double(step) / Double(max(curriculumSteps, 1)))
             // Start with items that nearly fill the canvas, so that the identity window already frames
             // them and the classifier's gradient can guide θ; end at the task's 15–50%.
-            sampler.options.itemFraction = (0.7 - 0.55 * progress)...(1.0 - 0.5 * progress)
+            if curriculumSteps > 0 { sampler.options.itemFraction = (0.7 - 0.55 * progress)...(1.0 - 0.5 * progress) }
             let layouts = (0..<batchSize).map { _ in
                 let size = SceneSampler.trainingFrameSizes[random.int(below: SceneSampler.trainingFrameSizes.count)]
                 return sampler.layout(width: size.width, height: size.height, random: &random)
@@ -154,7 +180,7 @@ struct TrainVideo: ParsableCommand {
                 throw RuntimeError(output, "training diverged at step \(step + 1) (loss \(result.loss)); \(output) keeps its last checkpoint, if any; try a smaller --learning-rate")
             }
             let theta = net.lastTheta!
-            for n in 0..<batchSize {
+            for n in 0..<batchSize where batch.labels[n] != SceneLayout.noItemLabel {
                 window.stats.add(theta: (Double(theta[3 * n]), Double(theta[3 * n + 1]), Double(theta[3 * n + 2])), box: batch.canvasBoxes[n])
                 window.scale += Double(theta[3 * n])
             }
@@ -188,8 +214,13 @@ struct TrainVideo: ParsableCommand {
     func warmUp(_ net: TwoResolutionSTCNN, items: IDXDataset) throws {
         guard warmupSteps > 0 else { return }
         let side = net.config.transformer.glimpseHeight, plane = side * side, count = 64
-        var options = SceneOptions()
+        var options = scenes.options
         options.itemFraction = 0.8...1.0
+        options.clutterCoverage = nil
+        if scenes == .robust {
+            options.clutterSide = nil
+            options.itemAbsentShare = net.config.noItemClass == nil ? 0 : noItemShare
+        }
         let sampler = SceneSampler(items: items, options: options)
         let renderer = SceneRenderer(items: items)
         let optimiser = Adam(learningRate: learningRate)
@@ -211,7 +242,7 @@ struct TrainVideo: ParsableCommand {
                     BilinearSampler.forward(input: small, batch: 1, channels: 1, inputHeight: resolution, inputWidth: resolution, grid: identity,
                                             outputHeight: side, outputWidth: side, padding: .border, output: out.baseAddress! + n * plane)
                 }
-                labels[n] = Int32(layout.item.label)
+                labels[n] = Int32(layout.label)
             }
             optimiser.learningRate = LearningRateSchedule.cosine(totalSteps: warmupSteps, minimum: learningRate * 0.3).learningRate(base: learningRate, step: step)
             let result = net.trainClassifierStep(glimpses: glimpses, labels: labels, batch: count, optimiser: optimiser)

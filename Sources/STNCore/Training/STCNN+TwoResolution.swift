@@ -45,6 +45,9 @@ public final class TwoResolutionSTCNN {
     /// that the classification loss resists once a window starts to cut into the item, so the
     /// window settles on the smallest one that still classifies well. It uses no box, only θ.
     public var scalePrior: Float = 0
+    /// Samples of this label send no gradient to θ: an item-free scene has no window to learn,
+    /// only a class ("no item") for whatever window θ chose.
+    public var thetaFrozenLabel: Int32?
 
     private let loss: SoftmaxCrossEntropy
     private let grid = FloatBuffer()       // [N, G, G, 2]
@@ -88,6 +91,29 @@ public final class TwoResolutionSTCNN {
         }
         net.scaleRange = scaleRange; net.scalePenalty = scalePenalty; net.translationLimit = translationLimit
         return net
+    }
+
+    /// Copies the tensors of `url` into the parameters of the same name: whole where the shapes
+    /// agree, the leading rows where only the first dimension differs (a classifier with one class
+    /// more keeps the old classes' weights). Convolution weights carry over to another input
+    /// size, and a keypoint localisation's regressor reads keypoints, not pixels, so a trained
+    /// net starts a larger-input or more-class one. Returns the names copied whole, in part, or not.
+    public func initialise(from url: URL) throws -> (whole: [String], partial: [String], skipped: [String]) {
+        let tensors = try ModelFile.read(contentsOf: url).tensors
+        var report: (whole: [String], partial: [String], skipped: [String]) = ([], [], [])
+        for (name, parameter) in namedParameters {
+            let mine = parameter.value
+            guard let theirs = tensors[name], theirs.shape.count == mine.shape.count else { report.skipped.append(name); continue }
+            if theirs.shape == mine.shape {
+                mine.copy(from: theirs); report.whole.append(name)
+            } else if theirs.shape.dropFirst() == mine.shape.dropFirst() {
+                let rows = min(theirs.shape[0], mine.shape[0]), rowSize = mine.shape.dropFirst().reduce(1, *)
+                mine.data.update(from: theirs.data, count: rows * rowSize); report.partial.append(name)
+            } else {
+                report.skipped.append(name)
+            }
+        }
+        return report
     }
 
     public func zeroGradients() { for parameter in parameters { parameter.zeroGradient() } }
@@ -152,6 +178,11 @@ public final class TwoResolutionSTCNN {
         let correct = SoftmaxCrossEntropy.correctCount(logits: z, labels: labels, batch: batch, classes: classCount)
         let dz = loss.backward(labels: labels, batch: batch)
         let dv = classifier.backward(dz, batch: batch, inputGradient: true)!
+        if let frozen = thetaFrozenLabel {
+            let size = channels * glimpseSide.height * glimpseSide.width
+            let mutable = UnsafeMutablePointer(mutating: dv)
+            for n in 0..<batch where labels[n] == frozen { mutable.advanced(by: n * size).update(repeating: 0, count: size) }
+        }
         backwardThroughSampler(dv, batch: batch)
         optimiser.step(parameters)
         return (value, correct)

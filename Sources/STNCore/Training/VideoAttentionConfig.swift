@@ -91,12 +91,12 @@ extension ModelConfig {
     /// fc_loc = 64 hidden → (s, tx, ty); the classifier reads the glimpse (`VideoClassifierNet`).
     public static func videoAttention(localisationSide: Int = 64, glimpse: Int = 32, classes: Int = 10,
                                       localisationNet: VideoLocalisationNet = .small, classifierNet: VideoClassifierNet = .small,
-                                      mean: Float = 0.2, std: Float = 0.25) -> ModelConfig {
+                                      classNames: [String]? = nil, mean: Float = 0.2, std: Float = 0.25) -> ModelConfig {
         ModelConfig(
             input: InputSpec(height: localisationSide, width: localisationSide, channels: 1, mean: [mean], std: [std]),
             transformer: SpatialTransformerConfig(
                 transform: .attention, localisation: localisationNet.layers,
                 regressorHidden: [64], glimpseHeight: glimpse, glimpseWidth: glimpse),
-            classifier: classifierNet.layers(classes: classes))
+            classifier: classifierNet.layers(classes: classes), classNames: classNames)
     }
 }

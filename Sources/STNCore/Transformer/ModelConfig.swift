@@ -85,6 +85,7 @@ public struct SpatialTransformerConfig: Equatable, Sendable {
 /// | `glimpse` | JSON `{"height": 64, "width": 64}` — the output size trained with |
 /// | `padding` | `zeros` or `border` (sampler padding in training) |
 /// | `classifier` | JSON `{"layers": [LayerSpec…]}`, only for an ST-CNN |
+/// | `class_names` | JSON `["T-shirt/top", …, "no item"]`, optional, one name per class score; a class named `no item` is the absence of any item (its probability gives `presence` = 1 − P) |
 ///
 /// See `LayerSpec` for the layer objects. Tensors: `loc.*`, `fc_loc.*`, `classifier.*`, all
 /// F32 in PyTorch layouts, so `torch.nn.Module.state_dict()` of the same structure exports
@@ -96,10 +97,18 @@ public struct ModelConfig: Equatable, Sendable {
     public var input: InputSpec
     public var transformer: SpatialTransformerConfig
     public var classifier: [LayerSpec]?
+    /// One name per class score, when the file names them.
+    public var classNames: [String]?
 
-    public init(input: InputSpec, transformer: SpatialTransformerConfig, classifier: [LayerSpec]? = nil) {
-        self.input = input; self.transformer = transformer; self.classifier = classifier
+    /// The class name that means "nothing here".
+    public static let noItemClassName = "no item"
+
+    public init(input: InputSpec, transformer: SpatialTransformerConfig, classifier: [LayerSpec]? = nil, classNames: [String]? = nil) {
+        self.input = input; self.transformer = transformer; self.classifier = classifier; self.classNames = classNames
     }
+
+    /// Index of the "no item" class, when the classifier has one.
+    public var noItemClass: Int? { classNames?.firstIndex(of: Self.noItemClassName) }
 
     /// The ST-CNN of PyTorch's spatial-transformer tutorial, sized for `height × width`
     /// inputs (60×60 in the benchmark): loc = conv7(8)–pool2–ReLU–conv5(10)–pool2–ReLU,
@@ -168,6 +177,7 @@ public struct ModelConfig: Equatable, Sendable {
             "padding": transformer.padding.rawValue,
         ]
         if let classifier { result["classifier"] = json(["layers": classifier.jsonObject]) }
+        if let classNames { result["class_names"] = json(classNames) }
         return result
     }
 
@@ -259,7 +269,19 @@ public struct ModelConfig: Equatable, Sendable {
             padding: padding)
         var classifier: [LayerSpec]?
         if metadata["classifier"] != nil { classifier = try layers(try object("classifier"), in: "classifier") }
-        self.init(input: inputSpec, transformer: transformer, classifier: classifier)
+        var names: [String]?
+        if let text = metadata["class_names"] {
+            guard let parsed = try? JSONSerialization.jsonObject(with: Data(text.utf8)), let list = parsed as? [String] else {
+                throw MetadataError(key: "class_names", message: "is not a JSON array of strings")
+            }
+            names = list
+        }
+        self.init(input: inputSpec, transformer: transformer, classifier: classifier, classNames: names)
+        if let names {
+            guard classifier != nil, names.count == classCount else {
+                throw MetadataError(key: "class_names", message: "names \(names.count) classes, the classifier gives \(classCount.map(String.init) ?? "none")")
+            }
+        }
         do { _ = try expectedTensors() } catch {
             throw MetadataError(key: classifier != nil && String(describing: error).hasPrefix("classifier") ? "classifier" : "localisation",
                                 message: String(describing: error))
