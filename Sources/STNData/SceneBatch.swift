@@ -83,6 +83,25 @@ public final class SceneBatch {
         quantiseLocalisation()
     }
 
+    /// The same from frames already rendered and quantised (`layouts[i]`'s frame at `i · W·H`),
+    /// e.g. after a codec round trip.
+    public func fill(frames pixels: UnsafeBufferPointer<UInt8>, layouts: [SceneLayout]) {
+        precondition(layouts.count <= capacity)
+        count = layouts.count
+        let top = levelSides[0], side = localisationSide
+        for (n, layout) in layouts.enumerated() {
+            let size = layout.width * layout.height
+            precondition(pixels.count >= (n + 1) * size)
+            let frame = (0..<size).map { Float(pixels[n * size + $0]) / 255 }
+            frame.withUnsafeBufferPointer { f in
+                Self.areaDownscale(frame: f.baseAddress!, width: layout.width, height: layout.height, side: top, into: levels[0] + n * top * top)
+                Self.areaDownscale(frame: f.baseAddress!, width: layout.width, height: layout.height, side: side, into: localisation + n * side * side)
+            }
+            finish(item: n, layout: layout)
+        }
+        quantiseLocalisation()
+    }
+
     /// Levels below the top, labels and boxes for item `n`.
     private func finish(item n: Int, layout: SceneLayout) {
         for index in 1..<levelSides.count {

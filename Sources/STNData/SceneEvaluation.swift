@@ -23,8 +23,18 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
     /// Frames whose item is under a quarter of the frame's shorter side, and their hits.
     public var smallItemFrames = 0
     public var smallItemCentresInBox = 0
+    /// Frames with an item whose presence (1 − P(no item)) was at least ½, of `classifiedFrames`.
+    public var presentCalled = 0
+    /// Item-free frames, and those whose presence was below ½.
+    public var absentFrames = 0
+    public var absentCalled = 0
+    /// Whether the classifier has a "no item" class, so that presence is measured.
+    public var measuresPresence = false
 
     public init() {}
+
+    public var presenceRate: Double { Double(presentCalled) / Double(max(classifiedFrames, 1)) }
+    public var absenceRate: Double { Double(absentCalled) / Double(max(absentFrames, 1)) }
 
     public var centreInBoxRate: Double { Double(centresInBox) / Double(max(frames, 1)) }
     public var meanIoU: Double { iouSum / Double(max(frames, 1)) }
@@ -51,6 +61,8 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
         frames += other.frames; centresInBox += other.centresInBox; iouSum += other.iouSum
         correct += other.correct; classifiedFrames += other.classifiedFrames; boxCorrect += other.boxCorrect
         nearMisses += other.nearMisses; smallItemFrames += other.smallItemFrames; smallItemCentresInBox += other.smallItemCentresInBox
+        presentCalled += other.presentCalled; absentFrames += other.absentFrames; absentCalled += other.absentCalled
+        measuresPresence = measuresPresence || other.measuresPresence
     }
 
     /// Where the misses are: near the item or far from it, and how small items fare.
@@ -62,18 +74,24 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        String(format: "frames %d  centre-in-box %.2f%%  mean IoU %.3f  accuracy %.2f%% (true-box glimpses %.2f%%)",
-               frames, 100 * centreInBoxRate, meanIoU, 100 * accuracy, 100 * boxAccuracy)
+        var text = String(format: "frames %d  centre-in-box %.2f%%  mean IoU %.3f  accuracy %.2f%% (true-box glimpses %.2f%%)",
+                          frames, 100 * centreInBoxRate, meanIoU, 100 * accuracy, 100 * boxAccuracy)
+        if measuresPresence && classifiedFrames > 0 { text += String(format: "  present %.2f%%", 100 * presenceRate) }
+        if absentFrames > 0 { text += String(format: "  item-free frames %d, called absent %.2f%%", absentFrames, 100 * absenceRate) }
+        return text
     }
 
     /// Evaluates `frames` frames of a `SceneVideo` of `width × height` (t10k items, `seed`).
     /// `classifier` (optional) classifies the glimpses, sampled from a canvas of `sourceSide`²
     /// (default 3 × the localisation side); θ always comes from `model`'s predictor.
+    /// `options` sets the scenes' statistics; `degrade`, when given, turns each chunk of 8-bit
+    /// frames into what a codec round trip makes of them (same size and count).
     public static func run(model: STNModel, classifier: TwoResolutionSTCNN?, items: IDXDataset, width: Int, height: Int,
                            frames: Int, frameRate: Double = 25, seed: UInt64, batchSize: Int = 16,
-                           sourceSide: Int? = nil, clutterFollowsItem: Bool = false) -> SceneEvaluation {
+                           sourceSide: Int? = nil, clutterFollowsItem: Bool = false, options: SceneOptions = SceneOptions(),
+                           degrade: (([UInt8], Int) throws -> [UInt8])? = nil) throws -> SceneEvaluation {
         let renderer = SceneRenderer(items: items)
-        var video = SceneVideo(items: items, width: width, height: height, frameRate: frameRate, seed: seed)
+        var video = SceneVideo(items: items, width: width, height: height, frameRate: frameRate, seed: seed, options: options)
         video.clutterFollowsItem = clutterFollowsItem
         let side = model.inputHeight
         let sourceSide = sourceSide ?? 3 * side
@@ -81,37 +99,77 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
         let predictor = model.makePredictor(maxBatch: batchSize)
         var theta = [Float](repeating: 0, count: batchSize * 3)
         var result = SceneEvaluation()
+        result.measuresPresence = classifier?.config.noItemClass != nil
+        let frameSize = width * height
+        // A codec sees a run of frames, not single ones: chunks of 10 batches go through `degrade` together.
+        let chunk = degrade == nil ? batchSize : batchSize * 10
         var done = 0
         while done < frames {
-            let n = min(batchSize, frames - done)
-            let layouts = (0..<n).map { _ in video.next().layout }
-            batch.fill(frames: layouts, renderer: renderer)
-            theta.withUnsafeMutableBufferPointer { predictor.predict(luma: batch.localisationBytes, batch: n, theta: $0.baseAddress!) }
-            for i in 0..<n {
-                let box = batch.canvasBoxes[i]
-                result.add(theta: (Double(theta[3 * i]), Double(theta[3 * i + 1]), Double(theta[3 * i + 2])), box: box,
-                           itemFraction: box.halfSide * Double(max(width, height)) / Double(min(width, height)))
+            let chunkCount = min(chunk, frames - done)
+            let chunkLayouts = (0..<chunkCount).map { _ in video.next().layout }
+            var pixels = [UInt8](repeating: 0, count: chunkCount * frameSize)
+            for (i, layout) in chunkLayouts.enumerated() {
+                let frame = renderer.render(layout, raster: .frame(width: width, height: height))
+                for p in 0..<frameSize { pixels[i * frameSize + p] = UInt8((min(max(frame[p], 0), 1) * 255).rounded()) }
             }
-            if let classifier {
-                let levels = zip(batch.levels, batch.levelSides).map { TwoResolutionSTCNN.SamplingLevel(images: UnsafePointer($0), side: $1) }
-                func correct(_ windows: [Float]) -> Int {
-                    let logits = windows.withUnsafeBufferPointer { t -> UnsafePointer<Float> in
-                        let v = classifier.sampleGlimpses(theta: t.baseAddress!, levels: levels, batch: n)
-                        return classifier.classifier.forward(v, batch: n, training: false)
-                    }
-                    return batch.labels.withUnsafeBufferPointer { labels in
-                        SoftmaxCrossEntropy.correctCount(logits: logits, labels: labels.baseAddress!, batch: n, classes: classifier.classCount)
-                    }
+            if let degrade { pixels = try degrade(pixels, chunkCount) }
+            var offset = 0
+            while offset < chunkCount {
+                let n = min(batchSize, chunkCount - offset)
+                let layouts = Array(chunkLayouts[offset..<(offset + n)])
+                pixels.withUnsafeBufferPointer { all in
+                    batch.fill(frames: UnsafeBufferPointer(rebasing: all[(offset * frameSize)..<((offset + n) * frameSize)]), layouts: layouts)
                 }
-                result.correct += correct(theta)
-                result.boxCorrect += correct((0..<n).flatMap { i -> [Float] in
-                    let box = batch.canvasBoxes[i]
-                    return [Float(box.halfSide), Float(box.centreX), Float(box.centreY)]
-                })
-                result.classifiedFrames += n
+                theta.withUnsafeMutableBufferPointer { predictor.predict(luma: batch.localisationBytes, batch: n, theta: $0.baseAddress!) }
+                result.score(batch: batch, layouts: layouts, theta: theta, classifier: classifier, width: width, height: height)
+                offset += n
             }
-            done += n
+            done += chunkCount
         }
         return result
+    }
+
+    /// Adds one filled batch: tracking on frames with an item, presence on all, accuracy at θ and at the true box.
+    mutating func score(batch: SceneBatch, layouts: [SceneLayout], theta: [Float], classifier: TwoResolutionSTCNN?, width: Int, height: Int) {
+        let n = layouts.count
+        for i in 0..<n where layouts[i].itemPresent {
+            let box = batch.canvasBoxes[i]
+            add(theta: (Double(theta[3 * i]), Double(theta[3 * i + 1]), Double(theta[3 * i + 2])), box: box,
+                itemFraction: box.halfSide * Double(max(width, height)) / Double(min(width, height)))
+        }
+        guard let classifier else { return }
+        let levels = zip(batch.levels, batch.levelSides).map { TwoResolutionSTCNN.SamplingLevel(images: UnsafePointer($0), side: $1) }
+        let classes = classifier.classCount, absent = classifier.config.noItemClass
+        func classify(_ windows: [Float]) -> [(best: Int, presence: Float)] {
+            windows.withUnsafeBufferPointer { t in
+                let v = classifier.sampleGlimpses(theta: t.baseAddress!, levels: levels, batch: n)
+                let z = classifier.classifier.forward(v, batch: n, training: false)
+                return (0..<n).map { i in
+                    let row = z + i * classes
+                    var best = 0
+                    for c in 1..<classes where row[c] > row[best] { best = c }
+                    guard let absent else { return (best, 1) }
+                    let top = (0..<classes).map { row[$0] }.max()!
+                    let sum = (0..<classes).reduce(Float(0)) { $0 + exp(row[$1] - top) }
+                    return (best, 1 - exp(row[absent] - top) / sum)
+                }
+            }
+        }
+        let atTheta = classify(Array(theta.prefix(3 * n)))
+        let atBox = classify((0..<n).flatMap { i -> [Float] in
+            let box = batch.canvasBoxes[i]
+            return [Float(box.halfSide), Float(box.centreX), Float(box.centreY)]
+        })
+        for i in 0..<n {
+            if layouts[i].itemPresent {
+                classifiedFrames += 1
+                if atTheta[i].best == layouts[i].item.label { correct += 1 }
+                if atBox[i].best == layouts[i].item.label { boxCorrect += 1 }
+                if atTheta[i].presence >= 0.5 { presentCalled += 1 }
+            } else {
+                absentFrames += 1
+                if atTheta[i].presence < 0.5 { absentCalled += 1 }
+            }
+        }
     }
 }

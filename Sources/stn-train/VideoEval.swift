@@ -21,12 +21,18 @@ struct VideoEval: ParsableCommand {
     var seed: UInt64 = 2024
     @Option(help: "Side of the canvas the glimpses are sampled from (default: 3 × the localisation side; a multiple of it).")
     var sourceSide: Int?
+    @Flag(help: "Run the held-out suite instead: one row per bucket (clutter, background, noise, blur, contrast, H.264, frame sizes, item-free scenes) and the worst bucket.")
+    var suite = false
+    @Option(help: "Frames per bucket of --suite.")
+    var framesPerBucket = 2000
+    @Option(help: "With --suite, only the buckets whose names contain one of these comma-separated words.")
+    var buckets: String?
     @Flag(help: "Diagnostic: scale each scene's clutter with its item, as in training scenes with --clutter-sizing item (the videos keep clutter still while the item shrinks below it).")
     var clutterFollowsItem = false
 
     func validate() throws {
         if let sourceSide, sourceSide <= 0 { throw ValidationError("--source-side must be positive") }
-        guard frames >= 1 else { throw ValidationError("--frames must be at least 1") }
+        guard frames >= 1, framesPerBucket >= 1 else { throw ValidationError("--frames and --frames-per-bucket must be at least 1") }
         _ = try parsedSizes()
     }
 
@@ -51,11 +57,12 @@ struct VideoEval: ParsableCommand {
             throw ValidationError("--source-side must be a multiple of the localisation side \(stn.inputHeight)")
         }
         let classifier = try naming(model) { stn.config.classifier != nil ? try TwoResolutionSTCNN(contentsOf: url) : nil }
+        if suite { return try runSuite(stn: stn, classifier: classifier, items: items) }
         let parsed = try parsedSizes()
         var total = SceneEvaluation()
         for (index, size) in parsed.enumerated() {
             let count = frames / parsed.count + (index < frames % parsed.count ? 1 : 0)
-            let result = SceneEvaluation.run(model: stn, classifier: classifier, items: items, width: size.0, height: size.1,
+            let result = try SceneEvaluation.run(model: stn, classifier: classifier, items: items, width: size.0, height: size.1,
                                              frames: count, seed: seed &+ UInt64(index), sourceSide: sourceSide,
                                              clutterFollowsItem: clutterFollowsItem)
             print("\(size.0)x\(size.1): \(result)")
@@ -63,5 +70,46 @@ struct VideoEval: ParsableCommand {
         }
         print("all: \(total)")
         print("     \(total.missSummary)")
+    }
+
+    /// One row per `SceneSuite` bucket, then the worst bucket of each figure.
+    private func runSuite(stn: STNModel, classifier: TwoResolutionSTCNN?, items: IDXDataset) throws {
+        let wanted = buckets?.split(separator: ",").map { $0.lowercased() }
+        let chosen = SceneSuite.buckets.filter { bucket in wanted.map { $0.contains { bucket.name.lowercased().contains($0) } } ?? true }
+        guard !chosen.isEmpty else { throw ValidationError("--buckets matches none of: \(SceneSuite.buckets.map(\.name).joined(separator: ", "))") }
+        print("| bucket | frames | centre in box | IoU | accuracy | true-box accuracy | ratio | present | item-free called absent |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        var rows: [(name: String, result: SceneEvaluation)] = []
+        for (index, bucket) in chosen.enumerated() {
+            let degrade = bucket.crf.map { H264RoundTrip(width: bucket.width, height: bucket.height, crf: $0) }
+            let result = try SceneEvaluation.run(model: stn, classifier: classifier, items: items, width: bucket.width, height: bucket.height,
+                                                 frames: framesPerBucket, seed: seed &+ UInt64(1000 + index), sourceSide: sourceSide,
+                                                 options: bucket.options, degrade: degrade.map { d in { try d($0, count: $1) } })
+            rows.append((bucket.name, result))
+            print(Self.row(bucket.name, result))
+            fflush(nil)
+        }
+        let tracked = rows.filter { $0.result.frames > 0 }
+        func worst(_ label: String, _ value: (SceneEvaluation) -> Double, format: String) {
+            guard let row = tracked.min(by: { value($0.result) < value($1.result) }) else { return }
+            print("worst \(label): \(String(format: format, value(row.result))) (\(row.name))")
+        }
+        worst("centre in box", { 100 * $0.centreInBoxRate }, format: "%.2f%%")
+        worst("IoU", { $0.meanIoU }, format: "%.3f")
+        if classifier != nil {
+            worst("accuracy", { 100 * $0.accuracy }, format: "%.2f%%")
+            worst("accuracy / true-box accuracy", { $0.accuracy / max($0.boxAccuracy, 1e-9) }, format: "%.3f")
+            worst("true-box accuracy", { 100 * $0.boxAccuracy }, format: "%.2f%%")
+            if rows.contains(where: { $0.result.measuresPresence }) { worst("present", { 100 * $0.presenceRate }, format: "%.2f%%") }
+        }
+    }
+
+    private static func row(_ name: String, _ r: SceneEvaluation) -> String {
+        func percent(_ value: Double, _ valid: Bool) -> String { valid ? String(format: "%.2f %%", 100 * value) : "–" }
+        let tracked = r.frames > 0, classified = r.classifiedFrames > 0
+        return "| \(name) | \(r.frames + r.absentFrames) | \(percent(r.centreInBoxRate, tracked)) | \(tracked ? String(format: "%.3f", r.meanIoU) : "–") | "
+            + "\(percent(r.accuracy, classified)) | \(percent(r.boxAccuracy, classified)) | "
+            + "\(classified ? String(format: "%.3f", r.accuracy / max(r.boxAccuracy, 1e-9)) : "–") | "
+            + "\(percent(r.presenceRate, classified && r.measuresPresence)) | \(percent(r.absenceRate, r.absentFrames > 0)) |"
     }
 }

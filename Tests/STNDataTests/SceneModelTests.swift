@@ -49,7 +49,7 @@ final class SceneModelTests: XCTestCase {
         var total = SceneEvaluation()
         // Small frames keep the test fast; the model reads the same 64×64 canvas whatever the size.
         for (index, size) in [(256, 144), (192, 192), (144, 256)].enumerated() {
-            total.merge(SceneEvaluation.run(model: model, classifier: classifier, items: items, width: size.0, height: size.1,
+            total.merge(try SceneEvaluation.run(model: model, classifier: classifier, items: items, width: size.0, height: size.1,
                                             frames: 80, seed: 77 &+ UInt64(index)))
         }
         print("\(name), 240 frames: \(total)")
