@@ -10,13 +10,16 @@ public struct ParameterLogRow: Sendable, Equatable {
     public var raw: ThetaValues
     public var smoothed: ThetaValues
     public var sceneCut: Bool
+    /// What the model's classifier saw at the raw θ (the trailing `presence,label,confidence`).
+    public var observation: GlimpseObservation?
 
-    public init(frame: Int, ptsTime: Double, raw: ThetaValues, smoothed: ThetaValues, sceneCut: Bool) {
+    public init(frame: Int, ptsTime: Double, raw: ThetaValues, smoothed: ThetaValues, sceneCut: Bool, observation: GlimpseObservation? = nil) {
         self.frame = frame
         self.ptsTime = ptsTime
         self.raw = raw
         self.smoothed = smoothed
         self.sceneCut = sceneCut
+        self.observation = observation
     }
 }
 
@@ -30,6 +33,8 @@ public final class ParameterLogWriter: @unchecked Sendable {
 
     public let path: String
     public let format: Format
+    /// Rows carry the trailing presence,label,confidence columns.
+    public let observations: Bool
     private let names: [String]
     /// JSON Lines keys, `"raw_s":` and `"s":`, as bytes.
     private let rawKeys: [[UInt8]]
@@ -52,13 +57,15 @@ public final class ParameterLogWriter: @unchecked Sendable {
         return base.path + ".params.csv"
     }
 
-    public convenience init(path: String, kind: TransformKind, parameterCount: Int) throws {
-        try self.init(file: OutputFile(preparing: path, role: "parameter log"), kind: kind, parameterCount: parameterCount)
+    public convenience init(path: String, kind: TransformKind, parameterCount: Int, observations: Bool = false) throws {
+        try self.init(file: OutputFile(preparing: path, role: "parameter log"), kind: kind, parameterCount: parameterCount, observations: observations)
     }
 
     /// Writes the log into `file` (made ready before the run's other outputs), from its start.
-    public init(file: OutputFile, kind: TransformKind, parameterCount: Int) throws {
+    /// `observations`: rows carry what the classifier saw (`presence,label,confidence` columns).
+    public init(file: OutputFile, kind: TransformKind, parameterCount: Int, observations: Bool = false) throws {
         let path = file.path
+        self.observations = observations
         self.path = path
         format = path.lowercased().hasSuffix(".jsonl") ? .jsonLines : .csv
         names = TransformParameterNames.names(for: kind, count: parameterCount)
@@ -68,6 +75,7 @@ public final class ParameterLogWriter: @unchecked Sendable {
         handle = try file.openTruncating(role: "parameter log")
         if format == .csv {
             let header = ["frame", "pts_time"] + names.map { "raw_" + $0 } + names + ["scene_cut"]
+                + (observations ? ["presence", "label", "confidence"] : [])
             line.append(contentsOf: (header.joined(separator: ",") + "\n").utf8)
             try flushLine()
         }
@@ -87,6 +95,13 @@ public final class ParameterLogWriter: @unchecked Sendable {
             for value in row.smoothed { line.append(comma); Self.appendNumber(value, to: &line) }
             line.append(comma)
             line.append(row.sceneCut ? UInt8(ascii: "1") : UInt8(ascii: "0"))
+            if observations, let seen = row.observation {
+                line.append(comma); Self.appendFixed4(seen.presence, to: &line)
+                line.append(comma); line.append(contentsOf: Self.csvField(seen.label).utf8)
+                line.append(comma); Self.appendFixed4(seen.confidence, to: &line)
+            } else if observations {
+                line.append(contentsOf: ",,,".utf8)
+            }
         case .jsonLines:
             line.append(contentsOf: "{\"frame\":".utf8)
             line.append(contentsOf: String(row.frame).utf8)
@@ -96,10 +111,30 @@ public final class ParameterLogWriter: @unchecked Sendable {
             for (key, value) in zip(keys, row.smoothed) { line.append(comma); line.append(contentsOf: key); Self.appendNumber(value, to: &line) }
             line.append(contentsOf: ",\"scene_cut\":".utf8)
             line.append(row.sceneCut ? UInt8(ascii: "1") : UInt8(ascii: "0"))
+            if observations, let seen = row.observation {
+                line.append(contentsOf: ",\"presence\":".utf8); Self.appendFixed4(seen.presence, to: &line)
+                line.append(contentsOf: ",\"label\":".utf8); line.append(contentsOf: Self.jsonString(seen.label).utf8)
+                line.append(contentsOf: ",\"confidence\":".utf8); Self.appendFixed4(seen.confidence, to: &line)
+            }
             line.append(UInt8(ascii: "}"))
         }
         line.append(UInt8(ascii: "\n"))
         try flushLine()
+    }
+
+    static func appendFixed4(_ value: Double, to out: inout [UInt8]) {
+        out.append(contentsOf: String(format: "%.4f", value).utf8)
+    }
+
+    /// A CSV field, quoted (RFC 4180) when it holds a comma, a quote or a line break.
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    static func jsonString(_ text: String) -> String {
+        let data = try! JSONSerialization.data(withJSONObject: [text], options: [])
+        return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
     }
 
     /// The shortest text that reads back as the same Float32 (the precision θ is computed in),

@@ -24,10 +24,11 @@ public struct ParameterLog: Sendable {
     }
 
     private static func kindAndNames(fromColumns columns: [String], path: String) throws -> (TransformKind, [String]) {
-        guard columns.count >= 4, columns[0] == "frame", columns[1] == "pts_time", columns.last == "scene_cut" else {
+        // Columns after scene_cut (presence, label, confidence, or a later version's) are not read.
+        guard columns.count >= 4, columns[0] == "frame", columns[1] == "pts_time", let cutIndex = columns.firstIndex(of: "scene_cut"), cutIndex >= 3 else {
             throw PipelineError(path: path, "not a parameter log (expected columns frame,pts_time,…,scene_cut)")
         }
-        let middle = Array(columns[2..<(columns.count - 1)])
+        let middle = Array(columns[2..<cutIndex])
         guard middle.count % 2 == 0 else { throw PipelineError(path: path, "raw and smoothed columns do not pair up") }
         let half = middle.count / 2
         let raw = Array(middle[..<half]), smoothed = Array(middle[half...])
@@ -42,14 +43,16 @@ public struct ParameterLog: Sendable {
         let columns = header.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         let (kind, names) = try kindAndNames(fromColumns: columns, path: path)
         let n = names.count
+        let cutIndex = 2 + 2 * n
         var rows: [ParameterLogRow] = []
         for (lineIndex, line) in lines.dropFirst().enumerated() {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard fields.count == columns.count, let frame = Int(fields[0]), let time = Double(fields[1]),
-                  let cut = Int(fields[columns.count - 1]) else {
+            // A quoted label may hold commas, so trailing fields are not counted exactly.
+            guard fields.count == columns.count || (fields.count > columns.count && columns.count > cutIndex + 1),
+                  let frame = Int(fields[0]), let time = Double(fields[1]), let cut = Int(fields[cutIndex]) else {
                 throw PipelineError(path: path, "line \(lineIndex + 2): malformed row")
             }
-            let numbers = fields[2..<(columns.count - 1)].map { Double($0) }
+            let numbers = fields[2..<cutIndex].map { Double($0) }
             guard numbers.allSatisfy({ $0 != nil }) else {
                 throw PipelineError(path: path, "line \(lineIndex + 2): not a number")
             }
@@ -72,7 +75,8 @@ public struct ParameterLog: Sendable {
                 throw PipelineError(path: path, "line \(lineIndex + 1): not a JSON object")
             }
             if kindAndNames == nil {
-                let keys = object.keys.filter { !["frame", "pts_time", "scene_cut"].contains($0) && !$0.hasPrefix("raw_") }
+                // The parameters are the keys with a raw_ twin; other keys (presence, label, …) are not read.
+                let keys = object.keys.filter { !$0.hasPrefix("raw_") && object["raw_" + $0] != nil }
                 let kinds = TransformKind.allCases.filter { kind in
                     let names = TransformParameterNames.names(for: kind, count: keys.count)
                     return Set(names) == Set(keys)

@@ -112,7 +112,7 @@ struct Stages: @unchecked Sendable {
                     sampler!.sample(transform, from: frame.planes, into: output.mutablePlanes)
                     output.setTimestamp(pts: frame.pts, seconds: frame.ptsSeconds)
                     let row = ParameterLogRow(frame: index, ptsTime: frame.ptsSeconds, raw: theta.raw,
-                                              smoothed: theta.smoothed, sceneCut: theta.sceneCut)
+                                              smoothed: theta.smoothed, sceneCut: theta.sceneCut, observation: theta.observation)
                     guard sampled.push(.frame(output, row: row)) else { return }
                     if drawOverlay {
                         frame.makeWritable()

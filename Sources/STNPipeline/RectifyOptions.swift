@@ -41,6 +41,8 @@ public struct RectifyOptions: Sendable {
     public var showProgress: Bool
     /// Temporal smoothing and scene cuts (model runs only).
     public var smoothing: SmoothingSettings
+    /// What the window does while the model's classifier sees no item (models with a "no item" class).
+    public var presence = PresenceSettings()
     /// A second video: the input with the raw (red) and smoothed (green) windows drawn on it.
     public var overlayPath: String?
     /// Told of every frame as each stage takes it up; may block (tests step stages with it) or throw (stopping the run).

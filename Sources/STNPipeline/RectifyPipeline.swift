@@ -56,7 +56,7 @@ public final class RectifyPipeline: Sendable {
             overlayFile?.discard()
             throw error
         }
-        let log = try logFile.map { try ParameterLogWriter(file: $0, kind: assigner.kind, parameterCount: assigner.parameterCount) }
+        let log = try logFile.map { try ParameterLogWriter(file: $0, kind: assigner.kind, parameterCount: assigner.parameterCount, observations: assigner.observes) }
 
         var warnings: [String] = []
         if options.copyAudio, reader.info.hasAudio, let reason = writer.audioDropReason { warnings.append(reason) }
@@ -116,7 +116,8 @@ public final class RectifyPipeline: Sendable {
         case .replay(let log, let path):
             return ReplayThetaAssigner(log: log, path: path)
         case .model(let model):
-            return try ModelThetaAssigner(model: model, canvas: options.canvas, smoothing: options.smoothing, frameRate: frameRate)
+            return try ModelThetaAssigner(model: model, canvas: options.canvas, smoothing: options.smoothing, frameRate: frameRate,
+                                          presence: options.presence)
         }
     }
 }

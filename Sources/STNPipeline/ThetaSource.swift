@@ -8,6 +8,7 @@ struct ThetaRecord: Sendable {
     var raw: ThetaValues
     var smoothed: ThetaValues
     var sceneCut: Bool
+    var observation: GlimpseObservation?
 }
 
 /// Assigns θ to frames, in order, handing each finished frame to `emit` (no array per frame).
@@ -16,6 +17,8 @@ protocol ThetaAssigner: AnyObject {
     typealias Emit = (VideoFrame, Int, ThetaRecord) throws -> Void
     var kind: TransformKind { get }
     var parameterCount: Int { get }
+    /// Whether records carry what the model's classifier saw.
+    var observes: Bool { get }
     func push(_ frame: VideoFrame, index: Int, _ emit: Emit) throws
     func flush(_ emit: Emit) throws
 }
@@ -25,6 +28,7 @@ final class FixedThetaAssigner: ThetaAssigner {
     let kind: TransformKind
     let parameters: ThetaValues
     var parameterCount: Int { parameters.count }
+    var observes: Bool { false }
     init(kind: TransformKind, parameters: [Double]) {
         self.kind = kind
         self.parameters = ThetaValues(parameters)
@@ -41,6 +45,7 @@ final class ReplayThetaAssigner: ThetaAssigner {
     let path: String
     var kind: TransformKind { log.kind }
     var parameterCount: Int { log.parameterNames.count }
+    var observes: Bool { false }
     init(log: ParameterLog, path: String) {
         self.log = log
         self.path = path
@@ -63,16 +68,20 @@ final class ModelThetaAssigner: ThetaAssigner {
     let canvas: Canvas
     let smoother: ThetaSmoother
     let cuts: SceneCutDetector
+    let classifier: GlimpseClassifier?
+    private var gate: PresenceGate
     private var downscaler: LumaDownscaler?
     private let luma: UnsafeMutablePointer<UInt8>
     private let theta: UnsafeMutablePointer<Float>
     /// Frames whose θ the smoother has not released yet (lookahead), oldest first.
-    private var pending = Deque<(VideoFrame, Int)>()
+    private var pending = Deque<(frame: VideoFrame, index: Int, raw: ThetaValues, observation: GlimpseObservation?)>()
+    private let frameRate: Double
 
     var kind: TransformKind { model.transformKind }
     var parameterCount: Int { model.parameterCount }
+    var observes: Bool { classifier != nil }
 
-    init(model: STNModel, canvas: Canvas, smoothing: SmoothingSettings, frameRate: Double) throws {
+    init(model: STNModel, canvas: Canvas, smoothing: SmoothingSettings, frameRate: Double, presence: PresenceSettings = PresenceSettings()) throws {
         guard model.inputChannels == 1 else {
             throw PipelineError(path: "model", "the localisation network must read 1 channel (luminance), not \(model.inputChannels)")
         }
@@ -87,6 +96,9 @@ final class ModelThetaAssigner: ThetaAssigner {
         cuts = SceneCutDetector(threshold: smoothing.cutThreshold)
         luma = .allocate(capacity: model.inputWidth * model.inputHeight)
         theta = .allocate(capacity: model.parameterCount)
+        classifier = try GlimpseClassifier(model: model, centredInSquare: canvas == .square)
+        gate = PresenceGate(settings: presence, identity: ThetaValues(model.identityParameters.map(Double.init)))
+        self.frameRate = frameRate
     }
 
     deinit {
@@ -105,8 +117,11 @@ final class ModelThetaAssigner: ThetaAssigner {
         var raw = ThetaValues(count: model.parameterCount)
         for i in raw.indices { raw[i] = Double(theta[i]) }
         let cut = cuts.isCut(luma: luma, width: size, height: size)
-        pending.append((frame, index))
-        try smoother.push(raw: raw, sceneCut: cut) { try pair($0, emit) }
+        let observation = classifier?.classify(frame, theta: raw)
+        // The smoother follows the gated window; the log keeps the model's own θ.
+        let target = observation.map { gate.target(raw: raw, presence: $0.presence, time: Double(index) / frameRate, sceneCut: cut) } ?? raw
+        pending.append((frame, index, raw, observation))
+        try smoother.push(raw: target, sceneCut: cut) { try pair($0, emit) }
     }
 
     func flush(_ emit: Emit) throws {
@@ -115,7 +130,7 @@ final class ModelThetaAssigner: ThetaAssigner {
 
     /// The smoother returns frames in push order: each result belongs to the oldest pending frame.
     private func pair(_ result: ThetaSmoother.Result, _ emit: Emit) throws {
-        let (frame, index) = pending.removeFirst()
-        try emit(frame, index, ThetaRecord(raw: result.raw, smoothed: result.smoothed, sceneCut: result.sceneCut))
+        let (frame, index, raw, observation) = pending.removeFirst()
+        try emit(frame, index, ThetaRecord(raw: raw, smoothed: result.smoothed, sceneCut: result.sceneCut, observation: observation))
     }
 }

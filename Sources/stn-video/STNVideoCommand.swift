@@ -67,6 +67,10 @@ struct STNVideoCommand: ParsableCommand {
     @Option(name: .customLong("cut-threshold"), help: "Scene-cut threshold in [0, 1] on FFmpeg's scene score; 0 disables. A cut resets the smoothing (default 0.3).")
     var cutThreshold: Double?
 
+    @Option(name: .customLong("min-presence"), help: "Below this presence (1 − P(no item), from a model with a \"no item\" class) the window holds instead of following θ.")
+    var minPresence: Double = 0.5
+    @Option(name: .customLong("release-after"), help: ArgumentHelp("Seconds a held window stays before it eases to the whole picture.", valueName: "seconds"))
+    var releaseAfter: Double = 2
     @Option(help: ArgumentHelp("Also write the input with the raw (red) and smoothed (green) windows drawn on it.", valueName: "path"))
     var overlay: String?
 
@@ -118,6 +122,8 @@ struct STNVideoCommand: ParsableCommand {
         }
         if lookahead < 0 || lookahead > 300 { throw ValidationError("--lookahead must be between 0 and 300 frames.") }
         if let alpha, !(alpha > 0 && alpha <= 1) { throw ValidationError("--alpha must be in (0, 1].") }
+        guard (0...1).contains(minPresence) else { throw ValidationError("--min-presence must be in [0, 1].") }
+        guard releaseAfter >= 0, releaseAfter.isFinite else { throw ValidationError("--release-after must be a number of seconds ≥ 0.") }
         if let cutThreshold, !(0...1).contains(cutThreshold) { throw ValidationError("--cut-threshold must be in [0, 1].") }
         for (name, value) in [("--min-cutoff", minCutoff), ("--beta", beta), ("--d-cutoff", derivativeCutoff),
                               ("--process-noise", processNoise), ("--measurement-noise", measurementNoise)] {

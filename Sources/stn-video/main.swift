@@ -62,6 +62,7 @@ options.copyAudio = !command.noAudio
 if let log = command.log { options.logPath = log }
 options.threads = command.threads
 options.overlayPath = command.overlay
+options.presence = PresenceSettings(minPresence: command.minPresence, releaseAfter: command.releaseAfter)
 var smoothing = SmoothingSettings()
 smoothing.method = command.smoothing
 if let v = command.minCutoff { smoothing.minCutoff = v }

@@ -278,3 +278,11 @@ public final class TwoResolutionSTCNN {
         try ModelFile.write(config: config, parameters: namedParameters, to: url)
     }
 }
+
+extension TwoResolutionSTCNN {
+    /// The ST-CNN of a loaded model that holds a classifier (weights copied).
+    public convenience init(model: STNModel) throws {
+        try self.init(config: model.config)
+        ModelFile.assign(model.tensors, to: namedParameters)
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import STNCore
+import STNMedia
+
+/// What the model's classifier saw in a frame's glimpse at the raw θ.
+public struct GlimpseObservation: Sendable, Equatable {
+    /// 1 − P(no item); 1 for a classifier without a "no item" class.
+    public var presence: Double
+    /// The most likely item class's name (the model's `class_names`, or its index).
+    public var label: String
+    /// That class's probability.
+    public var confidence: Double
+
+    public init(presence: Double, label: String, confidence: Double) {
+        self.presence = presence; self.label = label; self.confidence = confidence
+    }
+}
+
+/// Classifies the glimpse of an attention θ as training did (`TwoResolutionSTCNN`): the frame's
+/// luminance canvas area-downscaled to 3 × the localisation side, a 2× box pyramid below it, the
+/// glimpse sampled from the smallest level with a source pixel per glimpse pixel. Not thread-safe.
+final class GlimpseClassifier {
+    let network: TwoResolutionSTCNN
+    let names: [String]
+    let noItem: Int?
+    private let centredInSquare: Bool
+    private let sides: [Int]
+    private var downscaler: LumaDownscaler?
+    private let bytes: UnsafeMutablePointer<UInt8>
+    private let levels: [UnsafeMutablePointer<Float>]
+
+    /// nil when the model has no classifier or is not an attention model.
+    init?(model: STNModel, centredInSquare: Bool) throws {
+        guard model.config.classifier != nil, model.transformKind == .attention, model.inputChannels == 1 else { return nil }
+        network = try TwoResolutionSTCNN(model: model)
+        let count = network.classCount
+        names = model.config.classNames ?? (0..<count).map(String.init)
+        noItem = model.config.noItemClass
+        self.centredInSquare = centredInSquare
+        var sides = [3 * model.inputHeight]
+        while sides.last! % 2 == 0, sides.last! / 2 >= max(model.glimpseHeight, model.glimpseWidth) + 16 { sides.append(sides.last! / 2) }
+        self.sides = sides
+        bytes = .allocate(capacity: sides[0] * sides[0])
+        levels = sides.map { .allocate(capacity: $0 * $0) }
+    }
+
+    deinit {
+        bytes.deallocate()
+        for level in levels { level.deallocate() }
+    }
+
+    func classify(_ frame: VideoFrame, theta: ThetaValues) -> GlimpseObservation {
+        let top = sides[0]
+        if downscaler == nil || downscaler!.inputWidth != frame.width || downscaler!.inputHeight != frame.height {
+            downscaler = LumaDownscaler(inputWidth: frame.width, inputHeight: frame.height, size: top, centredInSquare: centredInSquare)
+        }
+        downscaler!.downscale(frame, into: bytes)
+        for i in 0..<(top * top) { levels[0][i] = Float(bytes[i]) * (1 / 255) }
+        for k in 1..<sides.count {
+            let side = sides[k], above = sides[k - 1]
+            for y in 0..<side {
+                for x in 0..<side {
+                    let p = levels[k - 1] + 2 * y * above + 2 * x
+                    levels[k][y * side + x] = 0.25 * (p[0] + p[1] + p[above] + p[above + 1])
+                }
+            }
+        }
+        let pyramid = zip(levels, sides).map { TwoResolutionSTCNN.SamplingLevel(images: UnsafePointer($0), side: $1) }
+        let t: [Float] = [Float(theta[0]), Float(theta[1]), Float(theta[2])]
+        let scores: [Float] = t.withUnsafeBufferPointer { t in
+            let v = network.sampleGlimpses(theta: t.baseAddress!, levels: pyramid, batch: 1)
+            let z = network.classifier.forward(v, batch: 1, training: false)
+            return (0..<network.classCount).map { z[$0] }
+        }
+        let top1 = scores.max()!
+        let weights = scores.map { exp(Double($0 - top1)) }
+        let total = weights.reduce(0, +)
+        let probabilities = weights.map { $0 / total }
+        var best = noItem == 0 ? 1 : 0
+        for c in probabilities.indices where c != noItem && probabilities[c] > probabilities[best] { best = c }
+        return GlimpseObservation(presence: noItem.map { 1 - probabilities[$0] } ?? 1, label: names[best], confidence: probabilities[best])
+    }
+}
