@@ -80,7 +80,9 @@ struct VideoEval: ParsableCommand {
         print("| bucket | frames | centre in box | IoU | accuracy | true-box accuracy | ratio | present | item-free called absent |")
         print("|---|---|---|---|---|---|---|---|---|")
         var rows: [(name: String, result: SceneEvaluation)] = []
-        for (index, bucket) in chosen.enumerated() {
+        for bucket in chosen {
+            // Seeded by its place in the whole suite, so that --buckets gives the same rows.
+            let index = SceneSuite.buckets.firstIndex { $0.name == bucket.name }!
             let degrade = bucket.crf.map { H264RoundTrip(width: bucket.width, height: bucket.height, crf: $0) }
             let result = try SceneEvaluation.run(model: stn, classifier: classifier, items: items, width: bucket.width, height: bucket.height,
                                                  frames: framesPerBucket, seed: seed &+ UInt64(1000 + index), sourceSide: sourceSide,

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Trains the bundled model, in resumable stages, from the plain-scene model it succeeds.
+#
+#   samples/model/train.sh
+#
+# Each stage writes $WORK/<stage>.safetensors (a checkpoint every 250 steps) and a log beside
+# it. A finished stage is skipped; an interrupted one continues with --resume (its learning-rate
+# schedule restarts). Copy the last stage's file to samples/model/attention-fashion.safetensors.
+# Times are for one core of a 2.3 GHz Xeon (Debian 12, release build).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+TRAIN=${STN_TRAIN:-.build/release/stn-train}
+WORK=${WORK:-samples/model/training}
+mkdir -p "$WORK"
+
+# The starting point: the plain-scene model (10 classes, 64² keypoint localisation) as committed
+# before the robust recipe, taken from git so that it need not be kept as a second file.
+START="$WORK/plain.safetensors"
+[ -e "$START" ] || git show d4c2abe:samples/model/attention-fashion.safetensors > "$START"
+
+stage() {  # name, file to start from, stn-train video options…
+  local name=$1 from=$2; shift 2
+  local out="$WORK/$name.safetensors"
+  if [ -e "$WORK/$name.done" ]; then echo "train.sh: $name is done"; return; fi
+  if [ -e "$out" ]; then
+    echo "train.sh: $name continues from $out"
+    "$TRAIN" video --output "$out" --resume "$@" | tee -a "$WORK/$name.log"
+  else
+    echo "train.sh: $name starts from $from"
+    "$TRAIN" video --output "$out" --initialise-from "$from" "$@" | tee -a "$WORK/$name.log"
+  fi
+  touch "$WORK/$name.done"
+}
+
+# 1. Robust scenes and the "no item" class (localisation net and classifier carried over, the
+#    11th class's row fresh): a 1500-step classifier warm-up on robust glimpses, 10000 joint steps
+#    with the scale prior, 2000 classifier-only steps. About 60–90 min at 120–250 scenes/s.
+stage stage1 "$START" --scenes robust --localisation-net keypoints --steps 12000 --warmup-steps 1500 \
+  --curriculum-steps 0 --learning-rate 5e-4 --classifier-scale 0.3 --scale-prior 1.0 --finetune-steps 2000 \
+  --seed 101 --log-every 200
