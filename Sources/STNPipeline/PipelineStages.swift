@@ -120,6 +120,7 @@ struct Stages: @unchecked Sendable {
                             overlay.draw(raw, on: frame, colour: .red)
                         }
                         overlay.draw(transform, on: frame, colour: .green)
+                        if let seen = theta.observation { OverlayCaption.draw(OverlayCaption.text(seen), on: frame) }
                         guard overlays.push(frame) else { return }
                     } else {
                         reader.recycle(frame)
