@@ -135,8 +135,9 @@ class SpatialTransformer(nn.Module):
         return self.fc_loc(torch.flatten(self.loc(x), 1))
 
 
-def metadata(stn, glimpse=(32, 32), classifier=None):
-    """The `__metadata__` stn-video validates (DESIGN.md §3)."""
+def metadata(stn, glimpse=(32, 32), classifier=None, class_names=None):
+    """The `__metadata__` stn-video validates (DESIGN.md §3). `class_names`: one per class score;
+    a class named "no item" gives the log's presence column (1 - its probability)."""
     meta = {
         "format": "stn-video-model",
         "format_version": "1",
@@ -150,16 +151,20 @@ def metadata(stn, glimpse=(32, 32), classifier=None):
     }
     if classifier is not None:
         meta["classifier"] = json.dumps({"layers": classifier})
+        if class_names is not None:
+            meta["class_names"] = json.dumps(list(class_names))
     return meta
 
 
-def export(stn, path, glimpse=(32, 32), classifier_module=None, classifier_specs=None):
+def export(stn, path, glimpse=(32, 32), classifier_module=None, classifier_specs=None, class_names=None):
     """Writes `stn` (and optionally a classifier named `classifier.N.*`) as an stn-video model file."""
     tensors = {name: t.detach().to(torch.float32).contiguous() for name, t in stn.state_dict().items()}
     if classifier_module is not None:
         tensors.update({f"classifier.{name}": t.detach().to(torch.float32).contiguous()
                         for name, t in classifier_module.state_dict().items()})
-    save_file(tensors, path, metadata=metadata(stn, glimpse, classifier_specs if classifier_module is not None else None))
+    with_classifier = classifier_module is not None
+    save_file(tensors, path, metadata=metadata(stn, glimpse, classifier_specs if with_classifier else None,
+                                               class_names if with_classifier else None))
 
 
 def write_y4m(path, frames):
