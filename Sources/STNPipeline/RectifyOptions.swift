@@ -2,22 +2,6 @@ import FrameSampling
 import STNCore
 import STNMedia
 
-/// Where each frame's θ comes from.
-public enum TransformSource: Sendable {
-    /// The same transform for every frame (`--theta`).
-    case fixed(kind: TransformKind, parameters: [Double])
-    /// The smoothed columns of an earlier run's parameter log (`--transforms`).
-    case replay(ParameterLog, path: String)
-    /// A trained STN predicts θ per frame; it is then smoothed over time.
-    case model(STNModel)
-
-    /// The files this source reads while the run writes (a replayed log).
-    var files: [String] {
-        if case let .replay(_, path) = self { return [path] }
-        return []
-    }
-}
-
 /// Everything one `stn-video` run needs to know.
 public struct RectifyOptions: Sendable {
     public var input: String

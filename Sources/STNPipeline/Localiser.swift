@@ -10,9 +10,38 @@ struct ThetaRecord: Sendable {
     var sceneCut: Bool
 }
 
-/// Assigns θ to frames, in order, handing each finished frame to `emit` (no array per frame).
-/// A source may hold frames back (smoothing lookahead); `flush` releases them at the end.
-protocol ThetaAssigner: AnyObject {
+/// Where each frame's θ comes from.
+public enum TransformSource: Sendable {
+    /// The same transform for every frame (`--theta`).
+    case fixed(kind: TransformKind, parameters: [Double])
+    /// The smoothed columns of an earlier run's parameter log (`--transforms`).
+    case replay(ParameterLog, path: String)
+    /// A trained STN predicts θ per frame; it is then smoothed over time.
+    case model(STNModel)
+
+    /// The files this source reads while the run writes (a replayed log).
+    var files: [String] {
+        if case let .replay(_, path) = self { return [path] }
+        return []
+    }
+
+    /// The localiser of this source for a stream at `frameRate`.
+    func makeLocaliser(canvas: Canvas, smoothing: SmoothingSettings, frameRate: Double) throws -> any Localiser {
+        switch self {
+        case .fixed(let kind, let parameters):
+            return FixedLocaliser(kind: kind, parameters: parameters)
+        case .replay(let log, let path):
+            return ReplayLocaliser(log: log, path: path)
+        case .model(let model):
+            return try ModelLocaliser(model: model, canvas: canvas, smoothing: smoothing, frameRate: frameRate)
+        }
+    }
+}
+
+/// The localise stage's work: gives frames their θ, in order, handing each finished frame to
+/// `emit` (no array per frame). A localiser may hold frames back (smoothing lookahead); `flush`
+/// releases them at the end. `TransformSource.makeLocaliser` makes the one a run needs.
+protocol Localiser: AnyObject {
     typealias Emit = (VideoFrame, Int, ThetaRecord) throws -> Void
     var kind: TransformKind { get }
     var parameterCount: Int { get }
@@ -21,7 +50,7 @@ protocol ThetaAssigner: AnyObject {
 }
 
 /// The same θ for every frame (`--theta`).
-final class FixedThetaAssigner: ThetaAssigner {
+final class FixedLocaliser: Localiser {
     let kind: TransformKind
     let parameters: ThetaValues
     var parameterCount: Int { parameters.count }
@@ -36,7 +65,7 @@ final class FixedThetaAssigner: ThetaAssigner {
 }
 
 /// The rows of an earlier run's log (`--transforms`): its smoothed columns drive the sampler.
-final class ReplayThetaAssigner: ThetaAssigner {
+final class ReplayLocaliser: Localiser {
     let log: ParameterLog
     let path: String
     var kind: TransformKind { log.kind }
@@ -57,7 +86,7 @@ final class ReplayThetaAssigner: ThetaAssigner {
 
 /// The trained STN: localisation input (libswscale area downscale of Y in the canvas) →
 /// localisation net → raw θ, scene-cut detection on the same small image, then temporal smoothing.
-final class ModelThetaAssigner: ThetaAssigner {
+final class ModelLocaliser: Localiser {
     let model: STNModel
     let predictor: ThetaPredictor
     let canvas: Canvas
