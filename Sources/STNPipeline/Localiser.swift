@@ -26,14 +26,15 @@ public enum TransformSource: Sendable {
     }
 
     /// The localiser of this source for a stream at `frameRate`.
-    func makeLocaliser(canvas: Canvas, smoothing: SmoothingSettings, frameRate: Double) throws -> any Localiser {
+    func makeLocaliser(canvas: Canvas, smoothing: SmoothingSettings, camera: CameraSettings,
+                       frameRate: Double) throws -> any Localiser {
         switch self {
         case .fixed(let kind, let parameters):
             return FixedLocaliser(kind: kind, parameters: parameters)
         case .replay(let log, let path):
             return ReplayLocaliser(log: log, path: path)
         case .model(let model):
-            return try ModelLocaliser(model: model, canvas: canvas, smoothing: smoothing, frameRate: frameRate)
+            return try ModelLocaliser(model: model, canvas: canvas, smoothing: smoothing, camera: camera, frameRate: frameRate)
         }
     }
 }
@@ -84,24 +85,35 @@ final class ReplayLocaliser: Localiser {
     func flush(_ emit: Emit) {}
 }
 
-/// The trained STN: localisation input (libswscale area downscale of Y in the canvas) →
-/// localisation net → raw θ, scene-cut detection on the same small image, then temporal smoothing.
+/// The trained STN and the window path after it, per frame:
+///
+///     frame ─► localisation input (libswscale area downscale of Y in the canvas) ─► loc net ─► raw θ
+///     frame ─► SceneThumbnail ─► SceneCutDetector ─► cut flag
+///     raw θ ─► CollapseGuard ─► ThetaSmoother (noise filter) ─► VirtualCamera (kept inside) ─► used θ
+///
+/// The log's raw columns get the network's θ, its used columns what the camera chose.
 final class ModelLocaliser: Localiser {
     let model: STNModel
     let predictor: ThetaPredictor
     let canvas: Canvas
     let smoother: ThetaSmoother
+    let camera: VirtualCamera
     let cuts: SceneCutDetector
+    private var collapseGuard: CollapseGuard
+    private var thumbnail = SceneThumbnail()
     private var downscaler: LumaDownscaler?
     private let luma: UnsafeMutablePointer<UInt8>
     private let theta: UnsafeMutablePointer<Float>
-    /// Frames whose θ the smoother has not released yet (lookahead), oldest first.
-    private var pending = Deque<(VideoFrame, Int)>()
+    /// Frames whose θ the smoother and camera have not released yet (lookahead), oldest first,
+    /// with the network's θ and the picture's bounds.
+    private var pending = Deque<(frame: VideoFrame, index: Int, raw: ThetaValues, sceneCut: Bool, bounds: PictureBounds)>()
+    /// Frames the smoother has released to the camera and the camera still holds.
+    private var cameraHeld = 0
 
     var kind: TransformKind { model.transformKind }
     var parameterCount: Int { model.parameterCount }
 
-    init(model: STNModel, canvas: Canvas, smoothing: SmoothingSettings, frameRate: Double) throws {
+    init(model: STNModel, canvas: Canvas, smoothing: SmoothingSettings, camera: CameraSettings, frameRate: Double) throws {
         guard model.inputChannels == 1 else {
             throw PipelineError(path: "model", "the localisation network must read 1 channel (luminance), not \(model.inputChannels)")
         }
@@ -113,7 +125,9 @@ final class ModelLocaliser: Localiser {
         predictor = model.makePredictor(maxBatch: 1)
         smoother = ThetaSmoother(kind: model.transformKind, parameterCount: model.parameterCount,
                                  settings: smoothing, frameRate: frameRate)
-        cuts = SceneCutDetector(threshold: smoothing.cutThreshold)
+        self.camera = VirtualCamera(kind: model.transformKind, settings: camera, frameRate: frameRate)
+        cuts = SceneCutDetector(threshold: smoothing.cutThreshold, minimumGap: smoothing.cutMinimumGap)
+        collapseGuard = CollapseGuard(kind: model.transformKind)
         luma = .allocate(capacity: model.inputWidth * model.inputHeight)
         theta = .allocate(capacity: model.parameterCount)
     }
@@ -133,18 +147,31 @@ final class ModelLocaliser: Localiser {
         predictor.predict(luma: luma, batch: 1, theta: theta)
         var raw = ThetaValues(count: model.parameterCount)
         for i in raw.indices { raw[i] = Double(theta[i]) }
-        let cut = cuts.isCut(luma: luma, width: size, height: size)
-        pending.append((frame, index))
-        try smoother.push(raw: raw, sceneCut: cut) { try pair($0, emit) }
+        thumbnail.make(from: frame.planes)
+        let cut = thumbnail.bytes.withUnsafeBufferPointer { cuts.isCut(thumbnail: $0.baseAddress!, count: $0.count) }
+        if cut { collapseGuard.reset() }
+        let guarded = collapseGuard.filter(raw)
+        let bounds = PictureBounds(width: frame.width, height: frame.height, canvas: canvas)
+        pending.append((frame, index, raw, cut, bounds))
+        try smoother.push(raw: guarded, sceneCut: cut) { try toCamera($0, emit) }
     }
 
     func flush(_ emit: Emit) throws {
-        try smoother.flush { try pair($0, emit) }
+        try smoother.flush { try toCamera($0, emit) }
+        try camera.flush { try pair($0, emit) }
     }
 
-    /// The smoother returns frames in push order: each result belongs to the oldest pending frame.
-    private func pair(_ result: ThetaSmoother.Result, _ emit: Emit) throws {
-        let (frame, index) = pending.removeFirst()
-        try emit(frame, index, ThetaRecord(raw: result.raw, smoothed: result.smoothed, sceneCut: result.sceneCut))
+    /// The smoother and the camera return frames in push order: the smoother's next result
+    /// belongs to the oldest frame the camera has not seen, the camera's to the oldest pending one.
+    private func toCamera(_ result: ThetaSmoother.Result, _ emit: Emit) throws {
+        let bounds = pending[cameraHeld].bounds
+        cameraHeld += 1
+        try camera.push(target: result.smoothed, sceneCut: result.sceneCut, bounds: bounds) { try pair($0, emit) }
+    }
+
+    private func pair(_ used: ThetaValues, _ emit: Emit) throws {
+        let (frame, index, raw, cut, _) = pending.removeFirst()
+        cameraHeld -= 1
+        try emit(frame, index, ThetaRecord(raw: raw, smoothed: used, sceneCut: cut))
     }
 }

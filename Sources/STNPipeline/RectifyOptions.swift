@@ -25,6 +25,8 @@ public struct RectifyOptions: Sendable {
     public var showProgress: Bool
     /// Temporal smoothing and scene cuts (model runs only).
     public var smoothing: SmoothingSettings
+    /// The virtual camera after the smoothing, and whether the window is kept inside the picture (model runs only).
+    public var camera: CameraSettings
     /// A second video: the input with the raw (red) and smoothed (green) windows drawn on it.
     public var overlayPath: String?
     /// Told of every frame as each stage takes it up; may block (tests step stages with it) or throw (stopping the run).
@@ -46,6 +48,7 @@ public struct RectifyOptions: Sendable {
         threads = 0
         showProgress = false
         smoothing = SmoothingSettings()
+        camera = CameraSettings()
         overlayPath = nil
         observer = nil
     }

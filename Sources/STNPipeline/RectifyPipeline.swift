@@ -29,7 +29,7 @@ public final class RectifyPipeline: Sendable {
 
         let reader = try MediaReader(path: options.input, format: options.inputFormat, threads: options.threads)
         let localiser = try options.transforms.makeLocaliser(canvas: options.canvas, smoothing: options.smoothing,
-                                                             frameRate: reader.info.frameRate.doubleValue)
+                                                             camera: options.camera, frameRate: reader.info.frameRate.doubleValue)
         guard SourceTransform(kind: localiser.kind, parameters: Array(repeating: 0.5, count: localiser.parameterCount)) != nil else {
             throw PipelineError(path: options.input, "transform kind '\(localiser.kind.rawValue)' cannot be applied to video frames yet")
         }
