@@ -22,7 +22,7 @@ struct CameraOptions: ParsableArguments {
     @Flag(name: .customLong("allow-outside"), help: "Sample the window wherever θ puts it; by default a window that leaves the picture is shifted inside, and shrunk where it is larger than the picture (affine, projective: its corners kept inside).")
     var allowOutside = false
 
-    @Option(name: .customLong("cut-threshold"), help: ArgumentHelp("Scene-cut threshold on ffmpeg scdet's score / 100: the mean absolute difference of a small Y, U, V picture of consecutive frames, less its change from the frame before; 0 disables. A cut starts the smoothing afresh and the camera jumps. At most one cut in \(SmoothingSettings.defaultCutMinimumGap + 1) frames.", valueName: "score"))
+    @Option(name: .customLong("cut-threshold"), help: ArgumentHelp("Scene-cut threshold on ffmpeg scdet's score / 100, on a 32x32 Y and 16x16 U, V picture of each frame: the smaller of its mean absolute difference to the previous frame (a fraction of 256) and that difference's change since the frame before; 0 disables. A cut starts the smoothing afresh and the camera jumps; at most one cut in \(SmoothingSettings.defaultCutMinimumGap + 1) frames.", valueName: "score"))
     var cutThreshold: Double = SmoothingSettings.defaultCutThreshold
 
     func validate() throws {

@@ -159,8 +159,10 @@ final class SceneCutDetectorTests: XCTestCase {
     /// A cut within the minimum gap after another is not reported: a three-frame flash of
     /// another picture is one cut; with no gap it is two.
     func testMinimumGapBetweenCuts() {
-        var a = SyntheticScene(style: 0, seed: 30)
-        var b = SyntheticScene(style: 1, seed: 31)
+        // Light noise (σ 2 levels, as on the averaged thumbnail of a real frame): the frames after
+        // each switch differ from their predecessors by less than the threshold.
+        var a = SyntheticScene(style: 0, seed: 30, noise: 2)
+        var b = SyntheticScene(style: 1, seed: 31, noise: 2)
         let frames = (0..<40).map { a.frame($0) } + (0..<3).map { b.frame($0) } + (40..<60).map { a.frame($0) }
         XCTAssertEqual(run(frames).cuts, [40])
         XCTAssertEqual(run(frames, minimumGap: 0).cuts, [40, 43])

@@ -15,15 +15,14 @@ public enum CameraMode: String, CaseIterable, Sendable {
 /// The defaults suit windows that follow a subject across a frame in a few seconds: the camera
 /// stays put while the target's centre is within a quarter of the window's half-side of its own
 /// centre and its scale within ±22 %; a pan reaches 2 units/s (a 16:9 frame's width in about a
-/// second) after 0.25 s, and stops without overshoot at the same rate. A shot whose targets of
+/// second) after 0.125 s, and stops without overshoot at the same rate. A shot whose targets of
 /// the last 3 s all fit in the camera's window (their centres span at most its side on each
 /// axis) is *stationary*: the dead zone is then the whole window, so a target that wanders
 /// about one place — a static scene, a model unsure between subjects — does not move the
 /// camera, while a subject that travels is followed closely. Measured with the bundled model
 /// (pipelines/camera-check.py): on opencv-doc's vtest.avi (static camera, 10 fps) the window's
-/// centre moves 0.9 px per frame against 8.9 with the quarter dead zone alone and 9.7 for the
-/// smoothed window itself; on generated clips of moving items the centre stays in the item's
-/// box as often as the smoothed window's.
+/// centre moves 0.75 px per frame against 9.7 for the smoothed window itself; on generated
+/// clips of moving items the centre stays in the item's box as often as the raw window's.
 public struct CameraSettings: Sendable, Equatable {
     public var mode: CameraMode = .hold
     /// Dead zone: the target's centre may be this fraction of the window's half-side away
@@ -38,7 +37,7 @@ public struct CameraSettings: Sendable, Equatable {
     /// Fastest pan, canvas units per second.
     public var maxSpeed: Double = 2
     /// Largest change of pan speed, canvas units per second².
-    public var maxAcceleration: Double = 8
+    public var maxAcceleration: Double = 16
     /// Fastest zoom, log-scale units per second.
     public var maxZoomSpeed: Double = 1.5
     /// Largest change of zoom speed, log-scale units per second².

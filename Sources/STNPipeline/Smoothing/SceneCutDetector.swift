@@ -12,10 +12,11 @@
 /// shots of the same brightness but different colour counts, and the whole frame without the
 /// square canvas's padding bands — where ffmpeg scores every sample of the frame.
 ///
-/// **Default threshold 0.05** (see `SmoothingSettings.defaultCutThreshold`): on Debian's
-/// opencv-doc clips the thumbnail scores Megamind.avi's three cuts 0.09–0.12 (scdet 0.136–0.153)
-/// and no other frame but the second above 0.012; the static vtest.avi and the handheld
-/// tree.avi stay below 0.02. A cut is reported when `score > threshold`, and not within
+/// **Default threshold 0.03** (see `SmoothingSettings.defaultCutThreshold`): on Debian's
+/// opencv-doc clips the thumbnail scores Megamind.avi's three cuts 0.100–0.110 (scdet 0.136–
+/// 0.153) and no other frame above 0.004; the static vtest.avi stays below 0.004 and the shaky
+/// tree.avi below 0.024 (scdet 0.030). The cuts of stn-make-video's clips, between dark
+/// cluttered scenes, score 0.039–0.17 (scdet as little as 0.040), their other frames below 0.01. A cut is reported when `score > threshold`, and not within
 /// `minimumGap` frames after the last one (a one-frame flash or a fade's steps are one cut);
 /// threshold 0 disables reporting (the score is still computed).
 ///
