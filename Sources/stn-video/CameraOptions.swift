@@ -10,7 +10,7 @@ struct CameraOptions: ParsableArguments {
     @Option(help: "The virtual camera after --smoothing: hold (stays still while the subject stays in a dead zone, pans and zooms with bounded speed and acceleration when it leaves, jumps at cuts) or follow (the smoothed window itself).")
     var camera: CameraMode = CameraSettings().mode
 
-    @Option(name: .customLong("dead-zone"), help: ArgumentHelp("hold: how far the smoothed window's centre may stray from the camera's before it pans, as a fraction of the window's half-side (its scale may stray ±22 %).", valueName: "fraction"))
+    @Option(name: .customLong("dead-zone"), help: ArgumentHelp("hold: how far the smoothed window's centre may stray from the camera's before it pans, as a fraction of the window's half-side (its scale may stray ±22 %). When the windows of the last 3 s fit in the camera's window, the whole window is the dead zone.", valueName: "fraction"))
     var deadZone: Double = CameraSettings().deadZone
 
     @Option(name: .customLong("pan-speed"), help: ArgumentHelp("hold: fastest pan, canvas units per second (the canvas spans 2).", valueName: "units/s"))
@@ -19,7 +19,7 @@ struct CameraOptions: ParsableArguments {
     @Option(name: .customLong("pan-acceleration"), help: ArgumentHelp("hold: largest change of pan speed, canvas units per second².", valueName: "units/s²"))
     var panAcceleration: Double = CameraSettings().maxAcceleration
 
-    @Flag(name: .customLong("allow-outside"), help: "Sample the window wherever θ puts it; by default a window that leaves the picture is shifted inside, and shrunk where it is larger than the picture (affine, projective: its corners kept inside).")
+    @Flag(name: .customLong("allow-outside"), help: "Sample the model's window wherever θ puts it; by default a window that leaves the picture is shifted inside, and shrunk where it is larger than the picture (affine, projective: its corners kept inside). --theta and --transforms windows are always sampled as given.")
     var allowOutside = false
 
     @Option(name: .customLong("cut-threshold"), help: ArgumentHelp("Scene-cut threshold on ffmpeg scdet's score / 100, on a 32x32 Y and 16x16 U, V picture of each frame: the smaller of its mean absolute difference to the previous frame (a fraction of 256) and that difference's change since the frame before; 0 disables. A cut starts the smoothing afresh and the camera jumps; at most one cut in \(SmoothingSettings.defaultCutMinimumGap + 1) frames.", valueName: "score"))
