@@ -31,6 +31,19 @@ final class VirtualCameraTests: XCTestCase {
         for w in windows { XCTAssertEqual(w.map(\.bitPattern), windows[0].map(\.bitPattern)) }
     }
 
+    /// Targets that jump about one place by more than the dead zone: once their last 3 s fit in
+    /// the window, the shot is stationary and the camera stops chasing them.
+    func testAStationaryShotIsHeld() {
+        var random = SmoothingTestRandom(seed: 9)
+        let targets = (0..<250).map { _ in [0.4, 0.15 * (2 * random.uniform() - 1), 0.15 * (2 * random.uniform() - 1)] }
+        let windows = film(targets)
+        XCTAssertGreaterThan(Set(windows[1..<75].map { $0.map(\.bitPattern) }).count, 5, "chased before the shot is 3 s long")
+        for w in windows[150...] { XCTAssertEqual(w, windows[150]) }
+        var chasing = CameraSettings()
+        chasing.stationaryDeadZone = chasing.deadZone
+        XCTAssertGreaterThan(Set(film(targets, settings: chasing)[150...].map { $0.map(\.bitPattern) }).count, 5)
+    }
+
     func testPanHasBoundedSpeedAndAccelerationAndStopsOnTheTarget() {
         let settings = CameraSettings()
         let rate = 25.0
