@@ -106,7 +106,9 @@ final class VirtualCameraTests: XCTestCase {
         camera.flush { out.append(Array($0)) }
         XCTAssertEqual(out.count, 100)
         let firstMove = out.firstIndex { $0[1] != -0.5 }!
-        XCTAssertEqual(firstMove, 35, "the pan starts when the change enters the look-ahead window")
+        // The change enters the 5-frame look-ahead at frame 35; the pan aims at the target
+        // round(5/4) = 1 frame ahead, so the camera moves from frame 39, a frame early.
+        XCTAssertEqual(firstMove, 39, "the pan starts a quarter of the look-ahead early")
         let causal = film(targets)
         XCTAssertEqual(causal.firstIndex { $0[1] != -0.5 }!, 40)
     }

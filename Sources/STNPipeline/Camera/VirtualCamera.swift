@@ -12,8 +12,9 @@ import STNCore
 ///   camera's centre on each axis and its zoom within `zoomBand`, the camera does not move.
 ///   In a stationary shot — the centres of the targets of the last `stationarySeconds` span
 ///   at most the camera window's side, 2s, on each axis — the dead zone is `stationaryDeadZone`.
-/// - *Pan*: once a target's centre leaves, the camera pans towards the last target of the
-///   window (so with look-ahead it starts early and leads a moving subject): the pan speed is
+/// - *Pan*: once a target's centre leaves, the camera pans towards the target a quarter of the
+///   look-ahead window ahead (so with look-ahead it starts early, and leads a moving subject by
+///   a quarter of the look-ahead): the pan speed is
 ///   at most `maxSpeed` and changes by at most `maxAcceleration` per second (as a 2-D vector),
 ///   braking so as to stop at the aim (speed ≤ √(2·a·distance)). The pan ends once the camera
 ///   is within `settleFraction` of the dead zone of its aim and slow enough to stop within one
@@ -116,13 +117,17 @@ public final class VirtualCamera {
         }
         remember(aim0)
         let deadZone = isStationary() ? settings.stationaryDeadZone : settings.deadZone
+        // The pan starts when any target of the look-ahead window leaves the zone, and aims at the
+        // target a quarter of the window ahead: early enough to keep the subject in the zone, with
+        // a lead of N/4 frames rather than N (a full lead puts the camera ahead of a moving subject).
+        let aimIndex = (pending.count - 1 + 2) / 4
         var aim = aim0
         for j in pending.indices {
             guard let t = state(of: j == 0 ? inside : self.inside(pending[j].target, pending[j].bounds)) else { continue }
             let reach = deadZone * exp(z)
             if !panning && (abs(t.x - x) > reach || abs(t.y - y) > reach) { panning = true }
             if !zooming && abs(t.z - z) > settings.zoomBand { zooming = true }
-            aim = t
+            if j <= aimIndex { aim = t }
         }
         // Holding: the window of the last frame, exactly.
         guard panning || zooming else { return held }
