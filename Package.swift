@@ -26,10 +26,10 @@ let package = Package(
 
         // MARK: Libraries
         /// Pure-Swift STN: tensors, layers, grid generators, differentiable sampler, optimisers, model files.
-        .target(name: "STNCore", dependencies: ["COpenBLAS"]),
+        .target(name: "STNCore", dependencies: ["COpenBLAS", "FrameSampling"]),
         /// Data sets: IDX files (Fashion-MNIST, MNIST), the paper's distortions, synthetic video scenes.
         .target(name: "STNData", dependencies: ["STNCore"]),
-        /// 8-bit planar YUV sampler for video frames (DESIGN.md §2); no FFmpeg, no STN.
+        /// 8-bit planar YUV sampler for video frames (DESIGN.md §2) and the padding rule both samplers share; no FFmpeg, no STN.
         .target(name: "FrameSampling"),
         /// FFmpeg wrappers: demux, decode, scale, encode, mux. The only importer of CFFmpeg.
         .target(name: "STNMedia", dependencies: ["CFFmpeg"]),

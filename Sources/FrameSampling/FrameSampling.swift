@@ -55,9 +55,11 @@ public enum Canvas: String, CaseIterable, Sendable {
     case frame
 }
 
-/// What a tap outside the input frame reads.
+/// What a bilinear tap outside the input reads, for both samplers: the video frame sampler here
+/// and the STN's differentiable sampler (STNCore's `BilinearSampler`).
 public enum PaddingMode: String, CaseIterable, Sendable {
-    /// The black value of the colour range (Y 16, U = V 128 limited; 0, 128, 128 full).
+    /// Black: in a video frame the black value of the colour range (Y 16, U = V 128 limited;
+    /// 0, 128, 128 full); in the STN's float tensors 0 (PyTorch `padding_mode="zeros"`).
     case black
     /// The nearest edge sample of the plane (PyTorch `padding_mode="border"`).
     case border

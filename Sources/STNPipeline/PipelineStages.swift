@@ -8,7 +8,7 @@ enum DecodedItem {
     case audio(AudioPacket)
 }
 
-enum AssignedItem {
+enum LocalisedItem {
     case frame(VideoFrame, index: Int, theta: ThetaRecord)
     case audio(AudioPacket)
 }
@@ -28,7 +28,7 @@ struct Stages: @unchecked Sendable {
     let observer: (any PipelineObserver)?
     let status: PipelineStatus
     let decoded: BoundedQueue<DecodedItem>
-    let assigned: BoundedQueue<AssignedItem>
+    let localised: BoundedQueue<LocalisedItem>
     let sampled: BoundedQueue<SampledItem>
     let overlays: BoundedQueue<VideoFrame>
     let freeFrames: BoundedQueue<VideoFrame>
@@ -56,29 +56,29 @@ struct Stages: @unchecked Sendable {
         }
     }
 
-    /// Stage 2: θ for each frame (localisation network and smoothing, or a fixed/replayed θ).
-    func assign(_ assigner: any ThetaAssigner) {
+    /// Stage 2, localise: θ for each frame (localisation network and smoothing, or a fixed/replayed θ).
+    func localise(_ localiser: any Localiser) {
         do {
             // A closed queue (the run is stopping) ends the stage quietly.
             struct Stopped: Error {}
-            let forward: ThetaAssigner.Emit = { frame, index, theta in
-                guard assigned.push(.frame(frame, index: index, theta: theta)) else { throw Stopped() }
+            let forward: Localiser.Emit = { frame, index, theta in
+                guard localised.push(.frame(frame, index: index, theta: theta)) else { throw Stopped() }
             }
             do {
                 while let item = decoded.pop() {
                     switch item {
                     case .audio(let packet):
-                        guard assigned.push(.audio(packet)) else { return }
+                        guard localised.push(.audio(packet)) else { return }
                     case .frame(let frame, let index):
                         try observer?.willProcess(stage: .localise, frame: index)
-                        try assigner.push(frame, index: index, forward)
+                        try localiser.push(frame, index: index, forward)
                     }
                 }
-                try assigner.flush(forward)
+                try localiser.flush(forward)
             } catch is Stopped {
                 return
             }
-            assigned.close()
+            localised.close()
         } catch {
             status.fail(error)
         }
@@ -90,7 +90,7 @@ struct Stages: @unchecked Sendable {
         var samplerFullRange = false
         let overlay = WindowOverlay(canvas: options.canvas, outputWidth: options.outputWidth, outputHeight: options.outputHeight)
         do {
-            while let item = assigned.pop() {
+            while let item = localised.pop() {
                 switch item {
                 case .audio(let packet):
                     guard sampled.push(.audio(packet)) else { return }

@@ -2,22 +2,6 @@ import FrameSampling
 import STNCore
 import STNMedia
 
-/// Where each frame's θ comes from.
-public enum TransformSource: Sendable {
-    /// The same transform for every frame (`--theta`).
-    case fixed(kind: TransformKind, parameters: [Double])
-    /// The smoothed columns of an earlier run's parameter log (`--transforms`).
-    case replay(ParameterLog, path: String)
-    /// A trained STN predicts θ per frame; it is then smoothed over time.
-    case model(STNModel)
-
-    /// The files this source reads while the run writes (a replayed log).
-    var files: [String] {
-        if case let .replay(_, path) = self { return [path] }
-        return []
-    }
-}
-
 /// Everything one `stn-video` run needs to know.
 public struct RectifyOptions: Sendable {
     public var input: String
@@ -41,6 +25,8 @@ public struct RectifyOptions: Sendable {
     public var showProgress: Bool
     /// Temporal smoothing and scene cuts (model runs only).
     public var smoothing: SmoothingSettings
+    /// The virtual camera after the smoothing, and whether the window is kept inside the picture (model runs only).
+    public var camera: CameraSettings
     /// What the window does while the model's classifier sees no item (models with a "no item" class).
     public var presence = PresenceSettings()
     /// A second video: the input with the raw (red) and smoothed (green) windows drawn on it.
@@ -64,6 +50,7 @@ public struct RectifyOptions: Sendable {
         threads = 0
         showProgress = false
         smoothing = SmoothingSettings()
+        camera = CameraSettings()
         overlayPath = nil
         observer = nil
     }

@@ -28,9 +28,11 @@ public final class RectifyPipeline: Sendable {
         let threads = options.threads > 0 ? options.threads : ProcessInfo.processInfo.activeProcessorCount
 
         let reader = try MediaReader(path: options.input, format: options.inputFormat, threads: options.threads)
-        let assigner = try makeAssigner(frameRate: reader.info.frameRate.doubleValue)
-        guard SourceTransform(kind: assigner.kind, parameters: Array(repeating: 0.5, count: assigner.parameterCount)) != nil else {
-            throw PipelineError(path: options.input, "transform kind '\(assigner.kind.rawValue)' cannot be applied to video frames yet")
+        let localiser = try options.transforms.makeLocaliser(canvas: options.canvas, smoothing: options.smoothing,
+                                                             camera: options.camera, presence: options.presence,
+                                                             frameRate: reader.info.frameRate.doubleValue)
+        guard SourceTransform(kind: localiser.kind, parameters: Array(repeating: 0.5, count: localiser.parameterCount)) != nil else {
+            throw PipelineError(path: options.input, "transform kind '\(localiser.kind.rawValue)' cannot be applied to video frames yet")
         }
         // Everything that can fail before the output is opened: a log or overlay that cannot be
         // made fails the run before the output (perhaps an earlier run's) is touched, and what
@@ -56,7 +58,8 @@ public final class RectifyPipeline: Sendable {
             overlayFile?.discard()
             throw error
         }
-        let log = try logFile.map { try ParameterLogWriter(file: $0, kind: assigner.kind, parameterCount: assigner.parameterCount, observations: assigner.observes) }
+        let log = try logFile.map { try ParameterLogWriter(file: $0, kind: localiser.kind, parameterCount: localiser.parameterCount,
+                                                           observations: localiser.observes) }
 
         var warnings: [String] = []
         if options.copyAudio, reader.info.hasAudio, let reason = writer.audioDropReason { warnings.append(reason) }
@@ -67,7 +70,7 @@ public final class RectifyPipeline: Sendable {
 
         let status = PipelineStatus()
         let decoded = BoundedQueue<DecodedItem>(capacity: Self.queueCapacity)
-        let assigned = BoundedQueue<AssignedItem>(capacity: Self.queueCapacity)
+        let localised = BoundedQueue<LocalisedItem>(capacity: Self.queueCapacity)
         let sampled = BoundedQueue<SampledItem>(capacity: Self.queueCapacity)
         let overlays = BoundedQueue<VideoFrame>(capacity: Self.queueCapacity)
         let freeFrames = BoundedQueue<VideoFrame>(capacity: Self.queueCapacity + 2)
@@ -75,20 +78,20 @@ public final class RectifyPipeline: Sendable {
             freeFrames.push(VideoFrame(width: options.outputWidth, height: options.outputHeight))
         }
         status.onFailure {
-            decoded.cancel(); assigned.cancel(); sampled.cancel(); overlays.cancel(); freeFrames.cancel()
+            decoded.cancel(); localised.cancel(); sampled.cancel(); overlays.cancel(); freeFrames.cancel()
         }
 
         let counter = FrameCounter()
         let progress = options.showProgress ? ProgressLine(counter: counter, expectedFrames: reader.info.expectedFrameCount) : nil
         let group = DispatchGroup()
 
-        let stages = Stages(options: options, threads: threads, kind: assigner.kind, observer: options.observer, status: status,
-                            decoded: decoded, assigned: assigned, sampled: sampled, overlays: overlays, freeFrames: freeFrames,
+        let stages = Stages(options: options, threads: threads, kind: localiser.kind, observer: options.observer, status: status,
+                            decoded: decoded, localised: localised, sampled: sampled, overlays: overlays, freeFrames: freeFrames,
                             counter: counter, reader: reader)
-        let readerBox = UncheckedBox(reader), assignerBox = UncheckedBox(assigner), writerBox = UncheckedBox(writer)
+        let readerBox = UncheckedBox(reader), localiserBox = UncheckedBox(localiser), writerBox = UncheckedBox(writer)
         let logBox = UncheckedBox(log), overlayBox = UncheckedBox(overlayWriter)
         DispatchQueue(label: "stn.decode").async(group: group) { stages.decode(readerBox.value) }
-        DispatchQueue(label: "stn.localise").async(group: group) { stages.assign(assignerBox.value) }
+        DispatchQueue(label: "stn.localise").async(group: group) { stages.localise(localiserBox.value) }
         DispatchQueue(label: "stn.sample").async(group: group) { stages.sample(drawOverlay: overlayBox.value != nil) }
         DispatchQueue(label: "stn.encode").async(group: group) { stages.encode(writerBox.value, log: logBox.value) }
         if overlayWriter != nil {
@@ -107,18 +110,6 @@ public final class RectifyPipeline: Sendable {
         }
         return RectifySummary(framesWritten: writer.framesWritten, damagedPackets: reader.damagedPackets,
                               seconds: elapsed, interruptedBy: Interruption.signal, warnings: warnings)
-    }
-
-    private func makeAssigner(frameRate: Double) throws -> any ThetaAssigner {
-        switch options.transforms {
-        case .fixed(let kind, let parameters):
-            return FixedThetaAssigner(kind: kind, parameters: parameters)
-        case .replay(let log, let path):
-            return ReplayThetaAssigner(log: log, path: path)
-        case .model(let model):
-            return try ModelThetaAssigner(model: model, canvas: options.canvas, smoothing: options.smoothing, frameRate: frameRate,
-                                          presence: options.presence)
-        }
     }
 }
 

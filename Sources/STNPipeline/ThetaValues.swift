@@ -1,5 +1,5 @@
 /// One frame's θ parameters, by value. Up to `inlineCapacity` numbers (attention 3, affine 6,
-/// projective 8) live inside the value, so the per-frame records that flow from the assign
+/// projective 8) live inside the value, so the per-frame records that flow from the localise
 /// stage through the queues to the sampler and the log cost no heap allocation; a TPS θ
 /// (2n² numbers) spills into an array.
 public struct ThetaValues: RandomAccessCollection, MutableCollection, Equatable, Sendable, ExpressibleByArrayLiteral {

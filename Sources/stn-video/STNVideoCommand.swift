@@ -16,6 +16,7 @@ struct STNVideoCommand: ParsableCommand {
         Examples:
           stn-video in.mp4 out.mp4
           stn-video --overlay check.mp4 --lookahead 8 in.mp4 out.mp4
+          stn-video --camera follow --allow-outside in.mp4 out.mp4
           stn-video --model mine.safetensors --smoothing kalman in.mkv out.mkv
           stn-video --theta 0.5,0.1,-0.1 --size 256x256 in.mp4 crop.mp4
           stn-video --transforms crop.params.csv in.mp4 again.mp4
@@ -61,11 +62,11 @@ struct STNVideoCommand: ParsableCommand {
     @Option(name: .customLong("measurement-noise"), help: "kalman: measurement noise variance (default 0.0001).")
     var measurementNoise: Double?
 
-    @Option(help: "Centred smoothing using N future frames (N frames of latency).")
+    @Option(help: "Centred smoothing using N future frames, and a camera (hold) that sees N frames further ahead to start a pan early: 2N frames of latency.")
     var lookahead: Int = 0
 
-    @Option(name: .customLong("cut-threshold"), help: "Scene-cut threshold in [0, 1] on FFmpeg's scene score; 0 disables. A cut resets the smoothing (default 0.3).")
-    var cutThreshold: Double?
+    @OptionGroup(title: "Camera")
+    var camera: CameraOptions
 
     @Option(name: .customLong("min-presence"), help: "Below this presence (1 − P(no item), from a model with a \"no item\" class) the window holds instead of following θ.")
     var minPresence: Double = 0.5
@@ -120,11 +121,10 @@ struct STNVideoCommand: ParsableCommand {
         if [theta != nil, transforms != nil, model != nil].filter({ $0 }).count > 1 {
             throw ValidationError("Use only one of --theta, --transforms and --model.")
         }
-        if lookahead < 0 || lookahead > 300 { throw ValidationError("--lookahead must be between 0 and 300 frames.") }
-        if let alpha, !(alpha > 0 && alpha <= 1) { throw ValidationError("--alpha must be in (0, 1].") }
         guard (0...1).contains(minPresence) else { throw ValidationError("--min-presence must be in [0, 1].") }
         guard releaseAfter >= 0, releaseAfter.isFinite else { throw ValidationError("--release-after must be a number of seconds ≥ 0.") }
-        if let cutThreshold, !(0...1).contains(cutThreshold) { throw ValidationError("--cut-threshold must be in [0, 1].") }
+        if lookahead < 0 || lookahead > 300 { throw ValidationError("--lookahead must be between 0 and 300 frames.") }
+        if let alpha, !(alpha > 0 && alpha <= 1) { throw ValidationError("--alpha must be in (0, 1].") }
         for (name, value) in [("--min-cutoff", minCutoff), ("--beta", beta), ("--d-cutoff", derivativeCutoff),
                               ("--process-noise", processNoise), ("--measurement-noise", measurementNoise)] {
             if let value, !(value >= 0 && value.isFinite) { throw ValidationError("\(name) must be a number ≥ 0.") }

@@ -71,13 +71,14 @@ if let v = command.derivativeCutoff { smoothing.derivativeCutoff = v }
 if let v = command.alpha { smoothing.alpha = v }
 if let v = command.processNoise { smoothing.processNoise = v }
 if let v = command.measurementNoise { smoothing.measurementNoise = v }
-if let v = command.cutThreshold { smoothing.cutThreshold = v }
+smoothing.cutThreshold = command.camera.cutThreshold
 smoothing.lookahead = command.lookahead
 if let problem = smoothing.validationError {
     printError(problem)
     exit(2)
 }
 options.smoothing = smoothing
+options.camera = command.camera.settings(lookahead: command.lookahead)
 options.showProgress = !command.quiet && isatty(STDERR_FILENO) != 0
 
 do {

@@ -1,3 +1,4 @@
+import FrameSampling
 import XCTest
 @testable import STNCore
 
@@ -11,7 +12,7 @@ final class BilinearSamplerTests: XCTestCase {
         var gridCount: Int { batch * outputHeight * outputWidth * 2 }
     }
 
-    static func forward(_ input: [Float], _ grid: [Float], _ s: Shape, _ padding: SamplerPadding) -> [Float] {
+    static func forward(_ input: [Float], _ grid: [Float], _ s: Shape, _ padding: PaddingMode) -> [Float] {
         var output = [Float](repeating: .nan, count: s.outputCount)
         input.withUnsafeBufferPointer { i in
             grid.withUnsafeBufferPointer { g in
@@ -28,7 +29,7 @@ final class BilinearSamplerTests: XCTestCase {
 
     /// (gradInput, gradGrid), each nil when not requested, accumulated onto the given initial values.
     static func backward(
-        _ input: [Float], _ grid: [Float], _ s: Shape, _ padding: SamplerPadding, gradOutput: [Float],
+        _ input: [Float], _ grid: [Float], _ s: Shape, _ padding: PaddingMode, gradOutput: [Float],
         gradInput initialInput: [Float]?, gradGrid initialGrid: [Float]?
     ) -> (input: [Float]?, grid: [Float]?) {
         var gradInput = initialInput, gradGrid = initialGrid
@@ -78,7 +79,7 @@ final class BilinearSamplerTests: XCTestCase {
         var random = SamplerTestRandom(seed: 21)
         let s = Shape(batch: 2, channels: 2, inputHeight: 8, inputWidth: 16, outputHeight: 8, outputWidth: 16)
         let input = random.values(s.inputCount, 0, 1)
-        for padding in SamplerPadding.allCases {
+        for padding in PaddingMode.allCases {
             XCTAssertEqual(Self.forward(input, Self.identityGrid(s), s, padding), input, "\(padding)")
         }
     }
@@ -91,7 +92,7 @@ final class BilinearSamplerTests: XCTestCase {
         for (height, width) in [(5, 7), (28, 28), (60, 60)] {
             let s = Shape(batch: 1, channels: 3, inputHeight: height, inputWidth: width, outputHeight: height, outputWidth: width)
             let input = random.values(s.inputCount, 0, 1)
-            for padding in SamplerPadding.allCases {
+            for padding in PaddingMode.allCases {
                 assertClose(Self.forward(input, Self.identityGrid(s), s, padding), input.map(Double.init),
                             absolute: 1e-5, "\(padding) \(height)x\(width)")
             }
@@ -104,10 +105,10 @@ final class BilinearSamplerTests: XCTestCase {
         let s = Shape(batch: 1, channels: 1, inputHeight: 2, inputWidth: 4, outputHeight: 2, outputWidth: 4)
         let input: [Float] = [1, 2, 4, 8, 16, 32, 64, 128]
         let shiftX = GridGeneratorTests.run(AttentionGridGenerator(), theta: [1, 0.25, 0], batch: 1, height: 2, width: 4)
-        XCTAssertEqual(Self.forward(input, shiftX, s, .zeros), [1.5, 3, 6, 4, 24, 48, 96, 64])
+        XCTAssertEqual(Self.forward(input, shiftX, s, .black), [1.5, 3, 6, 4, 24, 48, 96, 64])
         XCTAssertEqual(Self.forward(input, shiftX, s, .border), [1.5, 3, 6, 8, 24, 48, 96, 128])
         let shiftY = GridGeneratorTests.run(AttentionGridGenerator(), theta: [1, 0, 0.5], batch: 1, height: 2, width: 4)
-        XCTAssertEqual(Self.forward(input, shiftY, s, .zeros), [8.5, 17, 34, 68, 8, 16, 32, 64])
+        XCTAssertEqual(Self.forward(input, shiftY, s, .black), [8.5, 17, 34, 68, 8, 16, 32, 64])
         XCTAssertEqual(Self.forward(input, shiftY, s, .border), [8.5, 17, 34, 68, 16, 32, 64, 128])
     }
 
@@ -117,7 +118,7 @@ final class BilinearSamplerTests: XCTestCase {
         let input: [Float] = [1, 2, 3, 4, 5, 6]
         let grid: [Float] = [5, -0.5, -7, 0.5]  // right of row 0, left of row 1
         XCTAssertEqual(Self.forward(input, grid, s, .border), [3, 4])
-        XCTAssertEqual(Self.forward(input, grid, s, .zeros), [0, 0])
+        XCTAssertEqual(Self.forward(input, grid, s, .black), [0, 0])
     }
 
     // MARK: Against the Double reference
@@ -128,7 +129,7 @@ final class BilinearSamplerTests: XCTestCase {
         let s = Shape()
         let input = random.values(s.inputCount, 0, 1)
         let grid = Self.randomGrid(s, random: &random)
-        for padding in SamplerPadding.allCases {
+        for padding in PaddingMode.allCases {
             let expected = SamplerReference.sample(
                 input: input.map(Double.init), batch: s.batch, channels: s.channels, inputHeight: s.inputHeight,
                 inputWidth: s.inputWidth, grid: grid.map(Double.init), outputHeight: s.outputHeight,
@@ -147,7 +148,7 @@ final class BilinearSamplerTests: XCTestCase {
         let input = random.values(s.inputCount, -1, 1)
         let grid = Self.randomGrid(s, random: &random)
         let gradOutput = random.values(s.outputCount, -1, 1)
-        for padding in SamplerPadding.allCases {
+        for padding in PaddingMode.allCases {
             func loss(_ u: [Double], _ g: [Double]) -> Double {
                 let v = SamplerReference.sample(
                     input: u, batch: s.batch, channels: s.channels, inputHeight: s.inputHeight, inputWidth: s.inputWidth,
@@ -189,7 +190,7 @@ final class BilinearSamplerTests: XCTestCase {
         let grid = Self.randomGrid(s, random: &random)
         let gradOutput = random.values(s.outputCount, -1, 1)
         let zeroInput = [Float](repeating: 0, count: s.inputCount), zeroGrid = [Float](repeating: 0, count: s.gridCount)
-        for padding in SamplerPadding.allCases {
+        for padding in PaddingMode.allCases {
             let both = Self.backward(input, grid, s, padding, gradOutput: gradOutput, gradInput: zeroInput, gradGrid: zeroGrid)
             let inputOnly = Self.backward(input, grid, s, padding, gradOutput: gradOutput, gradInput: zeroInput, gradGrid: nil)
             let gridOnly = Self.backward(input, grid, s, padding, gradOutput: gradOutput, gradInput: nil, gradGrid: zeroGrid)
@@ -214,14 +215,14 @@ final class BilinearSamplerTests: XCTestCase {
         let s = Shape(batch: 1, channels: 1, inputHeight: 2, inputWidth: 3, outputHeight: 1, outputWidth: 4)
         let input: [Float] = [1, 2, 3, 4, 5, 6]
         let grid: [Float] = [.nan, -0.5, .infinity, -0.5, -.infinity, 0.5, 1e30, .nan]
-        XCTAssertEqual(Self.forward(input, grid, s, .zeros), [0, 0, 0, 0])
+        XCTAssertEqual(Self.forward(input, grid, s, .black), [0, 0, 0, 0])
         XCTAssertEqual(Self.forward(input, grid, s, .border), [1, 3, 4, 3])
-        for padding in SamplerPadding.allCases {
+        for padding in PaddingMode.allCases {
             let (gradInput, gradGrid) = Self.backward(
                 input, grid, s, padding, gradOutput: [1, 1, 1, 1],
                 gradInput: [Float](repeating: 0, count: 6), gradGrid: [Float](repeating: 0, count: 8))
             XCTAssertEqual(gradGrid, [Float](repeating: 0, count: 8), "\(padding)")
-            XCTAssertEqual(gradInput, padding == .zeros ? [0, 0, 0, 0, 0, 0] : [1, 0, 2, 1, 0, 0], "\(padding)")
+            XCTAssertEqual(gradInput, padding == .black ? [0, 0, 0, 0, 0, 0] : [1, 0, 2, 1, 0, 0], "\(padding)")
         }
     }
 
@@ -235,7 +236,7 @@ final class BilinearSamplerTests: XCTestCase {
         let theta = (0..<s.batch).flatMap { _ in [random.uniform(0.5, 1.2), random.uniform(-0.3, 0.3), random.uniform(-0.3, 0.3)] }
         let grid = GridGeneratorTests.run(AttentionGridGenerator(), theta: theta, batch: s.batch, height: 60, width: 60)
         let gradOutput = random.values(s.outputCount, -1, 1)
-        for padding in SamplerPadding.allCases {
+        for padding in PaddingMode.allCases {
             let output = Self.forward(input, grid, s, padding)
             let (gradInput, gradGrid) = Self.backward(
                 input, grid, s, padding, gradOutput: gradOutput,
@@ -264,7 +265,7 @@ final class BilinearSamplerTests: XCTestCase {
         for name in SamplerFixture.names {
             let f = try SamplerFixture.load(name)
             let kind = try XCTUnwrap(TransformKind(rawValue: f.kind))
-            let padding = try XCTUnwrap(SamplerPadding(rawValue: f.padding))
+            let padding = try XCTUnwrap(PaddingMode(pytorchName: f.padding))
             let s = Shape(batch: f.batch, channels: f.channels, inputHeight: f.inputHeight, inputWidth: f.inputWidth,
                           outputHeight: f.outputHeight, outputWidth: f.outputWidth)
             let generator = makeGridGenerator(kind: kind)
@@ -292,7 +293,7 @@ extension BilinearSamplerTests {
     func testEmptySizes() {
         let empty = Shape(batch: 1, channels: 2, inputHeight: 0, inputWidth: 3, outputHeight: 2, outputWidth: 2)
         let grid: [Float] = [0, 0, 0.5, 0.5, -1, 1, 2, 2]
-        for padding in SamplerPadding.allCases {
+        for padding in PaddingMode.allCases {
             XCTAssertEqual(Self.forward([], grid, empty, padding), [Float](repeating: 0, count: 8))
             let (gradInput, gradGrid) = Self.backward(
                 [], grid, empty, padding, gradOutput: [Float](repeating: 1, count: 8), gradInput: [],
@@ -301,7 +302,7 @@ extension BilinearSamplerTests {
             XCTAssertEqual(gradGrid, [Float](repeating: 0, count: 8))
         }
         let noOutput = Shape(batch: 2, channels: 1, inputHeight: 2, inputWidth: 2, outputHeight: 0, outputWidth: 5)
-        XCTAssertEqual(Self.forward([1, 2, 3, 4, 5, 6, 7, 8], [], noOutput, .zeros), [])
+        XCTAssertEqual(Self.forward([1, 2, 3, 4, 5, 6, 7, 8], [], noOutput, .black), [])
         for generator in GridGeneratorTests.allGenerators {
             XCTAssertEqual(GridGeneratorTests.run(generator, theta: generator.identityParameters, batch: 1, height: 0, width: 4), [])
             XCTAssertEqual(GridGeneratorTests.run(generator, theta: [], batch: 0, height: 3, width: 4), [])

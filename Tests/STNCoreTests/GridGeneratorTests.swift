@@ -1,3 +1,4 @@
+import FrameSampling
 import XCTest
 @testable import STNCore
 
@@ -42,7 +43,7 @@ final class GridGeneratorTests: XCTestCase {
     func testFactoryKindsAndParameterCounts() {
         // The raw values are the names used in model metadata and on the command line.
         XCTAssertEqual(TransformKind.allCases.map(\.rawValue), ["attention", "affine", "projective", "tps"])
-        XCTAssertEqual(SamplerPadding.allCases.map(\.rawValue), ["zeros", "border"])
+        XCTAssertEqual(PaddingMode.allCases.map(\.pytorchName), ["zeros", "border"])
         XCTAssertEqual(Self.allGenerators.map(\.kind), TransformKind.allCases)
         XCTAssertEqual(Self.allGenerators.map(\.parameterCount), [3, 6, 8, 32])
         XCTAssertEqual(makeGridGenerator(kind: .tps, tpsControlGridSize: 3).parameterCount, 18)

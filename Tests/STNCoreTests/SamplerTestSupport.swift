@@ -1,4 +1,5 @@
 import Foundation
+import FrameSampling
 import XCTest
 @testable import STNCore
 
@@ -37,7 +38,7 @@ enum SamplerReference {
     /// V = Σ_nm U_nm · max(0, 1 − |x − m|) · max(0, 1 − |y − n|) (paper, eq. 5), align_corners = false.
     static func sample(
         input: [Double], batch: Int, channels: Int, inputHeight: Int, inputWidth: Int,
-        grid: [Double], outputHeight: Int, outputWidth: Int, padding: SamplerPadding
+        grid: [Double], outputHeight: Int, outputWidth: Int, padding: PaddingMode
     ) -> [Double] {
         var output = [Double](repeating: 0, count: batch * channels * outputHeight * outputWidth)
         for n in 0..<batch {

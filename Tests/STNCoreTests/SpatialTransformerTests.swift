@@ -1,3 +1,4 @@
+import FrameSampling
 import XCTest
 @testable import STNCore
 
@@ -13,7 +14,7 @@ import XCTest
 final class SpatialTransformerTests: XCTestCase {
     static let locLayers: [LayerSpec] = [.conv2d(outChannels: 2, kernelSize: 3), .maxPool2d(kernelSize: 2, stride: 2), .relu]
 
-    static func transformer(kind: TransformKind, input: [Int], glimpse: Int, theta0: [Float], padding: SamplerPadding = .zeros,
+    static func transformer(kind: TransformKind, input: [Int], glimpse: Int, theta0: [Float], padding: PaddingMode = .black,
                             seed: UInt64) -> SpatialTransformer {
         let config = SpatialTransformerConfig(transform: kind, localisation: locLayers, regressorHidden: [4],
                                               glimpseHeight: glimpse, glimpseWidth: glimpse, padding: padding)
@@ -50,7 +51,7 @@ final class SpatialTransformerTests: XCTestCase {
 
     func testGradientsThroughTheWholeTransformer() {
         for kind in [TransformKind.attention, .affine] {
-            for padding in SamplerPadding.allCases {
+            for padding in PaddingMode.allCases {
                 let st = Self.transformer(kind: kind, input: [2, 6, 6], glimpse: 4,
                                           theta0: Self.attention(2.0 / 3, 1.0 / 6, 1.0 / 6, kind: kind), padding: padding, seed: 7)
                 FiniteDifference.check(st, input: FiniteDifference.randomValues(count: 2 * 72, seed: 8), batch: 2, absolute: 2e-4)

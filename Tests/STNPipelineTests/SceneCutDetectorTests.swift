@@ -1,4 +1,5 @@
 import Foundation
+import FrameSampling
 import XCTest
 
 @testable import STNPipeline
@@ -66,8 +67,9 @@ private struct SyntheticScene {
 
 final class SceneCutDetectorTests: XCTestCase {
 
-    private func run(_ frames: [[UInt8]], threshold: Double = SmoothingSettings.defaultCutThreshold) -> (cuts: [Int], scores: [Double]) {
-        let detector = SceneCutDetector(threshold: threshold)
+    private func run(_ frames: [[UInt8]], threshold: Double = SmoothingSettings.defaultCutThreshold,
+                     minimumGap: Int = SmoothingSettings.defaultCutMinimumGap) -> (cuts: [Int], scores: [Double]) {
+        let detector = SceneCutDetector(threshold: threshold, minimumGap: minimumGap)
         var cuts: [Int] = [], scores: [Double] = []
         for (i, f) in frames.enumerated() {
             let cut = f.withUnsafeBufferPointer { detector.isCut(luma: $0.baseAddress!, width: 64, height: 64) }
@@ -87,6 +89,7 @@ final class SceneCutDetectorTests: XCTestCase {
         XCTAssertEqual(cuts, [])
         XCTAssertLessThan(scores.max()!, SmoothingSettings.defaultCutThreshold / 2)
         XCTAssertEqual(scores[0], 0, "the first frame scores 0")
+        XCTAssertEqual(scores[1], 0, "the second frame scores 0: no earlier level of change")
     }
 
     /// Heavier noise, a camera pan of 3 px per frame and a slow fade are not cuts either.
@@ -132,7 +135,7 @@ final class SceneCutDetectorTests: XCTestCase {
         var other = SyntheticScene(style: 1, seed: 21)
         let frames = (0..<5).map { scene.frame($0) } + [other.frame(0)]
         let plain = run(frames)
-        let detector = SceneCutDetector(threshold: 0.3)
+        let detector = SceneCutDetector()
         let stride = 80
         for (i, f) in frames.enumerated() {
             var padded = [UInt8](repeating: 255, count: stride * 64)
@@ -146,8 +149,44 @@ final class SceneCutDetectorTests: XCTestCase {
         let small = [UInt8](repeating: 0, count: 32 * 32)
         XCTAssertFalse(small.withUnsafeBufferPointer { detector.isCut(luma: $0.baseAddress!, width: 32, height: 32) })
         XCTAssertEqual(detector.lastScore, 0)
+        XCTAssertFalse(small.withUnsafeBufferPointer { detector.isCut(luma: $0.baseAddress!, width: 32, height: 32) })
+        XCTAssertEqual(detector.lastScore, 0, "the second frame of a size has no earlier level of change")
         let bright = [UInt8](repeating: 200, count: 32 * 32)
         XCTAssertTrue(bright.withUnsafeBufferPointer { detector.isCut(luma: $0.baseAddress!, width: 32, height: 32) })
-        XCTAssertEqual(detector.lastScore, 1, "a mean difference of 200 levels clamps to 1")
+        XCTAssertEqual(detector.lastScore, 200.0 / 256, "scdet's score: a mean difference of 200 of 256 levels")
+    }
+
+    /// A cut within the minimum gap after another is not reported: a three-frame flash of
+    /// another picture is one cut; with no gap it is two.
+    func testMinimumGapBetweenCuts() {
+        // Light noise (σ 2 levels, as on the averaged thumbnail of a real frame): the frames after
+        // each switch differ from their predecessors by less than the threshold.
+        var a = SyntheticScene(style: 0, seed: 30, noise: 2)
+        var b = SyntheticScene(style: 1, seed: 31, noise: 2)
+        let frames = (0..<40).map { a.frame($0) } + (0..<3).map { b.frame($0) } + (40..<60).map { a.frame($0) }
+        XCTAssertEqual(run(frames).cuts, [40])
+        XCTAssertEqual(run(frames, minimumGap: 0).cuts, [40, 43])
+        XCTAssertEqual(run(frames, minimumGap: 2).cuts, [40, 43], "43 is 3 frames after 40")
+    }
+
+    /// The thumbnail of a frame: Y cells and U, V cells, each the mean of its sample grid.
+    func testThumbnailOfUniformPlanes() {
+        let width = 100, height = 60
+        let y = [UInt8](repeating: 90, count: width * height), u = [UInt8](repeating: 30, count: 50 * 30)
+        let v = [UInt8](repeating: 200, count: 50 * 30)
+        var thumbnail = SceneThumbnail()
+        y.withUnsafeBufferPointer { yp in
+            u.withUnsafeBufferPointer { up in
+                v.withUnsafeBufferPointer { vp in
+                    thumbnail.make(from: YUV420Frame(y: PlaneBuffer(base: yp.baseAddress!, width: width, height: height, stride: width),
+                                                     u: PlaneBuffer(base: up.baseAddress!, width: 50, height: 30, stride: 50),
+                                                     v: PlaneBuffer(base: vp.baseAddress!, width: 50, height: 30, stride: 50)))
+                }
+            }
+        }
+        XCTAssertEqual(thumbnail.bytes.count, 32 * 32 + 2 * 16 * 16)
+        XCTAssertEqual(Set(thumbnail.bytes[0..<1024]), [90])
+        XCTAssertEqual(Set(thumbnail.bytes[1024..<1280]), [30])
+        XCTAssertEqual(Set(thumbnail.bytes[1280...]), [200])
     }
 }

@@ -378,7 +378,7 @@ final class SmoothingTests: XCTestCase {
         let settings = SmoothingSettings(method: .kalman, processNoise: 0.05, measurementNoise: 4e-4, lookahead: n)
         let zs = (0..<frames).map { i in 0.02 * Double(i) + 0.1 * sin(Double(i) / 3) + random.gaussian(0.02) }
         let out = smoothStream(zs.map { [$0, 0, 0, 0, 1, 0] }, kind: .affine, settings: settings, frameRate: rate).map { $0[0] }
-        let q = settings.processNoise, r = settings.measurementNoise, v0 = ChannelFilterBank.initialVelocityVariance
+        let q = settings.processNoise, r = settings.measurementNoise, v0 = KalmanFilter.initialVelocityVariance
         // Q⁻¹ of the white-acceleration model.
         let q00 = q * dt * dt * dt / 3, q01 = q * dt * dt / 2, q11 = q * dt
         let qd = q00 * q11 - q01 * q01

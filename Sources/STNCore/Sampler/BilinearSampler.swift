@@ -1,3 +1,5 @@
+import FrameSampling
+
 /// The differentiable bilinear sampler of a spatial transformer (Jaderberg et al. 2015, Section 3.3).
 ///
 /// V_i^c = Σ_n Σ_m U_nm^c · max(0, 1 − |x_i − m|) · max(0, 1 − |y_i − n|), with (x_i, y_i) the
@@ -7,7 +9,7 @@
 /// (`aten/src/ATen/native/cpu/GridSamplerKernel.cpp`): x = (x_s + 1)·W/2 − 0.5, weights from the
 /// distances to the west column and north row, the same gradient terms.
 ///
-/// Non-finite or huge coordinates never trap: with `.zeros` they read 0 and get no gradient,
+/// Non-finite or huge coordinates never trap: with `.black` (PyTorch's zeros) they read 0 and get no gradient,
 /// with `.border` NaN is treated as clamped to the first pixel.
 public enum BilinearSampler {
     // input [N, C, Hi, Wi], grid [N, Ho, Wo, 2] -> output [N, C, Ho, Wo] (written)
@@ -15,7 +17,7 @@ public enum BilinearSampler {
     public static func forward(
         input: UnsafePointer<Float>, batch: Int, channels: Int, inputHeight: Int, inputWidth: Int,
         grid: UnsafePointer<Float>, outputHeight: Int, outputWidth: Int,
-        padding: SamplerPadding, output: UnsafeMutablePointer<Float>
+        padding: PaddingMode, output: UnsafeMutablePointer<Float>
     ) {
         if inputHeight <= 0 || inputWidth <= 0 {
             // Nothing to read: every sample is padding, and border padding has no edge to clamp to.
@@ -25,7 +27,7 @@ public enum BilinearSampler {
         let geometry = SamplerGeometry(inputHeight: inputHeight, inputWidth: inputWidth)
         // The padding rule is chosen once, outside the pixel loop (a specialised loop each).
         switch padding {
-        case .zeros:
+        case .black:
             forward(ZerosPadding.self, geometry, input, batch, channels, grid, outputHeight * outputWidth, output)
         case .border:
             forward(BorderPadding.self, geometry, input, batch, channels, grid, outputHeight * outputWidth, output)
@@ -40,14 +42,14 @@ public enum BilinearSampler {
     /// both ACCUMULATED; either may be nil to skip it.
     public static func backward(
         input: UnsafePointer<Float>, batch: Int, channels: Int, inputHeight: Int, inputWidth: Int,
-        grid: UnsafePointer<Float>, outputHeight: Int, outputWidth: Int, padding: SamplerPadding,
+        grid: UnsafePointer<Float>, outputHeight: Int, outputWidth: Int, padding: PaddingMode,
         gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?, gradGrid: UnsafeMutablePointer<Float>?
     ) {
         if gradInput == nil && gradGrid == nil || inputHeight <= 0 || inputWidth <= 0 { return }
         let geometry = SamplerGeometry(inputHeight: inputHeight, inputWidth: inputWidth)
         let outputPlane = outputHeight * outputWidth
         switch padding {
-        case .zeros:
+        case .black:
             backward(ZerosPadding.self, geometry, input, batch, channels, grid, outputPlane, gradOutput, gradInput, gradGrid)
         case .border:
             backward(BorderPadding.self, geometry, input, batch, channels, grid, outputPlane, gradOutput, gradInput, gradGrid)

@@ -1,3 +1,4 @@
+import FrameSampling
 import Foundation
 
 /// The network's input and its normalisation. An 8-bit sample u becomes
@@ -30,10 +31,10 @@ public struct SpatialTransformerConfig: Equatable, Sendable {
     public var regressorHidden: [Int]
     public var glimpseHeight: Int
     public var glimpseWidth: Int
-    public var padding: SamplerPadding
+    public var padding: PaddingMode
 
     public init(transform: TransformKind, tpsControlGridSize: Int = 4, localisation: [LayerSpec], regressorHidden: [Int],
-                glimpseHeight: Int, glimpseWidth: Int, padding: SamplerPadding = .zeros) {
+                glimpseHeight: Int, glimpseWidth: Int, padding: PaddingMode = .black) {
         self.transform = transform; self.tpsControlGridSize = tpsControlGridSize
         self.localisation = localisation; self.regressorHidden = regressorHidden
         self.glimpseHeight = glimpseHeight; self.glimpseWidth = glimpseWidth; self.padding = padding
@@ -174,7 +175,7 @@ public struct ModelConfig: Equatable, Sendable {
             "localisation_input": json(["height": input.height, "width": input.width, "channels": input.channels,
                                         "mean": input.mean.map(Double.init), "std": input.std.map(Double.init)] as [String: Any]),
             "glimpse": json(["height": transformer.glimpseHeight, "width": transformer.glimpseWidth]),
-            "padding": transformer.padding.rawValue,
+            "padding": transformer.padding.pytorchName,
         ]
         if let classifier { result["classifier"] = json(["layers": classifier.jsonObject]) }
         if let classNames { result["class_names"] = json(classNames) }
@@ -244,9 +245,9 @@ public struct ModelConfig: Equatable, Sendable {
             guard let value = Int(text), (2...16).contains(value) else { throw MetadataError(key: "tps_control_grid_size", message: "\"\(text)\" is not an integer in 2…16") }
             gridSize = value
         }
-        var padding = SamplerPadding.zeros
+        var padding = PaddingMode.black
         if let text = metadata["padding"] {
-            guard let value = SamplerPadding(rawValue: text) else { throw MetadataError(key: "padding", message: "unknown padding \"\(text)\" (zeros, border)") }
+            guard let value = PaddingMode(pytorchName: text) else { throw MetadataError(key: "padding", message: "unknown padding \"\(text)\" (zeros, border)") }
             padding = value
         }
         let loc = try object("localisation")

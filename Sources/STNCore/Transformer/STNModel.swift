@@ -1,3 +1,4 @@
+import FrameSampling
 import Foundation
 
 /// A loaded, validated model with immutable weights — what the video pipeline uses.
@@ -36,7 +37,7 @@ public final class STNModel: Sendable {
     public var parameterCount: Int { config.transformer.parameterCount }
     public var glimpseHeight: Int { config.transformer.glimpseHeight }
     public var glimpseWidth: Int { config.transformer.glimpseWidth }
-    public var padding: SamplerPadding { config.transformer.padding }
+    public var padding: PaddingMode { config.transformer.padding }
     public var identityParameters: [Float] {
         makeGridGenerator().identityParameters
     }

@@ -1,29 +1,28 @@
-/// Detects hard cuts from the small 8-bit luminance image the localisation net sees.
+/// Detects hard cuts with ffmpeg's `scdet` score, on a small picture of each frame.
 ///
-/// **Statistic** (FFmpeg's `select` filter `scene` score, on luma): with
-/// `mafd[k]` = mean absolute difference of frames k and k−1 over all pixels (0…255),
+/// **Score** (libavfilter/vf_scdet.c): with `mafd[k]` the mean absolute difference of frames k
+/// and k−1 over every sample, as a fraction of the 8-bit range (SAD / count / 256),
 ///
-///     score[k] = clamp(min(mafd[k], |mafd[k] − mafd[k−1]|) / 100, 0, 1)      (mafd[0] = 0)
+///     score[k] = clamp(min(mafd[k], |mafd[k] − mafd[k−1]|), 0, 1)      (k ≥ 2; frames 0 and 1 score 0)
 ///
-/// A cut is a frame whose whole image changes *suddenly*: `mafd` jumps above its level of the
-/// previous frame. Noise and steady motion (a moving object, a pan) give a high but steady
-/// `mafd`, so `|mafd[k] − mafd[k−1]|` stays small; a slow fade gives a small `mafd`. Taking the
-/// minimum of both needs a large change that is also a sudden one. The /100 scale is
-/// FFmpeg's, so thresholds carry over (`select='gt(scene,0.3)'`).
+/// This is scdet's score divided by 100 (the scale of ffmpeg's `select` `scene`), so scdet's
+/// `t=10` is 0.1 here. A cut is a frame whose picture changes *suddenly*: noise and steady
+/// motion give a steady `mafd`, so `|mafd[k] − mafd[k−1]|` stays small, and a slow fade a small
+/// `mafd`. The model runs score a `SceneThumbnail` of the frame — Y, U and V, so a cut between
+/// shots of the same brightness but different colour counts, and the whole frame without the
+/// square canvas's padding bands — where ffmpeg scores every sample of the frame.
 ///
-/// **Default threshold 0.3**: a cut between unrelated shots changes the downscaled luma by 30–80
-/// levels on average, while sensor noise (already averaged down by the area downscale) and
-/// motion move `mafd` by a few levels between consecutive frames; sudden onset of fast motion
-/// of a large object may reach ~0.2. A cut is reported when `score > threshold`; threshold 0
-/// disables reporting (the score is still computed).
+/// **Default threshold 0.03** (see `SmoothingSettings.defaultCutThreshold`): on Debian's
+/// opencv-doc clips the thumbnail scores Megamind.avi's three cuts 0.100–0.110 (scdet 0.136–
+/// 0.153) and no other frame above 0.004; the static vtest.avi stays below 0.004 and the shaky
+/// tree.avi below 0.024 (scdet 0.030). The cuts of stn-make-video's clips, between dark
+/// cluttered scenes, score 0.039–0.17 (scdet as little as 0.040), their other frames below 0.01. A cut is reported when `score > threshold`, and not within
+/// `minimumGap` frames after the last one (a one-frame flash or a fade's steps are one cut);
+/// threshold 0 disables reporting (the score is still computed).
 ///
-/// Known limits: a one-frame shot (cuts at k and k+1) may hide the second cut, because
-/// `mafd` stays high for two frames; a cut between two shots of nearly the same luma
-/// (e.g. two dark scenes) can be missed; a single-frame flash is reported as a cut.
-/// The first frame, and the first frame after a change of image size, is never a cut; the
-/// second frame's score is its whole `mafd` (there is no earlier level to subtract), so very
-/// heavy noise (σ 20 levels on the small image) scores ~0.22 there.
-/// Cost: one pass over the image (4096 bytes at 64×64), no allocation after the first frame.
+/// Known limits: unlike scdet, which scores the second frame its whole `mafd`, the first two
+/// frames (of a stream, or after a change of picture size) are never cuts; a cut between two
+/// shots of nearly the same picture is missed; a flash is a cut.
 ///
 /// Not thread-safe: use one instance from one stage at a time.
 public final class SceneCutDetector {
@@ -31,14 +30,28 @@ public final class SceneCutDetector {
     public let threshold: Double
     /// The score of the last frame passed to `isCut` (0 for the first frame).
     public private(set) var lastScore: Double = 0
-    /// `mafd` of the last frame (mean absolute difference to its predecessor, 0…255).
+    /// `mafd` of the last frame (mean absolute difference to its predecessor, a fraction of 256).
     public private(set) var lastMeanAbsoluteDifference: Double = 0
 
     private var previous: [UInt8] = []
     private var previousWidth = 0, previousHeight = 0
 
-    public init(threshold: Double = SmoothingSettings.defaultCutThreshold) {
+    /// Frames after a cut in which no other cut is reported.
+    public let minimumGap: Int
+    /// Frames since the last reported cut (Int.max before the first).
+    private var sinceCut = Int.max
+    /// Whether `lastMeanAbsoluteDifference` holds a difference (false for the first two frames).
+    private var hasLevel = false
+
+    public init(threshold: Double = SmoothingSettings.defaultCutThreshold,
+                minimumGap: Int = SmoothingSettings.defaultCutMinimumGap) {
         self.threshold = threshold
+        self.minimumGap = minimumGap
+    }
+
+    /// Scores a picture made of `count` bytes (a `SceneThumbnail`) against the previous one.
+    func isCut(thumbnail: UnsafePointer<UInt8>, count: Int) -> Bool {
+        isCut(luma: thumbnail, width: count, height: 1)
     }
 
     /// Scores `luma` (`width × height` bytes, rows contiguous) against the previous frame and
@@ -59,6 +72,8 @@ public final class SceneCutDetector {
             copy(luma, width: width, height: height, rowStride: rowStride)
             lastScore = 0
             lastMeanAbsoluteDifference = 0
+            sinceCut = Int.max
+            hasLevel = false
             return false
         }
         var sum = 0
@@ -75,11 +90,17 @@ public final class SceneCutDetector {
                 sum &+= rowSum
             }
         }
-        let mafd = Double(sum) / Double(count)
+        let mafd = Double(sum) / Double(count) / 256
         let jump = abs(mafd - lastMeanAbsoluteDifference)
         lastMeanAbsoluteDifference = mafd
-        lastScore = min(max(min(mafd, jump) / 100, 0), 1)
-        return threshold > 0 && lastScore > threshold
+        // The second frame has no earlier level of change to compare with: score 0 (scdet scores
+        // it its whole mafd, which makes any strongly changing or noisy start a cut).
+        lastScore = hasLevel ? min(max(min(mafd, jump), 0), 1) : 0
+        hasLevel = true
+        sinceCut = sinceCut == Int.max ? sinceCut : sinceCut + 1
+        guard threshold > 0 && lastScore > threshold && sinceCut > minimumGap else { return false }
+        sinceCut = 0
+        return true
     }
 
     /// Forgets the previous frame: the next frame is treated as the first.
@@ -89,6 +110,8 @@ public final class SceneCutDetector {
         previousHeight = 0
         lastScore = 0
         lastMeanAbsoluteDifference = 0
+        sinceCut = Int.max
+        hasLevel = false
     }
 
     private func copy(_ luma: UnsafePointer<UInt8>, width: Int, height: Int, rowStride: Int) {

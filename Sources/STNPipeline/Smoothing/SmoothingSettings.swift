@@ -33,7 +33,7 @@ public enum SmoothingMethod: String, CaseIterable, Sendable {
 ///   (spectral density of white acceleration, units²/s³). Only their ratio matters after the first
 ///   frames. About 60 % less jitter, no steady-state lag on a ramp; a step reaches 90 % in 5
 ///   frames and overshoots by ~19 %. With lookahead it becomes the fixed-lag (RTS) smoother.
-/// - `lookahead` 0 (causal), `cutThreshold` 0.3 (see `SceneCutDetector`).
+/// - `lookahead` 0 (causal); `cutThreshold` 0.03 and `cutMinimumGap` 6 frames (see `SceneCutDetector`).
 public struct SmoothingSettings: Sendable, Equatable {
     public var method: SmoothingMethod
     /// One-euro: cutoff frequency at rest, Hz (≥ 0; 0 with beta 0 freezes the output).
@@ -51,10 +51,13 @@ public struct SmoothingSettings: Sendable, Equatable {
     /// 0: causal. N > 0: centred smoothing using N future frames, N frames of latency
     /// (definition in `ThetaSmoother`). Ignored by `.none`.
     public var lookahead: Int
-    /// Scene-cut detector threshold on its score in [0, 1]; 0 disables detection.
+    /// Scene-cut detector threshold on its score in [0, 1] (ffmpeg scdet's score / 100); 0 disables detection.
     public var cutThreshold: Double
+    /// Frames after a cut in which no other cut is reported.
+    public var cutMinimumGap: Int = SmoothingSettings.defaultCutMinimumGap
 
-    public static let defaultCutThreshold = 0.3
+    public static let defaultCutThreshold = 0.03
+    public static let defaultCutMinimumGap = 6
 
     public init(method: SmoothingMethod = .oneEuro,
                 minCutoff: Double = 0.5, beta: Double = 4.0, derivativeCutoff: Double = 1.0,
@@ -94,6 +97,7 @@ public struct SmoothingSettings: Sendable, Equatable {
         }
         if lookahead < 0 { return "--lookahead must be ≥ 0 (got \(lookahead))" }
         if !(cutThreshold >= 0 && cutThreshold <= 1) { return bad("--cut-threshold", cutThreshold, "in [0, 1]") }
+        if cutMinimumGap < 0 { return "the minimum gap between cuts must be ≥ 0 (got \(cutMinimumGap))" }
         return nil
     }
 }

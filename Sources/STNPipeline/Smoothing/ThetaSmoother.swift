@@ -6,7 +6,7 @@ import STNCore
 /// multiplicative, so a zoom from 0.25 to 0.5 is as large as one from 0.5 to 1 — and the
 /// result is mapped back with exp. (s ≤ 0 is clamped to 1e-6 before the log.) Affine,
 /// projective and TPS parameters are smoothed each linearly. Each parameter has its own
-/// scalar filter (`SmoothingMethod`); the time step is 1/frameRate.
+/// scalar filter (a `ThetaFilter` of the `SmoothingMethod`); the time step is 1/frameRate.
 ///
 /// **Segments.** The frames are split into segments at scene cuts: frame 0 and every frame
 /// pushed with `sceneCut: true` start a new segment, with fresh filter state. Nothing
@@ -48,8 +48,8 @@ public final class ThetaSmoother {
     public let latency: Int
 
     private let domain: ThetaDomain
-    private var forward: ChannelFilterBank
-    private var backward: ChannelFilterBank
+    private var forward: any ThetaFilter
+    private var backward: any ThetaFilter
     // Frames of the current segment not yet returned, oldest first: a ring of latency + 1
     // slots (raw θ, forward record, cut flag), so that streaming allocates nothing per frame.
     private let slots: Int
@@ -72,7 +72,7 @@ public final class ThetaSmoother {
         self.frameRate = rate
         latency = settings.method == .none ? 0 : settings.lookahead
         domain = ThetaDomain(kind: kind, count: parameterCount)
-        forward = ChannelFilterBank(method: settings.method, count: parameterCount, settings: settings, frameRate: rate)
+        forward = settings.method.makeFilter(count: parameterCount, settings: settings, frameRate: rate)
         backward = forward
         slots = latency + 1
         recordStride = parameterCount * forward.recordWidth
@@ -155,7 +155,7 @@ public final class ThetaSmoother {
         let rate = frameRate.isFinite && frameRate > 0 ? frameRate : 30
         let n = settings.lookahead
         let domain = ThetaDomain(kind: kind, count: parameterCount)
-        var filter = ChannelFilterBank(method: settings.method, count: parameterCount, settings: settings, frameRate: rate)
+        var filter = settings.method.makeFilter(count: parameterCount, settings: settings, frameRate: rate)
         var input = [Double](repeating: 0, count: parameterCount)
         var output = input
         var record = [Double](repeating: 0, count: parameterCount * filter.recordWidth)

@@ -1,0 +1,197 @@
+import DequeModule
+import FrameSampling
+import STNCore
+import STNMedia
+
+/// One frame's transform: the raw prediction, the one used after smoothing, and the cut flag.
+struct ThetaRecord: Sendable {
+    var raw: ThetaValues
+    var smoothed: ThetaValues
+    var sceneCut: Bool
+    /// What the model's classifier saw at the raw θ.
+    var observation: GlimpseObservation?
+}
+
+/// Where each frame's θ comes from.
+public enum TransformSource: Sendable {
+    /// The same transform for every frame (`--theta`).
+    case fixed(kind: TransformKind, parameters: [Double])
+    /// The smoothed columns of an earlier run's parameter log (`--transforms`).
+    case replay(ParameterLog, path: String)
+    /// A trained STN predicts θ per frame; it is then smoothed over time.
+    case model(STNModel)
+
+    /// The files this source reads while the run writes (a replayed log).
+    var files: [String] {
+        if case let .replay(_, path) = self { return [path] }
+        return []
+    }
+
+    /// The localiser of this source for a stream at `frameRate`.
+    func makeLocaliser(canvas: Canvas, smoothing: SmoothingSettings, camera: CameraSettings, presence: PresenceSettings,
+                       frameRate: Double) throws -> any Localiser {
+        switch self {
+        case .fixed(let kind, let parameters):
+            return FixedLocaliser(kind: kind, parameters: parameters)
+        case .replay(let log, let path):
+            return ReplayLocaliser(log: log, path: path)
+        case .model(let model):
+            return try ModelLocaliser(model: model, canvas: canvas, smoothing: smoothing, camera: camera, presence: presence,
+                                      frameRate: frameRate)
+        }
+    }
+}
+
+/// The localise stage's work: gives frames their θ, in order, handing each finished frame to
+/// `emit` (no array per frame). A localiser may hold frames back (smoothing lookahead); `flush`
+/// releases them at the end. `TransformSource.makeLocaliser` makes the one a run needs.
+protocol Localiser: AnyObject {
+    typealias Emit = (VideoFrame, Int, ThetaRecord) throws -> Void
+    var kind: TransformKind { get }
+    var parameterCount: Int { get }
+    /// Whether records carry what the model's classifier saw.
+    var observes: Bool { get }
+    func push(_ frame: VideoFrame, index: Int, _ emit: Emit) throws
+    func flush(_ emit: Emit) throws
+}
+
+/// The same θ for every frame (`--theta`).
+final class FixedLocaliser: Localiser {
+    let kind: TransformKind
+    let parameters: ThetaValues
+    var parameterCount: Int { parameters.count }
+    var observes: Bool { false }
+    init(kind: TransformKind, parameters: [Double]) {
+        self.kind = kind
+        self.parameters = ThetaValues(parameters)
+    }
+    func push(_ frame: VideoFrame, index: Int, _ emit: Emit) throws {
+        try emit(frame, index, ThetaRecord(raw: parameters, smoothed: parameters, sceneCut: false))
+    }
+    func flush(_ emit: Emit) {}
+}
+
+/// The rows of an earlier run's log (`--transforms`): its smoothed columns drive the sampler.
+final class ReplayLocaliser: Localiser {
+    let log: ParameterLog
+    let path: String
+    var kind: TransformKind { log.kind }
+    var parameterCount: Int { log.parameterNames.count }
+    var observes: Bool { false }
+    init(log: ParameterLog, path: String) {
+        self.log = log
+        self.path = path
+    }
+    func push(_ frame: VideoFrame, index: Int, _ emit: Emit) throws {
+        guard index < log.rows.count else {
+            throw PipelineError(path: path, "the log has \(log.rows.count) rows but the video has more frames")
+        }
+        let row = log.rows[index]
+        try emit(frame, index, ThetaRecord(raw: row.raw, smoothed: row.smoothed, sceneCut: row.sceneCut))
+    }
+    func flush(_ emit: Emit) {}
+}
+
+/// The trained STN and the window path after it, per frame:
+///
+///     frame ─► localisation input (libswscale area downscale of Y in the canvas) ─► loc net ─► raw θ
+///     frame ─► SceneThumbnail ─► SceneCutDetector ─► cut flag
+///     frame, raw θ ─► GlimpseClassifier ─► presence, label, confidence (models with a classifier)
+///     raw θ ─► PresenceGate ─► CollapseGuard ─► ThetaSmoother (noise filter) ─► VirtualCamera (kept inside) ─► used θ
+///
+/// The log's raw columns get the network's θ, its used columns what the camera chose.
+final class ModelLocaliser: Localiser {
+    let model: STNModel
+    let predictor: ThetaPredictor
+    let canvas: Canvas
+    let smoother: ThetaSmoother
+    let camera: VirtualCamera
+    let cuts: SceneCutDetector
+    private var collapseGuard: CollapseGuard
+    let classifier: GlimpseClassifier?
+    private var gate: PresenceGate
+    private let frameRate: Double
+    private var thumbnail = SceneThumbnail()
+    private var downscaler: LumaDownscaler?
+    private let luma: UnsafeMutablePointer<UInt8>
+    private let theta: UnsafeMutablePointer<Float>
+    /// Frames whose θ the smoother and camera have not released yet (lookahead), oldest first,
+    /// with the network's θ and the picture's bounds.
+    private var pending = Deque<(frame: VideoFrame, index: Int, raw: ThetaValues, sceneCut: Bool, bounds: PictureBounds,
+                                 observation: GlimpseObservation?)>()
+    /// Frames the smoother has released to the camera and the camera still holds.
+    private var cameraHeld = 0
+
+    var kind: TransformKind { model.transformKind }
+    var parameterCount: Int { model.parameterCount }
+    var observes: Bool { classifier != nil }
+
+    init(model: STNModel, canvas: Canvas, smoothing: SmoothingSettings, camera: CameraSettings,
+         presence: PresenceSettings = PresenceSettings(), frameRate: Double) throws {
+        guard model.inputChannels == 1 else {
+            throw PipelineError(path: "model", "the localisation network must read 1 channel (luminance), not \(model.inputChannels)")
+        }
+        guard model.inputWidth == model.inputHeight else {
+            throw PipelineError(path: "model", "the localisation input must be square, not \(model.inputWidth)x\(model.inputHeight)")
+        }
+        self.model = model
+        self.canvas = canvas
+        predictor = model.makePredictor(maxBatch: 1)
+        smoother = ThetaSmoother(kind: model.transformKind, parameterCount: model.parameterCount,
+                                 settings: smoothing, frameRate: frameRate)
+        self.camera = VirtualCamera(kind: model.transformKind, settings: camera, frameRate: frameRate)
+        cuts = SceneCutDetector(threshold: smoothing.cutThreshold, minimumGap: smoothing.cutMinimumGap)
+        collapseGuard = CollapseGuard(kind: model.transformKind)
+        luma = .allocate(capacity: model.inputWidth * model.inputHeight)
+        theta = .allocate(capacity: model.parameterCount)
+        classifier = try GlimpseClassifier(model: model, centredInSquare: canvas == .square)
+        gate = PresenceGate(settings: presence, identity: ThetaValues(model.identityParameters.map(Double.init)))
+        self.frameRate = frameRate
+    }
+
+    deinit {
+        luma.deallocate()
+        theta.deallocate()
+    }
+
+    func push(_ frame: VideoFrame, index: Int, _ emit: Emit) throws {
+        let size = model.inputWidth
+        if downscaler == nil || downscaler!.inputWidth != frame.width || downscaler!.inputHeight != frame.height {
+            downscaler = LumaDownscaler(inputWidth: frame.width, inputHeight: frame.height, size: size,
+                                        centredInSquare: canvas == .square)
+        }
+        downscaler!.downscale(frame, into: luma)
+        predictor.predict(luma: luma, batch: 1, theta: theta)
+        var raw = ThetaValues(count: model.parameterCount)
+        for i in raw.indices { raw[i] = Double(theta[i]) }
+        thumbnail.make(from: frame.planes)
+        let cut = thumbnail.bytes.withUnsafeBufferPointer { cuts.isCut(thumbnail: $0.baseAddress!, count: $0.count) }
+        if cut { collapseGuard.reset() }
+        let observation = classifier?.classify(frame, theta: raw)
+        // While nothing is there the window holds, then eases out; the log keeps the network's θ.
+        let target = observation.map { gate.target(raw: raw, presence: $0.presence, time: Double(index) / frameRate, sceneCut: cut) } ?? raw
+        let guarded = collapseGuard.filter(target)
+        let bounds = PictureBounds(width: frame.width, height: frame.height, canvas: canvas)
+        pending.append((frame, index, raw, cut, bounds, observation))
+        try smoother.push(raw: guarded, sceneCut: cut) { try toCamera($0, emit) }
+    }
+
+    func flush(_ emit: Emit) throws {
+        try smoother.flush { try toCamera($0, emit) }
+        try camera.flush { try pair($0, emit) }
+    }
+
+    /// The smoother and the camera return frames in push order: the smoother's next result
+    /// belongs to the oldest frame the camera has not seen, the camera's to the oldest pending one.
+    private func toCamera(_ result: ThetaSmoother.Result, _ emit: Emit) throws {
+        let bounds = pending[cameraHeld].bounds
+        cameraHeld += 1
+        try camera.push(target: result.smoothed, sceneCut: result.sceneCut, bounds: bounds) { try pair($0, emit) }
+    }
+
+    private func pair(_ used: ThetaValues, _ emit: Emit) throws {
+        let (frame, index, raw, cut, _, observation) = pending.removeFirst()
+        cameraHeld -= 1
+        try emit(frame, index, ThetaRecord(raw: raw, smoothed: used, sceneCut: cut, observation: observation))
+    }
+}
