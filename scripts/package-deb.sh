@@ -48,14 +48,16 @@ output=$(cd "$output" && pwd)
 
 stage=$(mktemp -d)
 trap 'rm -rf -- "$stage"' EXIT
-"$repository/scripts/install.sh" --prefix /usr --destdir "$stage" --bin-dir "$bin_dir" > /dev/null
+# Tools built for $runtime run here on the toolchain's runtime (install.sh asks them for
+# their help and completions).
+toolchain=$(realpath -m "$(dirname "$(realpath "$(command -v swift 2> /dev/null || echo /usr/bin/swift)")")/../lib/swift/linux")
+LD_LIBRARY_PATH=$toolchain${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "$repository/scripts/install.sh" --prefix /usr --destdir "$stage" --bin-dir "$bin_dir" > /dev/null
 install -d "$stage/DEBIAN" "$stage/usr/share/doc/stn-video"
 # The Swift runtime libraries of tools that look for them in $runtime, from the toolchain.
-if LC_ALL=C readelf -d "$stage/usr/bin/stn-video" | grep -q "R.*PATH.*\[$runtime\]"; then
+if LC_ALL=C readelf -d "$stage/usr/bin/stn-video" | grep -E '\((RUN)?PATH\)' | grep -q -- "$runtime"; then
   install -d "$stage$runtime"
-  toolchain=$(dirname "$(realpath "$(command -v swift)")")/../lib/swift/linux
   for tool in "$stage"/usr/bin/*; do
-    LD_LIBRARY_PATH=$toolchain ldd "$tool" | awk -v t="$(realpath "$toolchain")" '$3 ~ "^" t "/" { print $3 }'
+    LD_LIBRARY_PATH=$toolchain ldd "$tool" | awk -v t="$toolchain/" 'index($3, t) == 1 { print $3 }'
   done | sort -u | while IFS= read -r library; do install -m 644 "$library" "$stage$runtime/"; done
 fi
 install -m 644 "$repository/README.md" "$stage/usr/share/doc/stn-video/README.md"
@@ -64,7 +66,7 @@ install -m 644 "$repository/README.md" "$stage/usr/share/doc/stn-video/README.md
 # OpenBLAS, which stn-video opens itself (dlopen). A library no package holds (a toolchain's
 # Swift runtime) is named in a warning.
 needed=$(for tool in "$stage"/usr/bin/* "$stage$runtime"/*.so*; do
-  [ -f "$tool" ] && LC_ALL=C readelf -d "$tool" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'
+  if [ -f "$tool" ]; then LC_ALL=C readelf -d "$tool" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; fi
 done | sort -u | while IFS= read -r library; do [ -e "$stage$runtime/$library" ] || echo "$library"; done)
 packages=() foreign=()
 # One dpkg -S for all of them (each call reads dpkg's whole file database): the library's
@@ -106,5 +108,5 @@ Description: rectify video with Spatial Transformer Networks
  are in /usr/share/stn-video/pipelines.
 EOF
 deb=$output/stn-video_${version}_$(dpkg --print-architecture).deb
-dpkg-deb --root-owner-group -Zgzip --build "$stage" "$deb" > /dev/null
+dpkg-deb --root-owner-group -Zgzip -z1 --build "$stage" "$deb" > /dev/null
 echo "$deb"

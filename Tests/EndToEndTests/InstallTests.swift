@@ -2,8 +2,8 @@ import Foundation
 import XCTest
 
 /// scripts/install.sh and scripts/package-deb.sh with the tools under test: what is installed
-/// where, the package's dependencies, and the installed stn-video running a clip with its
-/// bundled model from another working folder.
+/// where, the package's dependencies, and the packaged stn-video, installed by dpkg, running a
+/// clip with its bundled model from another working folder.
 final class InstallTests: XCTestCase {
     private static let scripts = PyTorchExportTests.repository.appendingPathComponent("scripts").path
     private static let tools = ["stn-video", "stn-train", "stn-make-video"]
@@ -41,7 +41,7 @@ final class InstallTests: XCTestCase {
         for script in ["batch.sh", "slurm-array.sh", "slurm-submit.sh"] {
             XCTAssertTrue(FileManager.default.isExecutableFile(atPath: "\(prefix)/share/stn-video/pipelines/\(script)"), script)
         }
-        try checkInstalledStnVideo(prefix + "/bin/stn-video", directory)
+        XCTAssertEqual(try Tools.shell("'\(prefix)/bin/stn-video' --help").status, 0)
     }
 
     /// The .deb declares FFmpeg's and OpenBLAS's packages, apt accepts it on this machine
