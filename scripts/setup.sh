@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what stn-video needs from Debian: FFmpeg 5.1's libraries and CLI,
-# OpenBLAS, the Fashion-MNIST data set, GNU parallel and pkg-config.
+# OpenBLAS, the Fashion-MNIST data set, GNU parallel and pkg-config; and the engines the
+# batch scripts' tests start on this machine: Slurm with munge, an ssh server, rsync.
 # Idempotent: packages already installed are skipped by apt.
 set -euo pipefail
 packages=(
@@ -10,6 +11,7 @@ packages=(
   libopenblas-dev
   dataset-fashion-mnist
   parallel
+  slurm-wlm munge openssh-server rsync
 )
 missing=()
 for p in "${packages[@]}"; do

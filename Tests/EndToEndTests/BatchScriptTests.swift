@@ -178,4 +178,39 @@ final class BatchScriptTests: XCTestCase {
             XCTAssertEqual(try Tools.probeStreams(output + "/\(sub)/a.mp4").first?.frames, 5)
         }
     }
+
+    /// The stn-video options are recorded beside each output; a rerun with other options is
+    /// refused before anything runs (the old outputs stay), --threads/--quiet/--verbose do not
+    /// count, and --force remakes the outputs with the new options.
+    func testRerunWithOtherOptionsIsRefusedUnlessForced() throws {
+        try requireParallel()
+        let directory = try TemporaryDirectory()
+        let input = try physicalPath(directory, "in"), output = try physicalPath(directory, "out")
+        try FileManager.default.createDirectory(atPath: input + "/sub", withIntermediateDirectories: true)
+        try makeVideo(input + "/a.mp4")
+        try makeVideo(input + "/sub/b.mp4")
+
+        var r = try batch("'\(input)' '\(output)' -- --theta 0.5,0,0 --size 32x32")
+        XCTAssertEqual(r.status, 0, r.stdoutText + r.stderr)
+        XCTAssertEqual(try String(contentsOfFile: output + "/sub/b.options", encoding: .utf8), "--theta 0.5,0,0 --size 32x32\n")
+        let made = try Data(contentsOf: URL(fileURLWithPath: output + "/a.params.csv"))
+
+        r = try batch("'\(input)' '\(output)' -- --threads 1 --theta 0.5,0,0 --size 32x32 --quiet")
+        XCTAssertEqual(r.status, 0, r.stdoutText + r.stderr)
+        XCTAssertTrue(r.stdoutText.contains("0 ok, 0 failed, 2 skipped"), r.stdoutText)
+
+        r = try batch("'\(input)' '\(output)' -- --theta 0.25,0,0 --size 32x32")
+        XCTAssertEqual(r.status, 2, r.stdoutText + r.stderr)
+        XCTAssertTrue(r.stderr.contains("batch.sh: refused: \(output)/a.mp4 was made with other stn-video options (--theta 0.5,0,0 --size 32x32; this run: --theta 0.25,0,0 --size 32x32)\n"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("batch.sh: refused: \(output)/sub/b.mp4 was made with other stn-video options"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("2 finished output(s) were made with other stn-video options; nothing was processed. Rerun with --force"), r.stderr)
+        XCTAssertEqual(r.stdoutText, "", "no summary: nothing ran")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: output + "/a.params.csv")), made, "the old output stays")
+
+        r = try batch("--force '\(input)' '\(output)' -- --theta 0.25,0,0 --size 32x32")
+        XCTAssertEqual(r.status, 0, r.stdoutText + r.stderr)
+        XCTAssertTrue(r.stdoutText.contains("2 ok, 0 failed, 0 skipped"), r.stdoutText)
+        XCTAssertEqual(try String(contentsOfFile: output + "/a.options", encoding: .utf8), "--theta 0.25,0,0 --size 32x32\n")
+        XCTAssertTrue(try String(contentsOfFile: output + "/a.params.csv", encoding: .utf8).contains(",0.25,0.0,0.0,"), "remade with the new θ")
+    }
 }
