@@ -3,6 +3,7 @@ import Foundation
 import FrameSampling
 import STNCore
 import STNMedia
+import STNRuntime
 
 /// decode ─► θ (localise, smooth) ─► sample ─► encode/mux + log   [─► overlay encode]
 ///
@@ -19,7 +20,9 @@ public final class RectifyPipeline: Sendable {
         self.options = options
     }
 
-    public func run() throws -> RectifySummary {
+    /// Runs to the end of the input, or until `cancellation` is set (the output is finalised
+    /// with every frame processed so far; `RectifySummary.interruptedBy` says which signal).
+    public func run(cancellation: CancellationToken = CancellationToken()) throws -> RectifySummary {
         let started = DispatchTime.now()
         var outputs = [(path: options.output, role: "output")]
         if let log = options.logPath { outputs.append((log, "parameter log")) }
@@ -27,7 +30,8 @@ public final class RectifyPipeline: Sendable {
         try OutputSafety.check(inputs: [options.input] + options.otherInputs + options.transforms.files, outputs: outputs)
         let threads = options.threads > 0 ? options.threads : ProcessInfo.processInfo.activeProcessorCount
 
-        let reader = try MediaReader(path: options.input, format: options.inputFormat, threads: options.threads)
+        let reader = try MediaReader(path: options.input, format: options.inputFormat, threads: options.threads,
+                                     cancellation: cancellation)
         let assigner = try makeAssigner(frameRate: reader.info.frameRate.doubleValue)
         guard SourceTransform(kind: assigner.kind, parameters: Array(repeating: 0.5, count: assigner.parameterCount)) != nil else {
             throw PipelineError(path: options.input, "transform kind '\(assigner.kind.rawValue)' cannot be applied to video frames yet")
@@ -106,7 +110,7 @@ public final class RectifyPipeline: Sendable {
             throw PipelineFailure(underlying: error, framesWritten: writer.framesWritten, warnings: warnings)
         }
         return RectifySummary(framesWritten: writer.framesWritten, damagedPackets: reader.damagedPackets,
-                              seconds: elapsed, interruptedBy: Interruption.signal, warnings: warnings)
+                              seconds: elapsed, interruptedBy: cancellation.signal, warnings: warnings)
     }
 
     private func makeAssigner(frameRate: Double) throws -> any ThetaAssigner {

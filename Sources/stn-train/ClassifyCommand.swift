@@ -1,5 +1,7 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
+import STNRuntime
 import STNCore
 import STNData
 
@@ -25,7 +27,7 @@ extension Distortion: ExpressibleByArgument {}
 enum OptimiserKind: String, ExpressibleByArgument, CaseIterable { case sgd, adam }
 enum ScheduleKind: String, ExpressibleByArgument, CaseIterable { case cosine, step, constant }
 
-struct ClassifyCommand: ParsableCommand {
+struct ClassifyCommand: CancellableCommand {
     static let configuration = CommandConfiguration(
         commandName: "classify",
         abstract: "Train a CNN or an ST-CNN on one distortion, then test it on t10k under the same distortion.",
@@ -133,13 +135,13 @@ struct ClassifyCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run(cancellation: CancellationToken) throws {
         if let results {
             try OutputGuard.refuse(results, overwriting: OutputGuard.datasetFiles(in: data), what: "data file")
             try OutputGuard.checkWritable(results)
         }
         if let threads { ThreadLimit.apply(threads) }
         let trainer = try Trainer(options: self)
-        try trainer.run()
+        try trainer.run(cancellation: cancellation)
     }
 }

@@ -1,10 +1,11 @@
 import ArgumentParser
+import CommandSupport
 import FrameSampling
 import STNCore
 import STNMedia
 import STNPipeline
 
-struct STNVideoCommand: ParsableCommand {
+struct STNVideoCommand: CancellableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stn-video",
         abstract: "Rectify video with a Spatial Transformer Network: a per-frame window, predicted and smoothed, sampled and encoded.",
@@ -22,7 +23,8 @@ struct STNVideoCommand: ParsableCommand {
           ffmpeg -i in.mov -f nut - | stn-video --theta 0.5,0,0 - out.mp4
           stn-video --theta 0.5,0,0 in.mp4 - | ffplay -
           stn-video --theta 1,0,0 --codec rawvideo in.mp4 out.y4m
-        """
+        """,
+        version: stnVersion
     )
 
     @Argument(help: "Input video: a path, anything FFmpeg opens, or '-' for standard input.")
@@ -70,8 +72,9 @@ struct STNVideoCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write the input with the raw (red) and smoothed (green) windows drawn on it.", valueName: "path"))
     var overlay: String?
 
-    @Option(help: ArgumentHelp("Output size, even numbers (default 256x256).", valueName: "WxH"), transform: FrameSize.init(parsing:))
-    var size: FrameSize?
+    static let defaultSize = FrameSize(width: 256, height: 256)
+    @Option(help: defaultSize.helpText("Output size"), transform: FrameSize.init(parsing:))
+    var size = defaultSize
 
     @Option(help: "What normalised coordinates refer to: square (the frame centred in a square) or frame.")
     var canvas: Canvas = .square
@@ -85,17 +88,8 @@ struct STNVideoCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Output container, overriding the extension (default for '-': nut).", valueName: "name"))
     var format: String?
 
-    @Option(help: ArgumentHelp("Video encoder: libx264 (default where the container takes it), ffv1, mpeg4, rawvideo…", valueName: "name"))
-    var codec: String?
-
-    @Option(help: "Constant rate factor for libx264/libx265 (default 23).")
-    var crf: Double?
-
-    @Option(help: "Encoder preset for libx264/libx265 (ultrafast … veryslow; default medium).")
-    var preset: String?
-
-    @Option(help: ArgumentHelp("Target bit rate, e.g. 2M or 800k (1k to 10000M).", valueName: "rate"))
-    var bitrate: Bitrate?
+    @OptionGroup(title: "Encoding")
+    var encoding: EncoderOptions
 
     @Flag(name: .customLong("no-audio"), help: "Do not copy the input's audio.")
     var noAudio = false
@@ -126,7 +120,6 @@ struct STNVideoCommand: ParsableCommand {
         if overlay == "-" { throw ValidationError("--overlay needs a file path.") }
         // FFmpeg caps its own thread counts far lower (codec threads at 1024).
         if !(0...1024).contains(threads) { throw ValidationError("--threads must be in 0…1024 (0: one per CPU).") }
-        if let crf, !(0...63).contains(crf) { throw ValidationError("--crf must be between 0 and 63.") }
         if let log, log == "-" { throw ValidationError("--log needs a file path.") }
     }
 }

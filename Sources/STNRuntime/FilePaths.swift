@@ -1,0 +1,49 @@
+import Foundation
+
+/// Path rules every tool follows before it writes: FFmpeg's `file:` prefix, and whether two
+/// names lead to one file (so that no output replaces an input or another output).
+public enum FilePaths {
+    /// The file system path FFmpeg opens for `path`: its `file:` protocol prefix removed.
+    public static func local(_ path: String) -> String {
+        path.hasPrefix("file:") ? String(path.dropFirst(5)) : path
+    }
+
+    /// True when both name one file: the same path once made absolute and normalised (with
+    /// symbolic links resolved in its existing part), or the same device and inode (hard and
+    /// symbolic links). `-` is the stream `aStream` on `a`'s side (standard input: an input)
+    /// and standard output on `b`'s, and matches the file it is redirected from or to
+    /// (`stn-video - out.mp4 < out.mp4`, `stn-video in.mp4 - --log x.csv > x.csv`); two `-`
+    /// are never the same file.
+    public static func isSameFile(_ a: String, _ b: String, aStream: Int32 = STDIN_FILENO) -> Bool {
+        if a != "-" && b != "-", canonical(local(a)) == canonical(local(b)) {
+            return true
+        }
+        guard let left = identity(a, stream: aStream), let right = identity(b, stream: STDOUT_FILENO) else { return false }
+        return left.device == right.device && left.inode == right.inode
+    }
+
+    private static func canonical(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+    }
+
+    /// Device and inode of a path, or of `stream` for `-` when it is a regular file.
+    private static func identity(_ path: String, stream: Int32) -> (device: UInt64, inode: UInt64)? {
+        var s = stat()
+        if path == "-" {
+            guard fstat(stream, &s) == 0, (s.st_mode & S_IFMT) == S_IFREG else { return nil }
+        } else {
+            guard stat(local(path), &s) == 0 else { return nil }
+        }
+        return (UInt64(s.st_dev), UInt64(s.st_ino))
+    }
+
+    /// True for a path that names a stream rather than a file to sit beside: `-`, /dev/…,
+    /// /proc/…, or an existing FIFO, socket or device.
+    public static func isStream(_ path: String) -> Bool {
+        if path == "-" { return true }
+        let local = local(path)
+        if local.hasPrefix("/dev/") || local.hasPrefix("/proc/") { return true }
+        var s = stat()
+        return stat(local, &s) == 0 && (s.st_mode & S_IFMT) != S_IFREG && (s.st_mode & S_IFMT) != S_IFDIR
+    }
+}

@@ -1,0 +1,91 @@
+import CommandSupport
+import Foundation
+import STNCore
+import STNMedia
+import STNPipeline
+import STNRuntime
+
+extension STNVideoCommand {
+    /// Rectifies `input` into `output`; SIGINT/SIGTERM stop it with the output finalised.
+    func run(cancellation: CancellationToken) throws {
+        CancellationToken.ignoreBrokenPipes()
+        try cancellation.handlingSignals {
+            FFmpegLogging.configure(verbose: verbose)
+            let options = try rectifyOptions()
+            let destination = output == "-" ? "standard output" : output
+            let summary: RectifySummary
+            do {
+                summary = try RectifyPipeline(options: options).run(cancellation: cancellation)
+            } catch let failure as PipelineFailure {
+                if !quiet { failure.warnings.forEach(printWarning) }
+                throw ToolError(nil, "\(failure)")
+            } catch {
+                // A signal while the input was still opening (a pipe with no data yet): nothing was written.
+                if let signal = cancellation.signal {
+                    throw ToolError.interrupted(signal: signal, quiet ? "" : "interrupted before the first frame")
+                }
+                throw ToolError(nil, "\(error)")
+            }
+            if !quiet { summary.warnings.forEach(printWarning) }
+            if let signal = summary.interruptedBy {
+                throw ToolError.interrupted(signal: signal, quiet ? "" : "interrupted; \(destination) holds \(summary.framesWritten) frames")
+            }
+            if summary.framesWritten == 0 && !quiet {
+                printWarning("\(input): no video frames decoded; \(destination) holds none")
+            }
+        }
+    }
+
+    /// The pipeline's settings from the command line; loads the model or the replayed log.
+    func rectifyOptions() throws -> RectifyOptions {
+        var options = RectifyOptions(input: input, output: output, transforms: .fixed(kind: .attention, parameters: [1, 0, 0]))
+        do {
+            if let theta {
+                options.transforms = .fixed(kind: theta.kind, parameters: theta.values)
+            } else if let path = transforms {
+                options.transforms = .replay(try ParameterLog(contentsOf: path), path: path)
+            } else if let path = model {
+                options.transforms = .model(try STNModel.load(contentsOf: URL(fileURLWithPath: path)))
+                options.otherInputs = [path]
+            } else {
+                options.transforms = .model(try BundledModel.load())
+            }
+        } catch {
+            throw ToolError(nil, "\(error)")
+        }
+        options.inputFormat = inputFormat
+        options.outputFormat = format
+        options.outputWidth = size.width
+        options.outputHeight = size.height
+        options.canvas = canvas
+        options.padding = padding
+        options.encoder = EncoderSettings(codec: encoding.codec, crf: encoding.crf, preset: encoding.preset,
+                                          bitrate: encoding.bitrate?.bitsPerSecond, threads: threads)
+        options.copyAudio = !noAudio
+        if let log { options.logPath = log }
+        options.threads = threads
+        options.overlayPath = overlay
+        options.smoothing = try smoothingSettings()
+        options.showProgress = !quiet && isatty(STDERR_FILENO) != 0
+        return options
+    }
+
+    func smoothingSettings() throws -> SmoothingSettings {
+        var smoothing = SmoothingSettings()
+        smoothing.method = self.smoothing
+        if let v = minCutoff { smoothing.minCutoff = v }
+        if let v = beta { smoothing.beta = v }
+        if let v = derivativeCutoff { smoothing.derivativeCutoff = v }
+        if let v = alpha { smoothing.alpha = v }
+        if let v = processNoise { smoothing.processNoise = v }
+        if let v = measurementNoise { smoothing.measurementNoise = v }
+        if let v = cutThreshold { smoothing.cutThreshold = v }
+        smoothing.lookahead = lookahead
+        if let problem = smoothing.validationError { throw ToolError.usage(problem) }
+        return smoothing
+    }
+}
+
+func printWarning(_ message: String) {
+    writeStandardError("stn-video: warning: \(message)\n")
+}
