@@ -14,13 +14,14 @@
 #include <libswresample/swresample.h>
 
 // Swift cannot import FFmpeg's function-like and cast-built macros
-// (AVERROR, AVERROR_EOF, AV_NOPTS_VALUE, AV_TIME_BASE_Q); these give them names.
+// (AVERROR, AVERROR_EOF, AVERROR_EXPERIMENTAL, AV_NOPTS_VALUE, AV_TIME_BASE_Q); these give them names.
 static inline int cff_averror(int posix_error) { return AVERROR(posix_error); }
 static inline int cff_averror_eof(void) { return AVERROR_EOF; }
 static inline int cff_averror_eagain(void) { return AVERROR(EAGAIN); }
 static inline int cff_averror_invaliddata(void) { return AVERROR_INVALIDDATA; }
 static inline int cff_averror_exit(void) { return AVERROR_EXIT; }
 static inline int cff_averror_epipe(void) { return AVERROR(EPIPE); }
+static inline int cff_averror_experimental(void) { return AVERROR_EXPERIMENTAL; }
 static inline int64_t cff_nopts_value(void) { return AV_NOPTS_VALUE; }
 static inline AVRational cff_time_base_q(void) { return AV_TIME_BASE_Q; }
 
