@@ -6,11 +6,11 @@ import XCTest
 ///
 /// These clips go through the whole product (H.264, decoding, one-euro smoothing). On the clip
 /// of SceneModelTests (the same scenes, here encoded and decoded) the smoothed windows meet
-/// issue 4's targets (centre in box ≥ 95%, mean IoU ≥ 0.5); on three other clips, whose items
+/// the bundled model's targets (centre in box ≥ 95%, mean IoU ≥ 0.5); on three other clips, whose items
 /// are harder for the model, floors guard the measured level.
 final class BundledModelTests: XCTestCase {
-    /// Measured on these three clips with the current model: centre in box 0.87, mean IoU 0.448
-    /// (the previous two models: 0.88, 0.464 and 0.70, 0.42).
+    /// The model of samples/model/README.md measures centre in box 0.87, mean IoU 0.448 on these
+    /// three clips; the floors leave room for a retrained model's spread.
     enum Floor {
         static let centreInBox = 0.75
         static let meanIoU = 0.4
@@ -82,8 +82,8 @@ final class BundledModelTests: XCTestCase {
     }
 
     /// SceneModelTests' scenes (sizes, seeds 77–79, 80 frames at 25 fps) as H.264 files through
-    /// the whole product: issue 4's window targets hold for the smoothed windows of the log.
-    /// Measured with the current model: centre in box 0.963, mean IoU 0.594 (raw θ 0.975, 0.623;
+    /// the whole product: the window targets hold for the smoothed windows of the log.
+    /// The model of samples/model/README.md measures centre in box 0.963, mean IoU 0.594 (raw θ 0.975, 0.623;
     /// in process, on the rendered frames, 1.0 and 0.646).
     func testSmoothedWindowsMeetTheTargetsOnTheSceneModelClip() throws {
         let total = try scoreDefaultRuns([("256x144", 77), ("192x192", 78), ("144x256", 79)], seconds: "3.2", frames: 80)

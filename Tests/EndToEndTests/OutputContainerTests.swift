@@ -88,7 +88,7 @@ final class OutputContainerTests: ClipTestCase {
     }
 
     /// FLAC in MP4 needs FFmpeg's experimental flag and MPEG-PS takes no AAC: the audio is dropped
-    /// with a warning, as for any audio the container cannot hold (was: no output at all).
+    /// with a warning, as for any audio the container cannot hold, rather than failing the run.
     func testAudioTheContainerRefusesAtItsHeaderIsDropped() throws {
         try requireEncoder("flac")
         let flac = directory.path("flac.mkv"), aac = directory.path("aac.mp4")

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 /// DESIGN.md §5's "never overwrites its own input", however the input is named, and the other
-/// ways a run could lose a user's files or fail late; option values that used to crash.
+/// ways a run could lose a user's files or fail late; out-of-range option values are usage errors, not crashes.
 final class OutputSafetyTests: ClipTestCase {
     private func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
 
