@@ -37,13 +37,13 @@ let package = Package(
         .target(name: "FrameSampling"),
         /// FFmpeg wrappers: demux, decode, scale, encode, mux. The only importer of CFFmpeg.
         .target(name: "STNMedia", dependencies: ["CFFmpeg", "STNRuntime"]),
-        /// The default model's bytes, compiled in (scripts/embed-model.sh).
+        /// The default model's bytes, embedded at build time from samples/model (C23 #embed); stn-video's alone.
         .target(name: "CBundledModel"),
         /// The staged rectification pipeline, parameter log, temporal smoothing.
         .target(
             name: "STNPipeline",
             dependencies: [
-                "STNMedia", "FrameSampling", "STNCore", "STNRuntime", "CBundledModel",
+                "STNMedia", "FrameSampling", "STNCore", "STNRuntime",
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
@@ -57,7 +57,7 @@ let package = Package(
         // MARK: Executables
         .executableTarget(
             name: "stn-video",
-            dependencies: ["STNPipeline", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["STNPipeline", "CBundledModel", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "stn-train",

@@ -92,7 +92,7 @@ final class BundledModelTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(total.meanIoU, 0.5)
     }
 
-    /// The compiled-in model is the committed file: `--model samples/...` gives the same log.
+    /// The compiled-in model is the file in samples/model at build time: `--model samples/...` gives the same log.
     func testBundledModelIsTheCommittedFile() throws {
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let model = repository.appendingPathComponent("samples/model/attention-fashion.safetensors").path
@@ -105,6 +105,6 @@ final class BundledModelTests: XCTestCase {
         let a = try String(contentsOfFile: directory.path("a.params.csv"), encoding: .utf8)
         let b = try String(contentsOfFile: directory.path("b.params.csv"), encoding: .utf8)
         XCTAssertGreaterThan(a.split(separator: "\n").count, 10)
-        XCTAssertEqual(a, b, "the compiled-in model differs from \(model): run scripts/embed-model.sh")
+        XCTAssertEqual(a, b, "the compiled-in model differs from \(model): rebuild stn-video")
     }
 }
