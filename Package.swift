@@ -7,6 +7,7 @@ let package = Package(
         .executable(name: "stn-video", targets: ["stn-video"]),
         .executable(name: "stn-train", targets: ["stn-train"]),
         .executable(name: "stn-make-video", targets: ["stn-make-video"]),
+        .executable(name: "stn-bench", targets: ["stn-bench"]),
         .library(name: "STNCore", targets: ["STNCore"]),
         .library(name: "STNPipeline", targets: ["STNPipeline"]),
     ],
@@ -35,7 +36,7 @@ let package = Package(
         .target(name: "STNData", dependencies: ["STNCore"]),
         /// 8-bit planar YUV sampler for video frames (DESIGN.md §2); no FFmpeg, no STN.
         .target(name: "FrameSampling"),
-        /// FFmpeg wrappers: demux, decode, scale, encode, mux. The only importer of CFFmpeg.
+        /// FFmpeg wrappers: demux, decode, scale, encode, mux. The only library importing CFFmpeg.
         .target(name: "STNMedia", dependencies: ["CFFmpeg", "STNRuntime"]),
         /// The default model's bytes, embedded at build time from samples/model (C23 #embed); stn-video's alone.
         .target(name: "CBundledModel"),
@@ -66,6 +67,13 @@ let package = Package(
         .executableTarget(
             name: "stn-make-video",
             dependencies: ["STNData", "STNMedia", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        /// Micro-benchmarks (pipelines/bench-sampler.sh, bench-train.sh). It alone besides STNMedia
+        /// imports CFFmpeg: its reference is libswscale on the very same planes.
+        .executableTarget(
+            name: "stn-bench",
+            dependencies: ["FrameSampling", "STNCore", "CFFmpeg", "CommandSupport",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // MARK: Tests
