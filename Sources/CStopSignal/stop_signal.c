@@ -24,12 +24,14 @@ static void on_stop_signal(int signal) {
     if (!state || stn_stop_get(state) != 0) _exit(128 + signal);
     stn_stop_set(state, signal);
     wake(__atomic_load_n(&state->reader, __ATOMIC_SEQ_CST));
+}
+
+int stn_stop_abandon_blocked_write(stn_stop_state *state) {
     pthread_t writer = __atomic_load_n(&state->writer, __ATOMIC_SEQ_CST);
-    if (writer != 0) {
-        // The writer waits on a pipe nobody reads: what it wrote stays, the rest is given up.
-        __atomic_store_n(&state->abandon_output, 1, __ATOMIC_SEQ_CST);
-        wake(writer);
-    }
+    if (writer == 0) return 0;
+    __atomic_store_n(&state->abandon_output, 1, __ATOMIC_SEQ_CST);
+    wake(writer);
+    return 1;
 }
 
 static void on_wake_signal(int signal) { (void)signal; }

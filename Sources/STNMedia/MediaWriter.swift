@@ -1,5 +1,6 @@
 @preconcurrency import CFFmpeg
 import Foundation
+import STNRuntime
 
 /// Encodes frames and muxes them, with the input's audio copied when the container takes it.
 ///
@@ -32,14 +33,22 @@ public final class MediaWriter: @unchecked Sendable {
     private var lastEncoderPTS: Int64 = .min
     private var finished = false
     private var headerWritten = false
+    /// Gives up a write that blocks on a pipe once the run is stopping (`abandonBlockedWrite`).
+    private let cancellation: CancellationToken?
+    /// True when writes may block on a reader (a pipe, a socket, standard output).
+    private let writesToStream: Bool
 
     /// Opens `path` (`-` is standard output) for writing; `format` overrides the container
     /// that the extension implies. Reads nothing from `audioSource` but its stream layout.
+    /// With `cancellation`, a write blocked on a stalled pipe can be given up (the output then
+    /// ends as a valid prefix; see `CancellationToken.abandonBlockedWrite`).
     public init(path: String, format: String?, video: OutputVideoFormat, settings: EncoderSettings,
-                audioSource: MediaReader?) throws {
+                audioSource: MediaReader?, cancellation: CancellationToken? = nil) throws {
         let name = path == "-" ? "standard output" : path
         self.path = name
         isPipe = path == "-"
+        self.cancellation = cancellation
+        writesToStream = FilePaths.isStream(path)
         // The same check avcodec_open2 makes (bytes per picture must fit an int), said up front.
         guard av_image_check_size(UInt32(clamping: video.width), UInt32(clamping: video.height), 0, nil) >= 0 else {
             throw MediaError(.unsupported, path: name,
@@ -98,14 +107,16 @@ public final class MediaWriter: @unchecked Sendable {
     private func openOutput() throws {
         let oformat = context.pointee.oformat!
         if (oformat.pointee.flags & AVFMT_NOFILE) == 0 {
-            let status = avio_open(&context.pointee.pb, isPipe ? "pipe:1" : path, AVIO_FLAG_WRITE)
+            let url = isPipe ? "pipe:1" : path
+            let status = cancellation.map { cff_avio_open_interruptible(&context.pointee.pb, url, AVIO_FLAG_WRITE, $0.writeInterruptFlag) }
+                ?? avio_open(&context.pointee.pb, url, AVIO_FLAG_WRITE)
             guard status >= 0 else {
                 throw MediaError(.cannotOpen, path: path, "cannot create: \(ffmpegErrorString(status))")
             }
         }
         var options = headerOptions()
         defer { av_dict_free(&options) }
-        let status = avformat_write_header(context, &options)
+        let status = blockingWrite { avformat_write_header(context, &options) }
         guard status >= 0 else {
             avio_closep(&context.pointee.pb)
             if !isPipe { unlink(path) }
@@ -165,7 +176,7 @@ public final class MediaWriter: @unchecked Sendable {
         }
         p.pointee.stream_index = stream.pointee.index
         p.pointee.pos = -1
-        let status = av_interleaved_write_frame(context, p)
+        let status = blockingWrite { av_interleaved_write_frame(context, p) }
         guard status >= 0 else { throw writeError(status) }
     }
 
@@ -182,7 +193,7 @@ public final class MediaWriter: @unchecked Sendable {
         } else {
             do { try drainEncoder() } catch let error as MediaError { failure = error }
         }
-        let trailer = av_write_trailer(context)
+        let trailer = blockingWrite { av_write_trailer(context) }
         if (context.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 {
             avio_closep(&context.pointee.pb)
         }
@@ -197,7 +208,7 @@ public final class MediaWriter: @unchecked Sendable {
             guard status >= 0 else { throw encodeError(status) }
             av_packet_rescale_ts(encodedPacket.packet, encoder.pointee.time_base, videoStream.pointee.time_base)
             encodedPacket.packet.pointee.stream_index = videoStream.pointee.index
-            let written = av_interleaved_write_frame(context, encodedPacket.packet)
+            let written = blockingWrite { av_interleaved_write_frame(context, encodedPacket.packet) }
             guard written >= 0 else { throw writeError(written) }
         }
     }
@@ -206,7 +217,16 @@ public final class MediaWriter: @unchecked Sendable {
         MediaError(.encode, path: path, "encoding failed: \(ffmpegErrorString(status))")
     }
 
+    /// Runs a muxer call that may block on a stream's reader as the thread a stop can wake.
+    private func blockingWrite(_ body: () -> Int32) -> Int32 {
+        guard writesToStream, let cancellation else { return body() }
+        return cancellation.duringBlockingWrite(body)
+    }
+
     private func writeError(_ status: Int32) -> MediaError {
+        if cancellation?.outputAbandoned == true {
+            return MediaError(.interrupted, path: path, "output given up: its reader stopped reading")
+        }
         if status == FFStatus.brokenPipe {
             return MediaError(.brokenPipe, path: path, "output pipe closed by the reader")
         }

@@ -54,7 +54,7 @@ public final class RectifyPipeline: Sendable {
                 path: options.output, format: options.outputFormat,
                 video: OutputVideoFormat(width: options.outputWidth, height: options.outputHeight,
                                          frameRate: reader.info.frameRate, timeBase: reader.info.timeBase),
-                settings: options.encoder, audioSource: options.copyAudio ? reader : nil)
+                settings: options.encoder, audioSource: options.copyAudio ? reader : nil, cancellation: cancellation)
         } catch {
             logFile?.discard()
             overlayFile?.discard()
@@ -99,18 +99,32 @@ public final class RectifyPipeline: Sendable {
             DispatchQueue(label: "stn.overlay").async(group: group) { stages.encodeOverlay(overlayBox.value!) }
         }
 
-        group.wait()
+        Self.wait(for: group, cancellation: cancellation)
         progress?.finish()
 
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
         if reader.damagedPackets > 0 {
             warnings.append("\(reader.path): \(reader.damagedPackets) damaged packet(s) skipped or concealed")
         }
-        if let error = status.firstError {
+        if let error = status.firstError, !(cancellation.outputAbandoned && cancellation.isCancelled) {
             throw PipelineFailure(underlying: error, framesWritten: writer.framesWritten, warnings: warnings)
         }
         return RectifySummary(framesWritten: writer.framesWritten, damagedPackets: reader.damagedPackets,
-                              seconds: elapsed, interruptedBy: cancellation.signal, warnings: warnings)
+                              seconds: elapsed, interruptedBy: cancellation.signal, outputAbandoned: cancellation.outputAbandoned,
+                              warnings: warnings)
+    }
+
+    /// Waits for the stages. Once a stop is asked, the writers finish their files; an output
+    /// write still blocked after a moment waits on a reader that stopped reading (standard
+    /// output into a stalled pipe) and is given up, so that the run still ends promptly.
+    static func wait(for group: DispatchGroup, cancellation: CancellationToken) {
+        var stopSeen: DispatchTime?
+        while group.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
+            guard cancellation.isCancelled else { continue }
+            let seen = stopSeen ?? .now()
+            stopSeen = seen
+            if DispatchTime.now() > seen + .milliseconds(300) { cancellation.abandonBlockedWrite() }
+        }
     }
 
     private func makeAssigner(frameRate: Double) throws -> any ThetaAssigner {

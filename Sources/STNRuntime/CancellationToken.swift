@@ -36,9 +36,15 @@ public final class CancellationToken: @unchecked Sendable {
     /// Clears a request, so that one token can serve several runs (tests).
     public func reset() { stn_stop_reset(state) }
 
-    /// True once a stop arrived while a write to a pipe was blocked: the output is given up
-    /// where it stands (a valid prefix) rather than waiting for a reader that never reads.
+    /// True once `abandonBlockedWrite` gave up a write: the output ends where it stands (a valid
+    /// prefix) rather than waiting for a reader that never reads.
     public var outputAbandoned: Bool { stn_stop_output_abandoned(state) != 0 }
+
+    /// Gives up the write to a pipe in progress, if one is (see `duringBlockingWrite`): a run
+    /// asked to stop calls this when its output has stayed blocked for a moment. Returns true
+    /// if a write was given up.
+    @discardableResult
+    public func abandonBlockedWrite() -> Bool { stn_stop_abandon_blocked_write(state) != 0 }
 
     /// The C int FFmpeg's interrupt callback polls for reads: non-zero once a stop is asked.
     public var readInterruptFlag: UnsafeMutablePointer<Int32> {
@@ -81,8 +87,8 @@ public final class CancellationToken: @unchecked Sendable {
         return try body()
     }
 
-    /// Runs `body`, a write to a pipe that may block, as the thread a stop signal wakes; the
-    /// write then fails with FFmpeg's "exit" status (see `outputAbandoned`).
+    /// Runs `body`, a write to a pipe that may block, as the thread `abandonBlockedWrite` wakes;
+    /// the write then fails with FFmpeg's "exit" status (see `outputAbandoned`).
     public func duringBlockingWrite<T>(_ body: () throws -> T) rethrows -> T {
         stn_stop_enter_write(state)
         defer { stn_stop_leave_write(state) }

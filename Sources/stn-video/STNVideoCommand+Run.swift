@@ -28,7 +28,9 @@ extension STNVideoCommand {
             }
             if !quiet { summary.warnings.forEach(printWarning) }
             if let signal = summary.interruptedBy {
-                throw ToolError.interrupted(signal: signal, quiet ? "" : "interrupted; \(destination) holds \(summary.framesWritten) frames")
+                let holds = summary.outputAbandoned ? "was not being read; it holds at most \(summary.framesWritten) frames"
+                                                    : "holds \(summary.framesWritten) frames"
+                throw ToolError.interrupted(signal: signal, quiet ? "" : "interrupted; \(destination) \(holds)")
             }
             if summary.framesWritten == 0 && !quiet {
                 printWarning("\(input): no video frames decoded; \(destination) holds none")
