@@ -48,7 +48,7 @@ final class MediaInput {
         let status = cancellation.duringBlockingRead { avformat_open_input(&ctxOptional, url, inputFormat, nil) }
         guard status >= 0, let opened = ctxOptional else {
             // avformat_open_input frees the context on failure.
-            throw MediaError(.cannotOpen, path: name, MediaInput.openFailureReason(status))
+            throw MediaError(.cannotOpen, path: name, MediaInput.openFailureReason(status, path: path, format: format))
         }
         ctx = opened
         let probed = cancellation.duringBlockingRead { avformat_find_stream_info(ctx, nil) }
@@ -85,11 +85,17 @@ final class MediaInput {
         avformat_close_input(&p)
     }
 
-    private static func openFailureReason(_ status: Int32) -> String {
+    private static func openFailureReason(_ status: Int32, path: String, format: String?) -> String {
         if status == cff_averror(ENOENT) { return "no such file" }
         if status == cff_averror(EACCES) { return "permission denied" }
-        if status == FFStatus.invalidData { return "not a media file (invalid data found when processing input)" }
         if status == FFStatus.exit { return "interrupted while opening" }
+        if let format { return "cannot be read as '\(format)' (--input-format): \(ffmpegErrorString(status))" }
+        if status == FFStatus.invalidData {
+            if MP4Boxes.lacksIndex(path) {
+                return "moov atom not found: the MP4's index is missing (the file is cut short, or still being written)"
+            }
+            return "not a media file (invalid data found when processing input)"
+        }
         return ffmpegErrorString(status)
     }
 

@@ -120,7 +120,13 @@ extension MediaWriter {
                 }
                 av_opt_set(enc.pointee.priv_data, "preset", preset.lowercased(), 0)
             }
-            if let crf = settings.crf, settings.bitrate == nil { av_opt_set_double(enc.pointee.priv_data, "crf", crf, 0) }
+            if let crf = settings.crf, settings.bitrate == nil {
+                // Both take 0–51 for 8-bit video; past that they fail to open with "Invalid argument".
+                guard (0...51).contains(crf) else {
+                    throw MediaError(.unsupported, path: path, "--crf \(String(format: "%g", crf)) is out of range for \(codecName) (it takes 0–51)")
+                }
+                av_opt_set_double(enc.pointee.priv_data, "crf", crf, 0)
+            }
             if codecName == "libx265" { av_opt_set(enc.pointee.priv_data, "x265-params", "log-level=error", 0) }
         }
         var options: OpaquePointer? = nil

@@ -55,7 +55,9 @@ public final class MediaWriter: @unchecked Sendable {
                              "output size \(video.width)x\(video.height) is too large for FFmpeg (at most about 268 million pixels)")
         }
         let url = isPipe ? "pipe:1" : path
-        let formatName = format ?? (isPipe ? "nut" : nil)
+        // A character device (/dev/null for a log-only run) has no extension to go by and keeps
+        // nothing: the null muxer takes the frames without encoding them.
+        let formatName = format ?? (isPipe ? "nut" : MediaWriter.isCharacterDevice(path) ? "null" : nil)
 
         var ctxOptional: UnsafeMutablePointer<AVFormatContext>? = nil
         let status = avformat_alloc_output_context2(&ctxOptional, nil, formatName, url)
@@ -231,5 +233,10 @@ public final class MediaWriter: @unchecked Sendable {
             return MediaError(.brokenPipe, path: path, "output pipe closed by the reader")
         }
         return MediaError(.mux, path: path, "write failed: \(ffmpegErrorString(status))")
+    }
+
+    private static func isCharacterDevice(_ path: String) -> Bool {
+        var s = stat()
+        return stat(FilePaths.local(path), &s) == 0 && (s.st_mode & S_IFMT) == S_IFCHR
     }
 }

@@ -17,7 +17,13 @@ enum OutputSafety {
             if let earlier = outputs[..<index].first(where: { FilePaths.isSameFile($0.path, output.path, aStream: STDOUT_FILENO) }) {
                 throw PipelineError(path: output.path, "the \(output.role) and the \(earlier.role) would be the same file")
             }
-            if output.path != "-" { try checkDirectory(of: FilePaths.local(output.path)) }
+            if output.path != "-" {
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: FilePaths.local(output.path), isDirectory: &isDirectory), isDirectory.boolValue {
+                    throw PipelineError(path: output.path, "is a directory; the \(output.role) must be a file")
+                }
+                try checkDirectory(of: FilePaths.local(output.path))
+            }
         }
     }
 

@@ -106,7 +106,17 @@ public final class RectifyPipeline: Sendable {
         if reader.damagedPackets > 0 {
             warnings.append("\(reader.path): \(reader.damagedPackets) damaged packet(s) skipped or concealed")
         }
+        if case .replay(let log, let path) = options.transforms, status.firstError == nil, !cancellation.isCancelled,
+           log.rows.count > writer.framesWritten {
+            warnings.append("\(path): the log has \(log.rows.count) rows but the video \(writer.framesWritten) frames; "
+                            + "the last \(log.rows.count - writer.framesWritten) rows were not used")
+        }
         if let error = status.firstError, !(cancellation.outputAbandoned && cancellation.isCancelled) {
+            throw PipelineFailure(underlying: error, framesWritten: writer.framesWritten, warnings: warnings)
+        }
+        if let replay = assigner as? ReplayThetaAssigner, replay.framesBeyondLog > 0 {
+            let error = PipelineError(path: replay.path, "the log has \(replay.log.rows.count) rows but the video has "
+                                      + "\(replay.log.rows.count + replay.framesBeyondLog) frames")
             throw PipelineFailure(underlying: error, framesWritten: writer.framesWritten, warnings: warnings)
         }
         return RectifySummary(framesWritten: writer.framesWritten, damagedPackets: reader.damagedPackets,

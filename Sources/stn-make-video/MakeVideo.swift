@@ -13,10 +13,11 @@ struct MakeVideo: CancellableCommand {
         abstract: "Write a synthetic Fashion-MNIST video and its per-frame ground truth (class, box in pixels and in the square canvas).",
         discussion: """
         Examples:
-          stn-make-video clip.mp4                                  # 10 s, 640x360, t10k items, clip.truth.csv
+          stn-make-video clip.mp4    # 10 s, 640x360, t10k items, clip.truth.csv
           stn-make-video --size 480x480 --seconds 4 --seed 7 square.mkv
           stn-make-video --split train --codec ffv1 train-clip.mkv
-          stn-make-video clip.mp4 && stn-video clip.mp4 rectified.mp4   # then compare rectified.params.csv with the truth
+          stn-make-video clip.mp4 && stn-video clip.mp4 rectified.mp4
+          # then compare rectified.params.csv with clip.truth.csv
 
         Exit status: 0 done, 1 runtime error, 2 usage error, 130/143 after SIGINT/SIGTERM (the video is \
         finalised with every frame written so far and the ground truth of exactly those frames).

@@ -42,10 +42,13 @@ struct ClassifyCommand: CancellableCommand {
         checkpoint.json every --checkpoint-every steps (resume with --resume).
 
         Examples:
-          stn-train classify --model affine --distortion RTS --steps 6000 --output runs/aff-rts
-          stn-train classify --model cnn --distortion R --time-budget 10 --threads 1 --output runs/cnn-r
+          stn-train classify --model affine --distortion RTS --steps 6000 \\
+              --output runs/aff-rts
+          stn-train classify --model cnn --distortion R --time-budget 10 --threads 1 \\
+              --output runs/cnn-r
           stn-train classify --model tps --distortion E --output runs/tps-e --resume
-          stn-train classify --model affine --data ~/mnist --distortion TC --epochs 5 --output runs/mnist-tc
+          stn-train classify --model affine --data ~/mnist --distortion TC --epochs 5 \\
+              --output runs/mnist-tc
         """)
 
     @Option(help: "Network: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")).")

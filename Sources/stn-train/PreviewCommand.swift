@@ -10,7 +10,8 @@ struct PreviewCommand: ParsableCommand {
         abstract: "Write a PGM mosaic of distorted training samples (one row per distortion).",
         discussion: """
         Examples:
-          stn-train preview --output distortions.pgm && ffmpeg -i distortions.pgm distortions.png
+          stn-train preview --output distortions.pgm && \\
+              ffmpeg -i distortions.pgm distortions.png
         """)
 
     @Option(help: "Directory of the IDX files.")

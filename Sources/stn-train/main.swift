@@ -8,11 +8,14 @@ struct STNTrain: ParsableCommand {
         abstract: "Train CNN and ST-CNN classifiers on distorted Fashion-MNIST (Jaderberg et al. 2015, §4.1).",
         discussion: """
         Examples:
-          stn-train classify --model affine --distortion RTS --steps 4000 --output runs/RTS-affine
+          stn-train classify --model affine --distortion RTS --steps 4000 \\
+              --output runs/RTS-affine
           stn-train table runs/*/results.json --output table.md
           stn-train preview --output distortions.pgm
-          stn-train video --output mine.safetensors --steps 14000 --curriculum-steps 8000
-          stn-train video-eval --model samples/model/attention-fashion.safetensors --frames 2000
+          stn-train video --output mine.safetensors --steps 14000 \\
+              --curriculum-steps 8000
+          stn-train video-eval --model samples/model/attention-fashion.safetensors \\
+              --frames 2000
 
         Data: Fashion-MNIST's gzipped IDX files from /usr/share/datasets/fashion-mnist (Debian's
         dataset-fashion-mnist) unless --data names another directory; nothing is downloaded.

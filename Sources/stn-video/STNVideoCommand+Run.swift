@@ -11,6 +11,7 @@ extension STNVideoCommand {
         CancellationToken.ignoreBrokenPipes()
         try cancellation.handlingSignals {
             FFmpegLogging.configure(verbose: verbose)
+            if !quiet { ignoredOptions.forEach(printWarning) }
             let options = try rectifyOptions()
             let destination = output == "-" ? "standard output" : output
             let summary: RectifySummary
@@ -18,7 +19,9 @@ extension STNVideoCommand {
                 summary = try RectifyPipeline(options: options).run(cancellation: cancellation)
             } catch let failure as PipelineFailure {
                 if !quiet { failure.warnings.forEach(printWarning) }
-                throw ToolError(nil, "\(failure)")
+                // As after a signal, what was encoded is finalised: say how much there is.
+                let kept = failure.framesWritten > 0 ? " (\(destination) holds the first \(failure.framesWritten) frames)" : ""
+                throw ToolError(nil, "\(failure)\(kept)")
             } catch {
                 // A signal while the input was still opening (a pipe with no data yet): nothing was written.
                 if let signal = cancellation.signal {
@@ -34,6 +37,12 @@ extension STNVideoCommand {
             }
             if summary.framesWritten == 0 && !quiet {
                 printWarning("\(input): no video frames decoded; \(destination) holds none")
+            }
+            // On a terminal the progress line ends with the same figures.
+            if !quiet && isatty(STDERR_FILENO) == 0 {
+                let fps = summary.seconds > 0 ? Double(summary.framesWritten) / summary.seconds : 0
+                let figures = String(format: "%.2f s (%.1f fps)", summary.seconds, fps)
+                writeStandardError("stn-video: \(summary.framesWritten) frames in \(figures) to \(destination)\n")
             }
         }
     }

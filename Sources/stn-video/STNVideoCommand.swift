@@ -33,7 +33,10 @@ struct STNVideoCommand: CancellableCommand {
     @Argument(help: "Output video: a path (container from the extension) or '-' for standard output.")
     var output: String
 
-    @Option(help: ArgumentHelp("Fixed transform for every frame: s,tx,ty (attention), 6 numbers (affine) or 8 (projective).", valueName: "numbers"), transform: ThetaArgument.init(parsing:))
+    // Unconditional: a value may start with '-' (a mirror: -1,0,0,0,1,0).
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Fixed transform for every frame: s,tx,ty (attention), 6 numbers (affine) or 8 (projective).", valueName: "numbers"),
+            transform: ThetaArgument.init(parsing:))
     var theta: ThetaArgument?
 
     @Option(help: ArgumentHelp("Replay the smoothed θ of a parameter log (.csv or .jsonl).", valueName: "log"))
@@ -121,5 +124,27 @@ struct STNVideoCommand: CancellableCommand {
         // FFmpeg caps its own thread counts far lower (codec threads at 1024).
         if !(0...1024).contains(threads) { throw ValidationError("--threads must be in 0…1024 (0: one per CPU).") }
         if let log, log == "-" { throw ValidationError("--log needs a file path.") }
+        if quiet && verbose { throw ValidationError("--quiet and --verbose contradict each other; give one.") }
+    }
+
+    /// Options given that the run would ignore, each as a warning (printed unless --quiet).
+    var ignoredOptions: [String] {
+        var warnings: [String] = []
+        let oneEuro = [("--min-cutoff", minCutoff), ("--beta", beta), ("--d-cutoff", derivativeCutoff)].filter { $0.1 != nil }.map(\.0)
+        let ema = alpha != nil ? ["--alpha"] : []
+        let kalman = [("--process-noise", processNoise), ("--measurement-noise", measurementNoise)].filter { $0.1 != nil }.map(\.0)
+        let smoothingOptions = oneEuro + ema + kalman + (lookahead > 0 ? ["--lookahead"] : []) + (cutThreshold != nil ? ["--cut-threshold"] : [])
+        if theta != nil || transforms != nil {
+            if !smoothingOptions.isEmpty {
+                let source = theta != nil ? "--theta (a fixed transform)" : "--transforms (the log's transforms as they are)"
+                warnings.append("\(smoothingOptions.joined(separator: ", ")) ignored with \(source): smoothing applies to a model's predictions")
+            }
+            return warnings
+        }
+        for (options, method) in [(oneEuro, SmoothingMethod.oneEuro), (ema, .ema), (kalman, .kalman)] where !options.isEmpty && smoothing != method {
+            warnings.append("\(options.joined(separator: ", ")) ignored: \(options.count == 1 ? "it applies" : "they apply") to --smoothing \(method.rawValue), not \(smoothing.rawValue)")
+        }
+        if lookahead > 0 && smoothing == .none { warnings.append("--lookahead ignored with --smoothing none") }
+        return warnings
     }
 }
