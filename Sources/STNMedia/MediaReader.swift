@@ -135,6 +135,11 @@ public final class MediaReader: @unchecked Sendable {
         var pts = frame.frame.pointee.best_effort_timestamp
         if pts == noPTS {
             pts = lastPTS == .min ? videoStartTime : lastPTS + frameDuration
+        } else if lastPTS != .min && pts <= lastPTS {
+            // Frames leave the decoder in presentation order: a time that repeats or steps back
+            // is FFmpeg's guess gone wrong (after a frame it could not decode, say). One tick on,
+            // as the encoder would make it, so that the log's times are the output's.
+            pts = lastPTS + 1
         }
         lastPTS = pts
         let relative = pts - videoStartTime
