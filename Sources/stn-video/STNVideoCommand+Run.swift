@@ -11,8 +11,8 @@ extension STNVideoCommand {
         CancellationToken.ignoreBrokenPipes()
         try cancellation.handlingSignals {
             FFmpegLogging.configure(verbose: verbose)
-            if !quiet { ignoredOptions.forEach(printWarning) }
             let options = try rectifyOptions()
+            if !quiet { ignoredOptions.forEach(printWarning) }
             let destination = output == "-" ? "standard output" : output
             let summary: RectifySummary
             do {

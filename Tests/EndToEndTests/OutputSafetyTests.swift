@@ -60,7 +60,7 @@ final class OutputSafetyTests: ClipTestCase {
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
         try "precious\n".write(toFile: logDirectory + "/a.txt", atomically: true, encoding: .utf8)
         try assertRefused(["--theta", "0.5,0,0", "--log", logDirectory, clip, output],
-                          "\(logDirectory): cannot create the parameter log: Is a directory")
+                          "\(logDirectory): is a directory; the parameter log must be a file")
         XCTAssertEqual(try bytes(output), before, "the output of the earlier run is untouched")
         XCTAssertEqual(try String(contentsOfFile: logDirectory + "/a.txt", encoding: .utf8), "precious\n")
         // An output that cannot be opened after the log was made ready: the earlier log keeps its
