@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "FrameSampling"),
         /// FFmpeg wrappers: demux, decode, scale, encode, mux. The only library importing CFFmpeg.
         .target(name: "STNMedia", dependencies: ["CFFmpeg", "STNRuntime"]),
-        /// The default model's bytes, embedded at build time from samples/model (C23 #embed); stn-video's alone.
+        /// The default model's bytes, embedded at build time from samples/model (C23 #embed); the executables', not the libraries'.
         .target(name: "CBundledModel"),
         /// The staged rectification pipeline, parameter log, temporal smoothing.
         .target(
@@ -62,7 +62,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "stn-train",
-            dependencies: ["STNCore", "STNData", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["STNCore", "STNData", "CBundledModel", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "stn-make-video",

@@ -117,8 +117,11 @@ struct ClassifyCommand: CancellableCommand {
     @Option(help: "CPUs to use (the process is pinned to them).")
     var threads: Int?
 
-    @Flag(help: "Continue from the checkpoint in --output.")
+    @Flag(help: "Continue from the checkpoint in --output (with a larger --steps: train on to it).")
     var resume = false
+
+    @Flag(help: "Start over even when --output already holds a trained model.")
+    var force = false
 
     @Flag(help: "No progress output.")
     var quiet = false
@@ -129,6 +132,7 @@ struct ClassifyCommand: CancellableCommand {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         if let timeBudget, !(timeBudget > 0) { throw ValidationError("--time-budget must be a positive number of minutes") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if resume && force { throw ValidationError("--resume continues a run and --force starts over: give one") }
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive") }
         guard checkpointEvery >= 1, logEvery >= 1 else { throw ValidationError("--checkpoint-every and --log-every must be at least 1") }
         if let trainLimit, trainLimit < 1 { throw ValidationError("--train-limit must be at least 1") }
@@ -142,6 +146,10 @@ struct ClassifyCommand: CancellableCommand {
         if let results {
             try OutputGuard.refuse(results, overwriting: OutputGuard.datasetFiles(in: data), what: "data file")
             try OutputGuard.checkWritable(results)
+        }
+        let trained = URL(fileURLWithPath: output).appendingPathComponent("model.safetensors").path
+        if !resume && !force && FileManager.default.fileExists(atPath: trained) {
+            throw ToolError(trained, "exists; --resume continues that run, --force starts over and replaces it")
         }
         if let threads { ThreadLimit.apply(threads) }
         let trainer = try Trainer(options: self)

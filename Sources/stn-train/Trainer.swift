@@ -68,7 +68,10 @@ final class Trainer {
             FileHandle.standardError.write(Data("stn-train: no checkpoint in \(options.output) to resume; starting at step 0\n".utf8))
         }
         if let state {
-            guard state.signature == Self.signature(options) else {
+            // The step budget may differ: a larger --steps extends the run (checkpoints of older
+            // builds name theirs in the signature; it is left out of the comparison).
+            let stored = state.signature.replacing(#/steps=(epochs )?\d+ /#, with: "")
+            guard stored == Self.signature(options) else {
                 throw ToolError(checkpoint.stateURL.path, "the checkpoint was made with other settings (\(state.signature)); these are \(Self.signature(options))")
             }
             network = try naming(checkpoint.weightsURL.path) { () throws -> any TrainableClassifier in
@@ -89,9 +92,10 @@ final class Trainer {
         }
     }
 
-    /// Settings a checkpoint must share with the run that resumes it.
+    /// Settings a checkpoint must share with the run that resumes it (not the number of steps:
+    /// resuming with a larger --steps extends the run).
     static func signature(_ options: ClassifyCommand) -> String {
-        "model=\(options.model.rawValue) distortion=\(options.distortion.rawValue) seed=\(options.seed) steps=\(options.steps.map(String.init) ?? "epochs \(options.epochs)") "
+        "model=\(options.model.rawValue) distortion=\(options.distortion.rawValue) seed=\(options.seed) "
             + "batch=\(options.batchSize) optimiser=\(options.optimiser.rawValue) lr=\(options.learningRate) schedule=\(options.schedule.rawValue)"
     }
 

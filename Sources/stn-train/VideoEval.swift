@@ -10,8 +10,8 @@ struct VideoEval: ParsableCommand {
         commandName: "video-eval",
         abstract: "Score an attention model on generated test-split videos: centre in box, IoU of window and box, glimpse accuracy.")
 
-    @Option(help: "Model file.")
-    var model = "samples/model/attention-fashion.safetensors"
+    @Option(help: "Model file (default: the bundled model, the one stn-video runs by default).")
+    var model: String?
     @Option(help: "Directory of the IDX files (t10k split used).")
     var data = FashionMNIST.defaultDirectory.path
     @Option(help: "Frames in all, split evenly over the frame sizes.")
@@ -46,13 +46,21 @@ struct VideoEval: ParsableCommand {
 
     func run() throws {
         let items = try FashionMNIST.load(.test, from: URL(fileURLWithPath: data))
-        let url = URL(fileURLWithPath: model)
+        let bundledCopy = model == nil ? try BundledModelFile.temporaryCopy() : nil
+        defer { bundledCopy.map { try? FileManager.default.removeItem(at: $0) } }
+        let url = bundledCopy ?? URL(fileURLWithPath: model!)
+        let model = self.model ?? BundledModelFile.name
         let stn = try naming(model) { try STNModel.load(contentsOf: url) }
+        guard stn.transformKind == .attention else {
+            throw ToolError(model, "video-eval scores attention models (θ = s,tx,ty, a square window, as stn-video's bundled "
+                            + "model and 'stn-train video' make); this one is \(stn.transformKind.rawValue)")
+        }
         if let sourceSide, sourceSide % stn.inputHeight != 0 {
             throw ValidationError("--source-side must be a multiple of the localisation side \(stn.inputHeight)")
         }
         let classifier = try naming(model) { stn.config.classifier != nil ? try TwoResolutionSTCNN(contentsOf: url) : nil }
-        let parsed = try parsedSizes()
+        // Every size scored gets a frame at least: with fewer frames than sizes, the first sizes.
+        let parsed = Array(try parsedSizes().prefix(frames))
         var total = SceneEvaluation()
         for (index, size) in parsed.enumerated() {
             let count = frames / parsed.count + (index < frames % parsed.count ? 1 : 0)
