@@ -192,4 +192,27 @@ final class TrainCommandTests: XCTestCase {
         r = try Tools.run(Tools.stnTrain, classify + ["--steps", "1", "--force"])
         XCTAssertEqual(r.status, 0, r.stderr)
     }
+
+    /// video-eval --log --truth scores a clip's stn-video log against its ground truth: a
+    /// window on the box of every frame scores 100 %.
+    func testVideoEvalScoresALogAgainstItsTruth() throws {
+        let directory = try TemporaryDirectory()
+        let data = directory.path("data"), clip = directory.path("clip.mp4")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        try Tools.writeIDXDataset(in: data, count: 20)
+        XCTAssertEqual(try Tools.run(Tools.stnMakeVideo, ["--data", data, "--seconds", "0.4", "--size", "96x64", "--preset", "ultrafast", clip]).status, 0)
+        // A log whose windows are the truth's boxes, as stn-video writes logs.
+        let truth = try String(contentsOfFile: directory.path("clip.truth.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+        var log = "frame,pts_time,raw_s,raw_tx,raw_ty,s,tx,ty,scene_cut\n"
+        for row in truth {
+            let f = row.split(separator: ",")
+            log += "\(f[0]),\(f[1]),\(f[9]),\(f[7]),\(f[8]),\(f[9]),\(f[7]),\(f[8]),0\n"
+        }
+        let logPath = directory.path("clip.params.csv")
+        try log.write(toFile: logPath, atomically: true, encoding: .utf8)
+        let r = try Tools.run(Tools.stnTrain, ["video-eval", "--log", logPath, "--truth", directory.path("clip.truth.csv")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdoutText.hasPrefix("\(logPath): frames 10  centre-in-box 100.00%  mean IoU 1.000\n"), r.stdoutText)
+        try assertExit(["video-eval", "--log", logPath], 2, "--log and --truth go together")
+    }
 }
