@@ -76,12 +76,12 @@ extension STNVideoCommand {
         if let log { options.logPath = log }
         options.threads = threads
         options.overlayPath = overlay
-        options.smoothing = try smoothingSettings()
+        options.smoothing = smoothingSettings()
         options.showProgress = !quiet && isatty(STDERR_FILENO) != 0
         return options
     }
 
-    func smoothingSettings() throws -> SmoothingSettings {
+    func smoothingSettings() -> SmoothingSettings {
         var smoothing = SmoothingSettings()
         smoothing.method = self.smoothing
         if let v = minCutoff { smoothing.minCutoff = v }
@@ -92,7 +92,6 @@ extension STNVideoCommand {
         if let v = measurementNoise { smoothing.measurementNoise = v }
         if let v = cutThreshold { smoothing.cutThreshold = v }
         smoothing.lookahead = lookahead
-        if let problem = smoothing.validationError { throw ToolError.usage(problem) }
         return smoothing
     }
 }

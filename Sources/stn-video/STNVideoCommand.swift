@@ -48,28 +48,37 @@ struct STNVideoCommand: CancellableCommand {
     @Option(help: "Temporal smoothing of θ: one-euro, ema, kalman or none.")
     var smoothing: SmoothingMethod = .oneEuro
 
-    @Option(name: .customLong("min-cutoff"), help: "one-euro: minimum cutoff frequency in Hz; lower = smoother when still (default 0.5).")
+    // The smoothing values stay optional so that a value given for another --smoothing can be
+    // named in a warning; their defaults are SmoothingSettings', shown from there.
+    private static let smoothingDefaults = SmoothingSettings()
+
+    @Option(name: .customLong("min-cutoff"),
+            help: "one-euro: minimum cutoff frequency in Hz; lower = smoother when still (default: \(smoothingDefaults.minCutoff)).")
     var minCutoff: Double?
 
-    @Option(help: "one-euro: speed coefficient; higher = less lag when moving (default 4).")
+    @Option(help: "one-euro: speed coefficient; higher = less lag when moving (default: \(smoothingDefaults.beta)).")
     var beta: Double?
 
-    @Option(name: .customLong("d-cutoff"), help: "one-euro: cutoff frequency of the speed estimate in Hz (default 1).")
+    @Option(name: .customLong("d-cutoff"),
+            help: "one-euro: cutoff frequency of the speed estimate in Hz (default: \(smoothingDefaults.derivativeCutoff)).")
     var derivativeCutoff: Double?
 
-    @Option(help: "ema: weight of the new value, 0 < alpha ≤ 1 (default 0.2).")
+    @Option(help: "ema: weight of the new value, 0 < alpha ≤ 1 (default: \(smoothingDefaults.alpha)).")
     var alpha: Double?
 
-    @Option(name: .customLong("process-noise"), help: "kalman: process noise, acceleration variance in units²/s³ (default 0.002).")
+    @Option(name: .customLong("process-noise"),
+            help: "kalman: process noise, acceleration variance in units²/s³ (default: \(smoothingDefaults.processNoise)).")
     var processNoise: Double?
 
-    @Option(name: .customLong("measurement-noise"), help: "kalman: measurement noise variance (default 0.0001).")
+    @Option(name: .customLong("measurement-noise"),
+            help: "kalman: measurement noise variance (default: \(smoothingDefaults.measurementNoise)).")
     var measurementNoise: Double?
 
     @Option(help: "Centred smoothing using N future frames (N frames of latency).")
     var lookahead: Int = 0
 
-    @Option(name: .customLong("cut-threshold"), help: "Scene-cut threshold in [0, 1] on FFmpeg's scene score; 0 disables. A cut resets the smoothing (default 0.3).")
+    @Option(name: .customLong("cut-threshold"),
+            help: "Scene-cut threshold in [0, 1] on FFmpeg's scene score; 0 disables. A cut resets the smoothing (default: \(smoothingDefaults.cutThreshold)).")
     var cutThreshold: Double?
 
     @Option(help: ArgumentHelp("Also write the input with the raw (red) and smoothed (green) windows drawn on it.", valueName: "path"))
@@ -114,12 +123,8 @@ struct STNVideoCommand: CancellableCommand {
             throw ValidationError("Use only one of --theta, --transforms and --model.")
         }
         if lookahead < 0 || lookahead > 300 { throw ValidationError("--lookahead must be between 0 and 300 frames.") }
-        if let alpha, !(alpha > 0 && alpha <= 1) { throw ValidationError("--alpha must be in (0, 1].") }
-        if let cutThreshold, !(0...1).contains(cutThreshold) { throw ValidationError("--cut-threshold must be in [0, 1].") }
-        for (name, value) in [("--min-cutoff", minCutoff), ("--beta", beta), ("--d-cutoff", derivativeCutoff),
-                              ("--process-noise", processNoise), ("--measurement-noise", measurementNoise)] {
-            if let value, !(value >= 0 && value.isFinite) { throw ValidationError("\(name) must be a number ≥ 0.") }
-        }
+        // The smoothing values are checked where they are defined.
+        if let problem = smoothingSettings().validationError { throw ValidationError(problem) }
         if overlay == "-" { throw ValidationError("--overlay needs a file path.") }
         // FFmpeg caps its own thread counts far lower (codec threads at 1024).
         if !(0...1024).contains(threads) { throw ValidationError("--threads must be in 0…1024 (0: one per CPU).") }
