@@ -35,7 +35,7 @@ public final class MediaWriter: @unchecked Sendable {
     private var headerWritten = false
     /// Gives up a write that blocks on a pipe once the run is stopping (`abandonBlockedWrite`).
     private let cancellation: CancellationToken?
-    /// True when writes may block on a reader (a pipe, a socket, standard output).
+    /// True when writes may block on a reader (a pipe or a socket, standard output included).
     private let writesToStream: Bool
 
     /// Opens `path` (`-` is standard output) for writing; `format` overrides the container
@@ -48,7 +48,7 @@ public final class MediaWriter: @unchecked Sendable {
         self.path = name
         isPipe = path == "-"
         self.cancellation = cancellation
-        writesToStream = FilePaths.isStream(path)
+        writesToStream = FilePaths.writesMayBlock(path)
         // The same check avcodec_open2 makes (bytes per picture must fit an int), said up front.
         guard av_image_check_size(UInt32(clamping: video.width), UInt32(clamping: video.height), 0, nil) >= 0 else {
             throw MediaError(.unsupported, path: name,

@@ -37,13 +37,12 @@ public enum FilePaths {
         return (UInt64(s.st_dev), UInt64(s.st_ino))
     }
 
-    /// True for a path that names a stream rather than a file to sit beside: `-`, /dev/…,
-    /// /proc/…, or an existing FIFO, socket or device.
-    public static func isStream(_ path: String) -> Bool {
-        if path == "-" { return true }
-        let local = local(path)
-        if local.hasPrefix("/dev/") || local.hasPrefix("/proc/") { return true }
+    /// True when writing to `path` (`-`: standard output) can block until a reader reads: a
+    /// pipe (FIFO) or a socket. Regular files and devices such as /dev/null never wait.
+    public static func writesMayBlock(_ path: String) -> Bool {
         var s = stat()
-        return stat(local, &s) == 0 && (s.st_mode & S_IFMT) != S_IFREG && (s.st_mode & S_IFMT) != S_IFDIR
+        let found = path == "-" ? fstat(STDOUT_FILENO, &s) == 0 : stat(local(path), &s) == 0
+        let type = s.st_mode & S_IFMT
+        return found && (type == S_IFIFO || type == S_IFSOCK)
     }
 }
