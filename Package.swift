@@ -77,6 +77,7 @@ let package = Package(
         ),
 
         // MARK: Tests
+        .testTarget(name: "STNRuntimeTests", dependencies: ["STNRuntime"]),
         .testTarget(name: "STNCoreTests", dependencies: ["STNCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "STNDataTests", dependencies: ["STNData"]),
         .testTarget(name: "FrameSamplingTests", dependencies: ["FrameSampling"]),

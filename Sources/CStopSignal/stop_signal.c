@@ -36,6 +36,15 @@ int stn_stop_abandon_blocked_write(stn_stop_state *state) {
 
 static void on_wake_signal(int signal) { (void)signal; }
 
+// The wake-up only interrupts a system call; without a handler it would end the process. Set
+// before any thread can be woken, whether or not the stop signals are handled.
+static void install_wake_handler(void) {
+    struct sigaction wake_action = {0};
+    wake_action.sa_handler = on_wake_signal;
+    sigemptyset(&wake_action.sa_mask);
+    sigaction(STN_WAKE_SIGNAL, &wake_action, NULL);
+}
+
 void stn_stop_install(stn_stop_state *state) {
     __atomic_store_n(&installed, state, __ATOMIC_SEQ_CST);
     struct sigaction action = {0};
@@ -44,10 +53,7 @@ void stn_stop_install(stn_stop_state *state) {
     action.sa_flags = 0;  // no SA_RESTART
     sigaction(SIGINT, &action, NULL);
     sigaction(SIGTERM, &action, NULL);
-    struct sigaction wake_action = {0};
-    wake_action.sa_handler = on_wake_signal;
-    sigemptyset(&wake_action.sa_mask);
-    sigaction(STN_WAKE_SIGNAL, &wake_action, NULL);
+    install_wake_handler();
 }
 
 void stn_stop_uninstall(void) {
@@ -64,6 +70,7 @@ static _Thread_local int wake_unblocked;
 
 static void unblock_wake(void) {
     if (wake_unblocked) return;
+    install_wake_handler();
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, STN_WAKE_SIGNAL);

@@ -22,8 +22,12 @@ public enum FilePaths {
         return left.device == right.device && left.inode == right.inode
     }
 
+    /// The absolute, normalised path with symbolic links resolved; for a file that does not
+    /// exist yet, those of its directory (Foundation resolves only paths that exist).
     private static func canonical(_ path: String) -> String {
-        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        if FileManager.default.fileExists(atPath: url.path) { return url.resolvingSymlinksInPath().path }
+        return url.deletingLastPathComponent().resolvingSymlinksInPath().appendingPathComponent(url.lastPathComponent).path
     }
 
     /// Device and inode of a path, or of `stream` for `-` when it is a regular file.
