@@ -25,7 +25,7 @@ sleep 2; kill -INT $pid; status=0; wait $pid || status=$?
 if grep -q Sanitizer "$work/pipe.err"; then cat "$work/pipe.err" >&2; exit 1; fi
 status=0; "$stn" --quiet --theta 1,0,0 "$work/missing.mp4" "$work/e.mp4" 2>/dev/null || status=$?
 [ "$status" -eq 1 ] || { echo "error run: exit $status, expected 1" >&2; exit 1; }
-# Added in stop 13: a rotated input, an odd-sized overlay, audio a container refuses only at its
+# The less-trodden paths: a rotated input, an odd-sized overlay, audio a container refuses only at its
 # header (a dry-run header in memory), MPEG-2 in MPEG-PS, a setup failure, a stalled pipe.
 ffmpeg -nostdin -v error -i "$work/clip.mp4" -c copy -metadata:s:v rotate=90 "$work/rot.mp4"
 run "$stn" --quiet --theta 0.5,0,0 --size 64x64 "$work/rot.mp4" "$work/f.mp4"

@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""Benchmark of the main job: stn-video with the model against FFmpeg, side by side.
+"""Benchmark of the main job: stn-video against FFmpeg, side by side. The one place that makes
+the benchmark clips and times whole runs (pipelines/bench-fixed.sh is its --theta mode).
 
-    python3 pipelines/bench_pipeline.py [--runs 3] [--seconds 10]
+    python3 pipelines/bench_pipeline.py [--runs 3] [--seconds 10] [--sizes 1920x1080,640x480]
 
-For a 1080p30 and a 640x480 H.264 clip (generated), times, alternating, several runs of
-  - stn-video IN OUT (bundled model, 256x256, libx264 veryfast, one-euro smoothing)
-  - ffmpeg with a fixed crop,scale to 256x256 and the same encoder settings
+For each size, an H.264 clip at 30 fps (generated: testsrc2 with noise), times, alternating,
+several runs of
+  - stn-video IN OUT (bundled model, 256x256, libx264 veryfast, one-euro smoothing), or with
+    --theta S,TX,TY a fixed attention window instead of the model
+  - ffmpeg with the same window as crop,pad,scale to 256x256 (the centred square of the frame
+    for the model) and the same encoder settings
   - ffmpeg -f null (decode only: the limit)
 and prints the median fps and the ratios. Then compares the peak RSS of stn-video on a
 3000-frame and a 300-frame run (memory must not grow with the video's length).
@@ -45,6 +49,20 @@ def frames(path):
     return int(out.stdout.strip())
 
 
+def fixed_window_filter(theta, w, h):
+    """ffmpeg's crop,pad,scale for the attention window theta = (s, tx, ty) on the square
+    canvas of a w x h frame: the part inside the frame is cropped, the rest padded black."""
+    s, tx, ty = theta
+    side = max(w, h)
+    window = round(s * side)
+    left = round((1 + tx) / 2 * side - window / 2 - (side - w) / 2)
+    top = round((1 + ty) / 2 * side - window / 2 - (side - h) / 2)
+    x0, y0 = max(left, 0), max(top, 0)
+    x1, y1 = min(left + window, w), min(top + window, h)
+    return (f"crop={x1 - x0}:{y1 - y0}:{x0}:{y0},pad={window}:{window}:{x0 - left}:{y0 - top}:black,"
+            f"scale=256:256:flags=bilinear")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
@@ -53,23 +71,28 @@ def main():
     parser.add_argument("--skip-rss", action="store_true")
     parser.add_argument("--model", help="model file (default: the bundled model)")
     parser.add_argument("--baseline", help="another stn-video binary to time beside this build's")
+    parser.add_argument("--theta", help="a fixed attention window s,tx,ty instead of the model")
+    parser.add_argument("--sizes", default="1920x1080,640x480", help="clip sizes, comma-separated WxH")
     args = parser.parse_args()
+    theta = [float(v) for v in args.theta.split(",")] if args.theta else None
     os.makedirs(args.work, exist_ok=True)
     subprocess.run(["swift", "build", "-c", "release", "--product", "stn-video"], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     out = os.path.join(args.work, "out.mp4")
-    model = ["--model", args.model] if args.model else []
+    model = ["--theta", args.theta] if theta else ["--model", args.model] if args.model else []
+    label = f"stn-video (theta {args.theta})" if theta else "stn-video (model)"
     enc = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23"]
-    for size in ["1920x1080", "640x480"]:
+    for size in args.sizes.split(","):
         clip = os.path.join(args.work, f"clip-{size}-{args.seconds}s.mp4")
         make_clip(clip, size, args.seconds)
         n = frames(clip)
         w, h = map(int, size.split("x"))
         side = min(w, h)
-        crop = f"crop={side}:{side}:{(w - side) // 2}:{(h - side) // 2},scale=256:256:flags=bilinear"
+        crop = (fixed_window_filter(theta, w, h) if theta
+                else f"crop={side}:{side}:{(w - side) // 2}:{(h - side) // 2},scale=256:256:flags=bilinear")
         stn_args = ["--quiet", "--no-audio", "--size", "256x256", "--preset", "veryfast", "--crf", "23"] + model + [clip, out]
         commands = {
-            "stn-video (model)": [STN] + stn_args,
+            label: [STN] + stn_args,
             "ffmpeg crop+scale": ["ffmpeg", "-nostdin", "-y", "-i", clip, "-an", "-vf", crop] + enc + [out],
             "ffmpeg decode only": ["ffmpeg", "-nostdin", "-i", clip, "-an", "-f", "null", "-"],
         }
@@ -83,11 +106,11 @@ def main():
         print(f"\n{size}, {n} frames, median of {args.runs} runs:")
         for name, value in fps.items():
             print(f"  {name:20s} {value:7.1f} fps")
-        print(f"  ratio vs fixed crop:   {fps['stn-video (model)'] / fps['ffmpeg crop+scale']:.2f}")
-        print(f"  ratio vs decode only:  {fps['stn-video (model)'] / fps['ffmpeg decode only']:.2f}")
+        print(f"  ratio vs fixed crop:   {fps[label] / fps['ffmpeg crop+scale']:.2f}")
+        print(f"  ratio vs decode only:  {fps[label] / fps['ffmpeg decode only']:.2f}")
         if args.baseline:
             print(f"  baseline vs fixed crop: {fps['stn-video baseline'] / fps['ffmpeg crop+scale']:.2f}")
-            print(f"  this build vs baseline: {fps['stn-video (model)'] / fps['stn-video baseline']:.2f}")
+            print(f"  this build vs baseline: {fps[label] / fps['stn-video baseline']:.2f}")
     if not args.skip_rss:
         short = os.path.join(args.work, "rss-300.mp4")
         long = os.path.join(args.work, "rss-3000.mp4")

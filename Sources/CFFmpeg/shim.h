@@ -12,16 +12,16 @@
 #include <libavutil/display.h>
 #include <libswscale/swscale.h>
 #include <libswresample/swresample.h>
-#include <signal.h>
 
 // Swift cannot import FFmpeg's function-like and cast-built macros
-// (AVERROR, AVERROR_EOF, AV_NOPTS_VALUE, AV_TIME_BASE_Q); these give them names.
+// (AVERROR, AVERROR_EOF, AVERROR_EXPERIMENTAL, AV_NOPTS_VALUE, AV_TIME_BASE_Q); these give them names.
 static inline int cff_averror(int posix_error) { return AVERROR(posix_error); }
 static inline int cff_averror_eof(void) { return AVERROR_EOF; }
 static inline int cff_averror_eagain(void) { return AVERROR(EAGAIN); }
 static inline int cff_averror_invaliddata(void) { return AVERROR_INVALIDDATA; }
 static inline int cff_averror_exit(void) { return AVERROR_EXIT; }
 static inline int cff_averror_epipe(void) { return AVERROR(EPIPE); }
+static inline int cff_averror_experimental(void) { return AVERROR_EXPERIMENTAL; }
 static inline int64_t cff_nopts_value(void) { return AV_NOPTS_VALUE; }
 static inline AVRational cff_time_base_q(void) { return AV_TIME_BASE_Q; }
 
@@ -32,19 +32,20 @@ static inline int cff_frame_linesize(const AVFrame *f, int plane) { return f->li
 static inline uint8_t **cff_frame_data_array(AVFrame *f) { return f->data; }
 static inline int *cff_frame_linesize_array(AVFrame *f) { return f->linesize; }
 
-// The interrupt callback must be a plain C function; it polls a flag that a
-// signal handler (or another thread) sets, so blocking reads on a pipe end.
+// The interrupt callback must be a plain C function; it polls a flag that a signal handler
+// (or another thread) sets, so that a read or write blocked on a pipe ends.
 static inline int cff_interrupt_poll(void *opaque) {
-    return opaque ? __atomic_load_n((volatile int *)opaque, __ATOMIC_RELAXED) : 0;
+    return opaque ? __atomic_load_n((volatile int *)opaque, __ATOMIC_SEQ_CST) : 0;
 }
 static inline void cff_install_interrupt(AVFormatContext *ctx, int *flag) {
     ctx->interrupt_callback.callback = cff_interrupt_poll;
     ctx->interrupt_callback.opaque = flag;
 }
-static inline void cff_flag_set(int *flag, int value) { __atomic_store_n(flag, value, __ATOMIC_RELAXED); }
-static inline int cff_flag_get(const int *flag) { return __atomic_load_n(flag, __ATOMIC_RELAXED); }
-
-static inline void cff_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
+// avio_open2 with that callback: the output's own I/O gives up once `flag` is set.
+static inline int cff_avio_open_interruptible(AVIOContext **pb, const char *url, int flags, int *flag) {
+    AVIOInterruptCB callback = { cff_interrupt_poll, flag };
+    return avio_open2(pb, url, flags, &callback, NULL);
+}
 
 // The rotation a stream's display matrix asks for, in degrees counter-clockwise, or NaN
 // when there is none or it also mirrors the picture (the side data is an int32_t[9]; Swift

@@ -6,7 +6,7 @@ import Foundation
 /// ffmpeg tool's autorotation does: frames come out as they are meant to be seen, so the
 /// canvas, the model's input, the crop and the overlay all refer to the upright picture.
 /// Other angles, and matrices that mirror the picture (a negative determinant), are left as
-/// stored, as before this support: a flip is not a turn.
+/// stored: a flip is not a turn, and turning it would put the picture upside down.
 enum FrameRotation: Int, Sendable {
     case none = 0
     case clockwise = 90

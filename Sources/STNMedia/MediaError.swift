@@ -35,6 +35,7 @@ enum FFStatus {
     static let exit = cff_averror_exit()
     static let brokenPipe = cff_averror_epipe()
     static let invalidData = cff_averror_invaliddata()
+    static let experimental = cff_averror_experimental()
 }
 
 /// Presentation timestamps FFmpeg leaves unset.

@@ -1,4 +1,5 @@
 @preconcurrency import CFFmpeg
+import STNRuntime
 
 /// What the pipeline needs to know about the input's video stream.
 public struct VideoStreamInfo: Sendable {
@@ -26,8 +27,11 @@ final class MediaInput {
     let audioStreamIndex: Int?
     /// The container's start time in AV_TIME_BASE units; subtracted from every stream so output starts at 0.
     let startTime: Int64
+    /// Stops blocking reads (FFmpeg's interrupt callback polls it).
+    let cancellation: CancellationToken
 
-    init(path: String, format: String?) throws {
+    init(path: String, format: String?, cancellation: CancellationToken) throws {
+        self.cancellation = cancellation
         let name = path == "-" ? "standard input" : path
         self.path = name
         let url = path == "-" ? "pipe:0" : path
@@ -39,21 +43,21 @@ final class MediaInput {
             inputFormat = f
         }
         guard var ctx = avformat_alloc_context() else { fatalError("avformat_alloc_context: out of memory") }
-        Interruption.install(on: ctx)
+        cff_install_interrupt(ctx, cancellation.readInterruptFlag)
         var ctxOptional: UnsafeMutablePointer<AVFormatContext>? = ctx
-        let status = Interruption.asReader { avformat_open_input(&ctxOptional, url, inputFormat, nil) }
+        let status = cancellation.duringBlockingRead { avformat_open_input(&ctxOptional, url, inputFormat, nil) }
         guard status >= 0, let opened = ctxOptional else {
             // avformat_open_input frees the context on failure.
-            throw MediaError(.cannotOpen, path: name, MediaInput.openFailureReason(status))
+            throw MediaError(.cannotOpen, path: name, MediaInput.openFailureReason(status, path: path, format: format))
         }
         ctx = opened
-        let probed = Interruption.asReader { avformat_find_stream_info(ctx, nil) }
+        let probed = cancellation.duringBlockingRead { avformat_find_stream_info(ctx, nil) }
         // A signal while probing (a pipe that stalls before enough data came) ends the run
         // before any output exists, as a signal while opening does.
-        if probed < 0 || Interruption.isRequested {
+        if probed < 0 || cancellation.isCancelled {
             var p: UnsafeMutablePointer<AVFormatContext>? = ctx
             avformat_close_input(&p)
-            throw MediaError(.cannotOpen, path: name, Interruption.isRequested ? "interrupted while opening"
+            throw MediaError(.cannotOpen, path: name, cancellation.isCancelled ? "interrupted while opening"
                                                                                 : "cannot read stream information (not a media file?)")
         }
         let video = av_find_best_stream(ctx, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
@@ -81,11 +85,17 @@ final class MediaInput {
         avformat_close_input(&p)
     }
 
-    private static func openFailureReason(_ status: Int32) -> String {
+    private static func openFailureReason(_ status: Int32, path: String, format: String?) -> String {
         if status == cff_averror(ENOENT) { return "no such file" }
         if status == cff_averror(EACCES) { return "permission denied" }
-        if status == FFStatus.invalidData { return "not a media file (invalid data found when processing input)" }
         if status == FFStatus.exit { return "interrupted while opening" }
+        if let format { return "cannot be read as '\(format)' (--input-format): \(ffmpegErrorString(status))" }
+        if status == FFStatus.invalidData {
+            if MP4Boxes.lacksIndex(path) {
+                return "moov atom not found: the MP4's index is missing (the file is cut short, or still being written)"
+            }
+            return "not a media file (invalid data found when processing input)"
+        }
         return ffmpegErrorString(status)
     }
 
@@ -121,13 +131,13 @@ final class MediaInput {
     }
 
     /// Reads the next packet into `packet`. Returns false at the end of the input.
-    /// A read stopped by `Interruption` also returns false.
+    /// A read stopped by the cancellation token also returns false.
     func read(into packet: Packet) throws -> Bool {
         packet.unref()
-        let status = Interruption.asReader { av_read_frame(context, packet.packet) }
+        let status = cancellation.duringBlockingRead { av_read_frame(context, packet.packet) }
         if status >= 0 { return true }
         if status == FFStatus.eof || status == FFStatus.exit { return false }
-        if Interruption.isRequested { return false }
+        if cancellation.isCancelled { return false }
         var reason = "read failed: \(ffmpegErrorString(status))"
         if path == "standard input", let name = context.pointee.iformat?.pointee.name, String(cString: name).contains("mp4") {
             reason += " (an MP4 on a pipe needs its index first: pipe nut, matroska or mpegts, or an MP4 made with -movflags +faststart)"

@@ -1,5 +1,6 @@
 @preconcurrency import CFFmpeg
 import Foundation
+import STNRuntime
 
 /// Streams an input's decoded video frames (as 8-bit 4:2:0) and its audio packets, in demux order.
 ///
@@ -30,9 +31,10 @@ public final class MediaReader: @unchecked Sendable {
     public var damagedPackets: Int { decoder.damagedPackets }
 
     /// Opens `path` (`-` is standard input); `format` names the demuxer (`--input-format`).
-    public init(path: String, format: String? = nil, threads: Int = 0) throws {
+    /// Reading ends early, as at the end of the input, once `cancellation` is set.
+    public init(path: String, format: String? = nil, threads: Int = 0, cancellation: CancellationToken = CancellationToken()) throws {
         self.path = path == "-" ? "standard input" : path
-        input = try MediaInput(path: path, format: format)
+        input = try MediaInput(path: path, format: format, cancellation: cancellation)
         decoder = try VideoDecoder(input: input, threads: threads)
         let stream = input.videoStream.pointee
         let codec = stream.codecpar.pointee
@@ -103,7 +105,7 @@ public final class MediaReader: @unchecked Sendable {
                 break
             }
             if decoderFlushed { finished = true; return nil }
-            let gotPacket = Interruption.isRequested ? false : try input.read(into: packet)
+            let gotPacket = input.cancellation.isCancelled ? false : try input.read(into: packet)
             if !gotPacket {
                 decoder.send(nil)
                 decoderFlushed = true
@@ -133,6 +135,11 @@ public final class MediaReader: @unchecked Sendable {
         var pts = frame.frame.pointee.best_effort_timestamp
         if pts == noPTS {
             pts = lastPTS == .min ? videoStartTime : lastPTS + frameDuration
+        } else if lastPTS != .min && pts <= lastPTS {
+            // Frames leave the decoder in presentation order: a time that repeats or steps back
+            // is FFmpeg's guess gone wrong (after a frame it could not decode, say). One tick on,
+            // as the encoder would make it, so that the log's times are the output's.
+            pts = lastPTS + 1
         }
         lastPTS = pts
         let relative = pts - videoStartTime

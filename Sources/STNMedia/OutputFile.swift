@@ -1,4 +1,5 @@
 import Foundation
+import STNRuntime
 
 /// A side file (a parameter log, a ground truth, an overlay) made ready before the main
 /// output is opened, so that a failure on the way neither truncates an earlier run's file nor
@@ -12,7 +13,7 @@ public struct OutputFile: Sendable {
     /// Checks that `path` can be written, creating it empty if it does not exist; an existing
     /// file keeps its contents until the run truncates it. `role` names it in the error.
     public init(preparing path: String, role: String) throws {
-        let local = path.hasPrefix("file:") ? String(path.dropFirst(5)) : path
+        let local = FilePaths.local(path)
         self.path = local
         var fd = open(local, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         if fd >= 0 {
@@ -33,7 +34,7 @@ public struct OutputFile: Sendable {
 
     /// Notes an output another writer is about to create (an overlay video), without touching it.
     public init(before path: String) {
-        let local = path.hasPrefix("file:") ? String(path.dropFirst(5)) : path
+        let local = FilePaths.local(path)
         self.path = local
         var s = stat()
         createdByThisRun = lstat(local, &s) != 0

@@ -6,6 +6,10 @@ final class VideoDecoder {
     let context: UnsafeMutablePointer<AVCodecContext>
     /// Packets the decoder rejected, or frames it could only conceal; decoding goes on, as FFmpeg does.
     private(set) var damagedPackets = 0
+    /// Packets the decoder took, and frames it gave back: at the end, packets that gave no frame
+    /// (an H.264 slice it could not start from, say) count as damaged too, not dropped in silence.
+    private var packetsTaken = 0
+    private var framesGiven = 0
 
     init(input: MediaInput, threads: Int) throws {
         path = input.path
@@ -40,6 +44,8 @@ final class VideoDecoder {
         let status = avcodec_send_packet(context, packet?.packet)
         if status < 0 && status != FFStatus.eof && status != FFStatus.again {
             damagedPackets += 1
+        } else if status >= 0 && packet != nil {
+            packetsTaken += 1
         }
     }
 
@@ -51,13 +57,18 @@ final class VideoDecoder {
             av_frame_unref(frame.frame)
             let status = avcodec_receive_frame(context, frame.frame)
             if status >= 0 {
+                framesGiven += 1
                 if frame.frame.pointee.decode_error_flags != 0 || (frame.frame.pointee.flags & AV_FRAME_FLAG_CORRUPT) != 0 {
                     damagedPackets += 1
                 }
                 return .frame
             }
             if status == FFStatus.again { return .needsInput }
-            if status == FFStatus.eof { return .finished }
+            if status == FFStatus.eof {
+                damagedPackets += max(0, packetsTaken - framesGiven)
+                packetsTaken = framesGiven
+                return .finished
+            }
             // A frame the decoder could not reconstruct: count it, as ffmpeg does, and go on.
             damagedPackets += 1
         }

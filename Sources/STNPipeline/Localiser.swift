@@ -82,9 +82,14 @@ final class ReplayLocaliser: Localiser {
         self.log = log
         self.path = path
     }
+    /// Frames past the log's last row: not emitted, so that the output ends, finalised, with the
+    /// log's frames; the run then fails naming the difference. Read once the stages are done.
+    private(set) var framesBeyondLog = 0
+
     func push(_ frame: VideoFrame, index: Int, _ emit: Emit) throws {
         guard index < log.rows.count else {
-            throw PipelineError(path: path, "the log has \(log.rows.count) rows but the video has more frames")
+            framesBeyondLog += 1
+            return
         }
         let row = log.rows[index]
         try emit(frame, index, ThetaRecord(raw: row.raw, smoothed: row.smoothed, sceneCut: row.sceneCut))

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import STNCore
 import STNMedia
+import STNRuntime
 
 /// One output frame's line in the parameter log.
 public struct ParameterLogRow: Sendable, Equatable {
@@ -47,7 +48,7 @@ public final class ParameterLogWriter: @unchecked Sendable {
     /// existing device or pipe such as /dev/null): there, only `--log` writes a log.
     public static func defaultPath(forOutput output: String) -> String? {
         if output == "-" { return nil }
-        let local = OutputSafety.localPath(output)
+        let local = FilePaths.local(output)
         // /dev/stdout and its kin name streams, even when they lead to a regular file.
         if local.hasPrefix("/dev/") || local.hasPrefix("/proc/") { return nil }
         var s = stat()

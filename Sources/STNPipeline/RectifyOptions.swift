@@ -63,6 +63,9 @@ public struct RectifySummary: Sendable {
     public var seconds: Double
     /// The signal that stopped the run early, if one did.
     public var interruptedBy: Int32?
+    /// True when the output's reader had stopped reading and the output was given up where it
+    /// stood: a valid prefix of at most `framesWritten` frames.
+    public var outputAbandoned = false
     public var warnings: [String]
 }
 

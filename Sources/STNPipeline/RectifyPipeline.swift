@@ -3,6 +3,7 @@ import Foundation
 import FrameSampling
 import STNCore
 import STNMedia
+import STNRuntime
 
 /// decode ─► θ (localise, smooth) ─► sample ─► encode/mux + log   [─► overlay encode]
 ///
@@ -19,7 +20,9 @@ public final class RectifyPipeline: Sendable {
         self.options = options
     }
 
-    public func run() throws -> RectifySummary {
+    /// Runs to the end of the input, or until `cancellation` is set (the output is finalised
+    /// with every frame processed so far; `RectifySummary.interruptedBy` says which signal).
+    public func run(cancellation: CancellationToken = CancellationToken()) throws -> RectifySummary {
         let started = DispatchTime.now()
         var outputs = [(path: options.output, role: "output")]
         if let log = options.logPath { outputs.append((log, "parameter log")) }
@@ -27,7 +30,8 @@ public final class RectifyPipeline: Sendable {
         try OutputSafety.check(inputs: [options.input] + options.otherInputs + options.transforms.files, outputs: outputs)
         let threads = options.threads > 0 ? options.threads : ProcessInfo.processInfo.activeProcessorCount
 
-        let reader = try MediaReader(path: options.input, format: options.inputFormat, threads: options.threads)
+        let reader = try MediaReader(path: options.input, format: options.inputFormat, threads: options.threads,
+                                     cancellation: cancellation)
         let localiser = try options.transforms.makeLocaliser(canvas: options.canvas, smoothing: options.smoothing,
                                                              camera: options.camera, presence: options.presence,
                                                              frameRate: reader.info.frameRate.doubleValue)
@@ -52,7 +56,7 @@ public final class RectifyPipeline: Sendable {
                 path: options.output, format: options.outputFormat,
                 video: OutputVideoFormat(width: options.outputWidth, height: options.outputHeight,
                                          frameRate: reader.info.frameRate, timeBase: reader.info.timeBase),
-                settings: options.encoder, audioSource: options.copyAudio ? reader : nil)
+                settings: options.encoder, audioSource: options.copyAudio ? reader : nil, cancellation: cancellation)
         } catch {
             logFile?.discard()
             overlayFile?.discard()
@@ -98,18 +102,42 @@ public final class RectifyPipeline: Sendable {
             DispatchQueue(label: "stn.overlay").async(group: group) { stages.encodeOverlay(overlayBox.value!) }
         }
 
-        group.wait()
+        Self.wait(for: group, cancellation: cancellation)
         progress?.finish()
 
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
         if reader.damagedPackets > 0 {
             warnings.append("\(reader.path): \(reader.damagedPackets) damaged packet(s) skipped or concealed")
         }
-        if let error = status.firstError {
+        if case .replay(let log, let path) = options.transforms, status.firstError == nil, !cancellation.isCancelled,
+           log.rows.count > writer.framesWritten {
+            warnings.append("\(path): the log has \(log.rows.count) rows but the video \(writer.framesWritten) frames; "
+                            + "the last \(log.rows.count - writer.framesWritten) rows were not used")
+        }
+        if let error = status.firstError, !(cancellation.outputAbandoned && cancellation.isCancelled) {
+            throw PipelineFailure(underlying: error, framesWritten: writer.framesWritten, warnings: warnings)
+        }
+        if let replay = localiser as? ReplayLocaliser, replay.framesBeyondLog > 0 {
+            let error = PipelineError(path: replay.path, "the log has \(replay.log.rows.count) rows but the video has "
+                                      + "\(replay.log.rows.count + replay.framesBeyondLog) frames")
             throw PipelineFailure(underlying: error, framesWritten: writer.framesWritten, warnings: warnings)
         }
         return RectifySummary(framesWritten: writer.framesWritten, damagedPackets: reader.damagedPackets,
-                              seconds: elapsed, interruptedBy: Interruption.signal, warnings: warnings)
+                              seconds: elapsed, interruptedBy: cancellation.signal, outputAbandoned: cancellation.outputAbandoned,
+                              warnings: warnings)
+    }
+
+    /// Waits for the stages. Once a stop is asked, the writers finish their files; an output
+    /// write still blocked after a moment waits on a reader that stopped reading (standard
+    /// output into a stalled pipe) and is given up, so that the run still ends promptly.
+    static func wait(for group: DispatchGroup, cancellation: CancellationToken) {
+        var stopSeen: DispatchTime?
+        while group.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
+            guard cancellation.isCancelled else { continue }
+            let seen = stopSeen ?? .now()
+            stopSeen = seen
+            if DispatchTime.now() > seen + .milliseconds(300) { cancellation.abandonBlockedWrite() }
+        }
     }
 }
 

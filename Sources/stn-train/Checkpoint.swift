@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CommandSupport
 import Foundation
 import STNCore
 
@@ -21,16 +22,16 @@ struct Checkpoint {
     var weightsURL: URL { directory.appendingPathComponent("checkpoint.safetensors") }
     var stateURL: URL { directory.appendingPathComponent("checkpoint.json") }
 
-    func readState() throws(RuntimeError) -> State? {
+    func readState() throws(ToolError) -> State? {
         guard FileManager.default.fileExists(atPath: stateURL.path) else { return nil }
         return try naming(stateURL.path) { try JSONDecoder().decode(State.self, from: Data(contentsOf: stateURL)) }
     }
 
-    func write(_ network: any TrainableClassifier, state: State) throws(RuntimeError) {
+    func write(_ network: any TrainableClassifier, state: State) throws(ToolError) {
         let temporary = directory.appendingPathComponent("checkpoint.tmp.safetensors")
         try naming(temporary.path) { try network.save(to: temporary) }
         guard rename(temporary.path, weightsURL.path) == 0 else {
-            throw RuntimeError(weightsURL.path, "cannot replace the checkpoint: \(String(cString: strerror(errno)))")
+            throw ToolError(weightsURL.path, "cannot replace the checkpoint: \(String(cString: strerror(errno)))")
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -1,5 +1,7 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
+import STNRuntime
 import STNCore
 import STNData
 
@@ -25,7 +27,7 @@ extension Distortion: ExpressibleByArgument {}
 enum OptimiserKind: String, ExpressibleByArgument, CaseIterable { case sgd, adam }
 enum ScheduleKind: String, ExpressibleByArgument, CaseIterable { case cosine, step, constant }
 
-struct ClassifyCommand: ParsableCommand {
+struct ClassifyCommand: CancellableCommand {
     static let configuration = CommandConfiguration(
         commandName: "classify",
         abstract: "Train a CNN or an ST-CNN on one distortion, then test it on t10k under the same distortion.",
@@ -40,10 +42,13 @@ struct ClassifyCommand: ParsableCommand {
         checkpoint.json every --checkpoint-every steps (resume with --resume).
 
         Examples:
-          stn-train classify --model affine --distortion RTS --steps 6000 --output runs/aff-rts
-          stn-train classify --model cnn --distortion R --time-budget 10 --threads 1 --output runs/cnn-r
+          stn-train classify --model affine --distortion RTS --steps 6000 \\
+              --output runs/aff-rts
+          stn-train classify --model cnn --distortion R --time-budget 10 --threads 1 \\
+              --output runs/cnn-r
           stn-train classify --model tps --distortion E --output runs/tps-e --resume
-          stn-train classify --model affine --data ~/mnist --distortion TC --epochs 5 --output runs/mnist-tc
+          stn-train classify --model affine --data ~/mnist --distortion TC --epochs 5 \\
+              --output runs/mnist-tc
         """)
 
     @Option(help: "Network: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -112,8 +117,11 @@ struct ClassifyCommand: ParsableCommand {
     @Option(help: "CPUs to use (the process is pinned to them).")
     var threads: Int?
 
-    @Flag(help: "Continue from the checkpoint in --output.")
+    @Flag(help: "Continue from the checkpoint in --output (with a larger --steps: train on to it).")
     var resume = false
+
+    @Flag(help: "Start over even when --output already holds a trained model.")
+    var force = false
 
     @Flag(help: "No progress output.")
     var quiet = false
@@ -124,6 +132,7 @@ struct ClassifyCommand: ParsableCommand {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         if let timeBudget, !(timeBudget > 0) { throw ValidationError("--time-budget must be a positive number of minutes") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if resume && force { throw ValidationError("--resume continues a run and --force starts over: give one") }
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive") }
         guard checkpointEvery >= 1, logEvery >= 1 else { throw ValidationError("--checkpoint-every and --log-every must be at least 1") }
         if let trainLimit, trainLimit < 1 { throw ValidationError("--train-limit must be at least 1") }
@@ -133,13 +142,17 @@ struct ClassifyCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run(cancellation: CancellationToken) throws {
         if let results {
             try OutputGuard.refuse(results, overwriting: OutputGuard.datasetFiles(in: data), what: "data file")
             try OutputGuard.checkWritable(results)
         }
+        let trained = URL(fileURLWithPath: output).appendingPathComponent("model.safetensors").path
+        if !resume && !force && FileManager.default.fileExists(atPath: trained) {
+            throw ToolError(trained, "exists; --resume continues that run, --force starts over and replaces it")
+        }
         if let threads { ThreadLimit.apply(threads) }
         let trainer = try Trainer(options: self)
-        try trainer.run()
+        try trainer.run(cancellation: cancellation)
     }
 }

@@ -1,3 +1,4 @@
+import CommandSupport
 import Foundation
 
 /// Frames through libx264 at a given CRF and back, as a user's encoded clip would reach the
@@ -20,7 +21,7 @@ struct H264RoundTrip {
         try ffmpeg(["-i", encoded.path, "-f", "rawvideo", "-pix_fmt", "gray", decoded.path])
         let result = [UInt8](try Data(contentsOf: decoded))
         guard result.count == frames.count else {
-            throw RuntimeError("ffmpeg", "the H.264 round trip gave \(result.count / (width * height)) frames of \(count)")
+            throw ToolError("ffmpeg", "the H.264 round trip gave \(result.count / (width * height)) frames of \(count)")
         }
         return result
     }
@@ -31,12 +32,12 @@ struct H264RoundTrip {
         process.arguments = ["ffmpeg", "-nostdin", "-v", "error", "-y"] + arguments
         let errors = Pipe()
         process.standardError = errors
-        do { try process.run() } catch { throw RuntimeError("ffmpeg", "cannot run it (\(error.localizedDescription)); the H.264 buckets need the ffmpeg program") }
+        do { try process.run() } catch { throw ToolError("ffmpeg", "cannot run it (\(error.localizedDescription)); the H.264 buckets need the ffmpeg program") }
         let message = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             let line = String(decoding: message, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "exit status \(process.terminationStatus)"
-            throw RuntimeError("ffmpeg", line)
+            throw ToolError("ffmpeg", line)
         }
     }
 }

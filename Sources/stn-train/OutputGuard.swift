@@ -1,13 +1,15 @@
+import CommandSupport
 import Foundation
 import STNData
+import STNRuntime
 
 /// DESIGN.md §5's promise, for stn-train too: no output may land on one of the run's inputs.
 enum OutputGuard {
     /// Throws when `output` is the same file as any of `inputs` (one path spelled two ways, a
     /// symbolic link or a hard link) — before anything is written.
-    static func refuse(_ output: String, overwriting inputs: [String], what: String = "input") throws(RuntimeError) {
-        for input in inputs where sameFile(output, input) {
-            throw RuntimeError(output, "is the \(what) \(input); refusing to overwrite it")
+    static func refuse(_ output: String, overwriting inputs: [String], what: String = "input") throws(ToolError) {
+        for input in inputs where FilePaths.isSameFile(output, input) {
+            throw ToolError(output, "is the \(what) \(input); refusing to overwrite it")
         }
     }
 
@@ -22,26 +24,15 @@ enum OutputGuard {
         }
     }
 
-    /// Existing files: the same device and inode. Otherwise: the same absolute path once
-    /// symbolic links in the existing part are resolved.
-    static func sameFile(_ a: String, _ b: String) -> Bool {
-        var sa = stat(), sb = stat()
-        if stat(a, &sa) == 0, stat(b, &sb) == 0 { return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino }
-        func canonical(_ path: String) -> String {
-            URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
-        }
-        return canonical(a) == canonical(b)
-    }
-
     /// Fails early, before hours of training, when `file` cannot be written later: it is a
     /// directory, or its directory cannot be made.
-    static func checkWritable(_ file: String) throws(RuntimeError) {
+    static func checkWritable(_ file: String) throws(ToolError) {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw RuntimeError(file, "is a directory")
+            throw ToolError(file, "is a directory")
         }
         let parent = URL(fileURLWithPath: file).deletingLastPathComponent()
         try naming(parent.path) { try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true) }
-        guard access(parent.path, W_OK) == 0 else { throw RuntimeError(parent.path, "not writable") }
+        guard access(parent.path, W_OK) == 0 else { throw ToolError(parent.path, "not writable") }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import STNData
 
@@ -9,7 +10,8 @@ struct PreviewCommand: ParsableCommand {
         abstract: "Write a PGM mosaic of distorted training samples (one row per distortion).",
         discussion: """
         Examples:
-          stn-train preview --output distortions.pgm && ffmpeg -i distortions.pgm distortions.png
+          stn-train preview --output distortions.pgm && \\
+              ffmpeg -i distortions.pgm distortions.png
         """)
 
     @Option(help: "Directory of the IDX files.")
@@ -31,7 +33,7 @@ struct PreviewCommand: ParsableCommand {
     func run() throws {
         try OutputGuard.refuse(output, overwriting: OutputGuard.datasetFiles(in: data), what: "data file")
         let set: IDXDataset
-        do { set = try FashionMNIST.load(.test, from: URL(fileURLWithPath: data)) } catch { throw RuntimeError(error.description) }
+        do { set = try FashionMNIST.load(.test, from: URL(fileURLWithPath: data)) } catch { throw ToolError(error.description) }
         let cell = 62, rows = Distortion.allCases.count, width = cell * count, height = cell * rows
         var pixels = [UInt8](repeating: 128, count: width * height)
         for (row, distortion) in Distortion.allCases.enumerated() {

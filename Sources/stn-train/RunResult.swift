@@ -1,3 +1,4 @@
+import CommandSupport
 import Foundation
 
 /// The results file of one `classify` run (results.json), and its Markdown row.
@@ -35,7 +36,7 @@ struct RunResult: Codable {
                trainSeconds / 60, parameterCount)
     }
 
-    func write(to url: URL) throws(RuntimeError) {
+    func write(to url: URL) throws(ToolError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try naming(url.path) {

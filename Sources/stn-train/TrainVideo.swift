@@ -1,7 +1,9 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import STNCore
 import STNData
+import STNRuntime
 
 /// `stn-train video`: trains the bundled video model, an attention ST-CNN with class labels
 /// only (the paper's weak supervision), on synthetic scenes of Fashion-MNIST train items
@@ -13,7 +15,7 @@ extension ItemSizeDistribution: ExpressibleByArgument {}
 extension ClutterSizing: ExpressibleByArgument {}
 extension SceneProfile: ExpressibleByArgument {}
 
-struct TrainVideo: ParsableCommand {
+struct TrainVideo: CancellableCommand {
     static let configuration = CommandConfiguration(
         commandName: "video",
         abstract: "Train the attention model stn-video runs by default (two-resolution ST-CNN on synthetic Fashion-MNIST scenes).")
@@ -92,7 +94,7 @@ struct TrainVideo: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run(cancellation: CancellationToken) throws {
         try OutputGuard.refuse(output, overwriting: OutputGuard.datasetFiles(in: data), what: "data file")
         try OutputGuard.checkWritable(output)
         let items = try FashionMNIST.load(.train, from: URL(fileURLWithPath: data))
@@ -106,7 +108,7 @@ struct TrainVideo: ParsableCommand {
                                                                     classNames: names), seed: seed)
         }
         if withNoItem && net.config.noItemClass != SceneLayout.noItemLabel {
-            throw RuntimeError(output, "the model has no \"\(ModelConfig.noItemClassName)\" class at index \(SceneLayout.noItemLabel); train item-free scenes into a model made with them (--initialise-from)")
+            throw ToolError(output, "the model has no \"\(ModelConfig.noItemClassName)\" class at index \(SceneLayout.noItemLabel); train item-free scenes into a model made with them (--initialise-from)")
         }
         net.thetaFrozenLabel = withNoItem ? Int32(SceneLayout.noItemLabel) : nil
         var freshClassifier = !resume
@@ -122,9 +124,9 @@ struct TrainVideo: ParsableCommand {
             freshClassifier = true
             print("stn-train video: a fresh \(wanted) classifier on the localisation network of \(output)")
         }
-        StopSignal.install()
-        defer { StopSignal.restoreDefaults() }
-        if freshClassifier && !boxSupervision { try warmUp(net, items: items) }
+        cancellation.startHandlingSignals()
+        defer { cancellation.stopHandlingSignals() }
+        if freshClassifier && !boxSupervision { try warmUp(net, items: items, cancellation: cancellation) }
         net.scalePrior = scalePrior
         let optimiser = Adam(learningRate: learningRate, groupScale: [.localisation: localisationScale, .classifier: classifierScale])
         let schedule = LearningRateSchedule.cosine(totalSteps: steps, minimum: learningRate * 0.05)
@@ -144,9 +146,9 @@ struct TrainVideo: ParsableCommand {
         var clock = Date()
         print("stn-train video: \(items.count) train items, \(steps) steps × \(batchSize), glimpse \(glimpse)², source \(batch.levelSides)")
         for step in 0...steps {
-            if let signal = StopSignal.received {
+            if let signal = cancellation.signal {
                 try naming(output) { try net.save(to: url) }
-                throw Interrupted(signal: signal, description: "interrupted at step \(step) of \(steps); \(output) holds the model so far (--resume continues from it, the schedule restarting)")
+                throw ToolError.interrupted(signal: signal, "interrupted at step \(step) of \(steps); \(output) holds the model so far (--resume continues from it, the schedule restarting)")
             }
             if step == steps { break }  // the extra pass only honours a signal from the last step
             let progress = min(1, Double(step) / Double(max(curriculumSteps, 1)))
@@ -177,7 +179,7 @@ struct TrainVideo: ParsableCommand {
                 }
             }
             guard result.loss.isFinite else {
-                throw RuntimeError(output, "training diverged at step \(step + 1) (loss \(result.loss)); \(output) keeps its last checkpoint, if any; try a smaller --learning-rate")
+                throw ToolError(output, "training diverged at step \(step + 1) (loss \(result.loss)); \(output) keeps its last checkpoint, if any; try a smaller --learning-rate")
             }
             let theta = net.lastTheta!
             for n in 0..<batchSize where batch.labels[n] != SceneLayout.noItemLabel {
@@ -200,7 +202,7 @@ struct TrainVideo: ParsableCommand {
             if (step + 1) % checkpointEvery == 0 || step + 1 == steps {
                 // An update can make the weights non-finite before any loss shows it.
                 guard net.parameters.allSatisfy({ p in (0..<p.value.count).allSatisfy { p.value.data[$0].isFinite } }) else {
-                    throw RuntimeError(output, "training diverged at step \(step + 1) (weights no longer finite); \(output) keeps its last checkpoint, if any; try a smaller --learning-rate")
+                    throw ToolError(output, "training diverged at step \(step + 1) (weights no longer finite); \(output) keeps its last checkpoint, if any; try a smaller --learning-rate")
                 }
                 try naming(output) { try net.save(to: url) }
             }
@@ -211,7 +213,7 @@ struct TrainVideo: ParsableCommand {
     /// Trains the classifier alone on glimpse-like images: one item filling 80–100% of a small
     /// square scene (clutter, noise), rendered at 12–G pixels and enlarged bilinearly to G×G, as a
     /// glimpse of a small item is. Labels only: the classifier learns what a framed item looks like.
-    func warmUp(_ net: TwoResolutionSTCNN, items: IDXDataset) throws {
+    func warmUp(_ net: TwoResolutionSTCNN, items: IDXDataset, cancellation: CancellationToken) throws {
         guard warmupSteps > 0 else { return }
         let side = net.config.transformer.glimpseHeight, plane = side * side, count = 64
         var options = scenes.options
@@ -231,8 +233,8 @@ struct TrainVideo: ParsableCommand {
         var labels = [Int32](repeating: 0, count: count)
         var window = (loss: 0.0, correct: 0, seen: 0)
         for step in 0..<warmupSteps {
-            if let signal = StopSignal.received {
-                throw Interrupted(signal: signal, description: "interrupted during the classifier warm-up (step \(step) of \(warmupSteps)); nothing saved")
+            if let signal = cancellation.signal {
+                throw ToolError.interrupted(signal: signal, "interrupted during the classifier warm-up (step \(step) of \(warmupSteps)); nothing saved")
             }
             for n in 0..<count {
                 let resolution = 12 + random.int(below: side - 11)
@@ -247,7 +249,7 @@ struct TrainVideo: ParsableCommand {
             optimiser.learningRate = LearningRateSchedule.cosine(totalSteps: warmupSteps, minimum: learningRate * 0.3).learningRate(base: learningRate, step: step)
             let result = net.trainClassifierStep(glimpses: glimpses, labels: labels, batch: count, optimiser: optimiser)
             guard result.loss.isFinite else {
-                throw RuntimeError(output, "the classifier warm-up diverged at step \(step + 1) (loss \(result.loss)); try a smaller --learning-rate")
+                throw ToolError(output, "the classifier warm-up diverged at step \(step + 1) (loss \(result.loss)); try a smaller --learning-rate")
             }
             window.loss += Double(result.loss) * Double(count); window.correct += result.correct; window.seen += count
             if (step + 1) % (logEvery * 2) == 0 || step + 1 == warmupSteps {

@@ -1,9 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CommandSupport
 import Foundation
 import STNCore
 import STNData
+import STNRuntime
 
 /// One `classify` run: data, network, optimiser, the step loop with progress and
 /// checkpoints, the test pass and the output files.
@@ -21,7 +23,7 @@ final class Trainer {
     private var startStep = 0
     private var priorSeconds: Double = 0
 
-    init(options: ClassifyCommand) throws(RuntimeError) {
+    init(options: ClassifyCommand) throws(ToolError) {
         self.options = options
         let directory = URL(fileURLWithPath: options.output)
         self.directory = directory
@@ -32,16 +34,16 @@ final class Trainer {
         do {
             trainSet = try FashionMNIST.load(.train, from: dataDirectory)
             testSet = try FashionMNIST.load(.test, from: dataDirectory)
-        } catch { throw RuntimeError(error.description) }
+        } catch { throw ToolError(error.description) }
         if let limit = options.trainLimit { trainSet = trainSet.prefix(limit) }
         if let limit = options.testLimit { testSet = testSet.prefix(limit) }
         let files = FashionMNIST.files(.test, in: dataDirectory)
         guard testSet.height == trainSet.height, testSet.width == trainSet.width else {
-            throw RuntimeError(files.images.path, "test images are \(testSet.height)×\(testSet.width), training images \(trainSet.height)×\(trainSet.width)")
+            throw ToolError(files.images.path, "test images are \(testSet.height)×\(testSet.width), training images \(trainSet.height)×\(trainSet.width)")
         }
         let side = options.distortion.canvasSide
         guard options.distortion == .none || (trainSet.height <= side && trainSet.width <= side) else {
-            throw RuntimeError(FashionMNIST.files(.train, in: dataDirectory).images.path,
+            throw ToolError(FashionMNIST.files(.train, in: dataDirectory).images.path,
                                "\(trainSet.height)×\(trainSet.width) images do not fit the \(side)×\(side) canvas of \(options.distortion.rawValue)")
         }
         train = DistortedDataset(trainSet, distortion: options.distortion, seed: options.seed)
@@ -66,8 +68,11 @@ final class Trainer {
             FileHandle.standardError.write(Data("stn-train: no checkpoint in \(options.output) to resume; starting at step 0\n".utf8))
         }
         if let state {
-            guard state.signature == Self.signature(options) else {
-                throw RuntimeError(checkpoint.stateURL.path, "the checkpoint was made with other settings (\(state.signature)); these are \(Self.signature(options))")
+            // The step budget may differ: a larger --steps extends the run (checkpoints of older
+            // builds name theirs in the signature; it is left out of the comparison).
+            let stored = state.signature.replacing(#/steps=(epochs )?\d+ /#, with: "")
+            guard stored == Self.signature(options) else {
+                throw ToolError(checkpoint.stateURL.path, "the checkpoint was made with other settings (\(state.signature)); these are \(Self.signature(options))")
             }
             network = try naming(checkpoint.weightsURL.path) { () throws -> any TrainableClassifier in
                 options.model == .cnn ? try CNNClassifier(contentsOf: checkpoint.weightsURL) : try STCNN(contentsOf: checkpoint.weightsURL)
@@ -87,9 +92,10 @@ final class Trainer {
         }
     }
 
-    /// Settings a checkpoint must share with the run that resumes it.
+    /// Settings a checkpoint must share with the run that resumes it (not the number of steps:
+    /// resuming with a larger --steps extends the run).
     static func signature(_ options: ClassifyCommand) -> String {
-        "model=\(options.model.rawValue) distortion=\(options.distortion.rawValue) seed=\(options.seed) steps=\(options.steps.map(String.init) ?? "epochs \(options.epochs)") "
+        "model=\(options.model.rawValue) distortion=\(options.distortion.rawValue) seed=\(options.seed) "
             + "batch=\(options.batchSize) optimiser=\(options.optimiser.rawValue) lr=\(options.learningRate) schedule=\(options.schedule.rawValue)"
     }
 
@@ -115,7 +121,9 @@ final class Trainer {
         return indices
     }
 
-    func run() throws {
+    /// Trains, tests and writes the results; a stop asked through `cancellation` (SIGINT/SIGTERM
+    /// while training) saves the checkpoint and ends with `ToolError.interrupted`.
+    func run(cancellation: CancellationToken) throws {
         let progress = Progress(total: totalSteps, quiet: options.quiet, every: options.logEvery)
         let checkpoint = Checkpoint(directory: directory)
         let images = UnsafeMutablePointer<Float>.allocate(capacity: options.batchSize * train.sampleSize)
@@ -131,14 +139,14 @@ final class Trainer {
         let budget = options.timeBudget.map { $0 * 60 }
         var step = startStep, epoch = -1, permutation: [Int] = [], stoppedBy = "steps"
         var lastStepsSecond = (step, elapsed())
-        StopSignal.install()
-        defer { StopSignal.restoreDefaults() }
-        while step < totalSteps || StopSignal.received != nil {
+        cancellation.startHandlingSignals()
+        defer { cancellation.stopHandlingSignals() }
+        while step < totalSteps || cancellation.isCancelled {
             if let budget, elapsed() >= budget { stoppedBy = "time-budget"; break }
-            if let signal = StopSignal.received {
+            if let signal = cancellation.signal {
                 try checkpoint.write(network, state: .init(step: step, trainSeconds: elapsed(), signature: Self.signature(options), mean: input.mean[0], std: input.std[0]))
                 progress.finish()
-                throw Interrupted(signal: signal, description: "interrupted at step \(step) of \(totalSteps); the checkpoint in \(options.output) resumes it (--resume)")
+                throw ToolError.interrupted(signal: signal, "interrupted at step \(step) of \(totalSteps); the checkpoint in \(options.output) resumes it (--resume)")
             }
             let stepEpoch = step / stepsPerEpoch
             if stepEpoch != epoch { epoch = stepEpoch; permutation = order(epoch: epoch) }
@@ -147,7 +155,7 @@ final class Trainer {
             optimiser.learningRate = schedule.learningRate(base: options.learningRate, step: step)
             let (loss, correct) = network.trainStep(images: images, labels: labels, batch: to - from, optimiser: optimiser)
             guard loss.isFinite else {
-                throw RuntimeError(options.output, "training diverged at step \(step) (loss \(loss)); try a smaller --learning-rate")
+                throw ToolError(options.output, "training diverged at step \(step) (loss \(loss)); try a smaller --learning-rate")
             }
             step += 1
             let now = elapsed()
@@ -158,7 +166,7 @@ final class Trainer {
                 try checkpoint.write(network, state: .init(step: step, trainSeconds: now, signature: Self.signature(options), mean: input.mean[0], std: input.std[0]))
             }
         }
-        StopSignal.restoreDefaults()
+        cancellation.stopHandlingSignals()
         let trainSeconds = elapsed()
         if stoppedBy == "time-budget" {
             try checkpoint.write(network, state: .init(step: step, trainSeconds: trainSeconds, signature: Self.signature(options), mean: input.mean[0], std: input.std[0]))

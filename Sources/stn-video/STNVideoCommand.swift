@@ -1,10 +1,11 @@
 import ArgumentParser
+import CommandSupport
 import FrameSampling
 import STNCore
 import STNMedia
 import STNPipeline
 
-struct STNVideoCommand: ParsableCommand {
+struct STNVideoCommand: CancellableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stn-video",
         abstract: "Rectify video with a Spatial Transformer Network: a per-frame window, predicted and smoothed, sampled and encoded.",
@@ -23,7 +24,8 @@ struct STNVideoCommand: ParsableCommand {
           ffmpeg -i in.mov -f nut - | stn-video --theta 0.5,0,0 - out.mp4
           stn-video --theta 0.5,0,0 in.mp4 - | ffplay -
           stn-video --theta 1,0,0 --codec rawvideo in.mp4 out.y4m
-        """
+        """,
+        version: stnVersion
     )
 
     @Argument(help: "Input video: a path, anything FFmpeg opens, or '-' for standard input.")
@@ -32,7 +34,10 @@ struct STNVideoCommand: ParsableCommand {
     @Argument(help: "Output video: a path (container from the extension) or '-' for standard output.")
     var output: String
 
-    @Option(help: ArgumentHelp("Fixed transform for every frame: s,tx,ty (attention), 6 numbers (affine) or 8 (projective).", valueName: "numbers"), transform: ThetaArgument.init(parsing:))
+    // Unconditional: a value may start with '-' (a mirror: -1,0,0,0,1,0).
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Fixed transform for every frame: s,tx,ty (attention), 6 numbers (affine) or 8 (projective).", valueName: "numbers"),
+            transform: ThetaArgument.init(parsing:))
     var theta: ThetaArgument?
 
     @Option(help: ArgumentHelp("Replay the smoothed θ of a parameter log (.csv or .jsonl).", valueName: "log"))
@@ -44,22 +49,30 @@ struct STNVideoCommand: ParsableCommand {
     @Option(help: "Temporal smoothing of θ: one-euro, ema, kalman or none.")
     var smoothing: SmoothingMethod = .oneEuro
 
-    @Option(name: .customLong("min-cutoff"), help: "one-euro: minimum cutoff frequency in Hz; lower = smoother when still (default 0.5).")
+    // The smoothing values stay optional so that a value given for another --smoothing can be
+    // named in a warning; their defaults are SmoothingSettings', shown from there.
+    private static let smoothingDefaults = SmoothingSettings()
+
+    @Option(name: .customLong("min-cutoff"),
+            help: "one-euro: minimum cutoff frequency in Hz; lower = smoother when still (default: \(smoothingDefaults.minCutoff)).")
     var minCutoff: Double?
 
-    @Option(help: "one-euro: speed coefficient; higher = less lag when moving (default 4).")
+    @Option(help: "one-euro: speed coefficient; higher = less lag when moving (default: \(smoothingDefaults.beta)).")
     var beta: Double?
 
-    @Option(name: .customLong("d-cutoff"), help: "one-euro: cutoff frequency of the speed estimate in Hz (default 1).")
+    @Option(name: .customLong("d-cutoff"),
+            help: "one-euro: cutoff frequency of the speed estimate in Hz (default: \(smoothingDefaults.derivativeCutoff)).")
     var derivativeCutoff: Double?
 
-    @Option(help: "ema: weight of the new value, 0 < alpha ≤ 1 (default 0.2).")
+    @Option(help: "ema: weight of the new value, 0 < alpha ≤ 1 (default: \(smoothingDefaults.alpha)).")
     var alpha: Double?
 
-    @Option(name: .customLong("process-noise"), help: "kalman: process noise, acceleration variance in units²/s³ (default 0.002).")
+    @Option(name: .customLong("process-noise"),
+            help: "kalman: process noise, acceleration variance in units²/s³ (default: \(smoothingDefaults.processNoise)).")
     var processNoise: Double?
 
-    @Option(name: .customLong("measurement-noise"), help: "kalman: measurement noise variance (default 0.0001).")
+    @Option(name: .customLong("measurement-noise"),
+            help: "kalman: measurement noise variance (default: \(smoothingDefaults.measurementNoise)).")
     var measurementNoise: Double?
 
     @Option(help: "Centred smoothing using N future frames, and a camera (hold) that sees N frames further ahead to start a pan early: 2N frames of latency.")
@@ -75,8 +88,9 @@ struct STNVideoCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write the input with the raw (red) and smoothed (green) windows drawn on it.", valueName: "path"))
     var overlay: String?
 
-    @Option(help: ArgumentHelp("Output size, even numbers (default 256x256).", valueName: "WxH"), transform: FrameSize.init(parsing:))
-    var size: FrameSize?
+    static let defaultSize = FrameSize(width: 256, height: 256)
+    @Option(help: defaultSize.helpText("Output size"), transform: FrameSize.init(parsing:))
+    var size = defaultSize
 
     @Option(help: "What normalised coordinates refer to: square (the frame centred in a square) or frame.")
     var canvas: Canvas = .square
@@ -90,17 +104,8 @@ struct STNVideoCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Output container, overriding the extension (default for '-': nut).", valueName: "name"))
     var format: String?
 
-    @Option(help: ArgumentHelp("Video encoder: libx264 (default where the container takes it), ffv1, mpeg4, rawvideo…", valueName: "name"))
-    var codec: String?
-
-    @Option(help: "Constant rate factor for libx264/libx265 (default 23).")
-    var crf: Double?
-
-    @Option(help: "Encoder preset for libx264/libx265 (ultrafast … veryslow; default medium).")
-    var preset: String?
-
-    @Option(help: ArgumentHelp("Target bit rate, e.g. 2M or 800k (1k to 10000M).", valueName: "rate"))
-    var bitrate: Bitrate?
+    @OptionGroup(title: "Encoding")
+    var encoding: EncoderOptions
 
     @Flag(name: .customLong("no-audio"), help: "Do not copy the input's audio.")
     var noAudio = false
@@ -124,15 +129,33 @@ struct STNVideoCommand: ParsableCommand {
         guard (0...1).contains(minPresence) else { throw ValidationError("--min-presence must be in [0, 1].") }
         guard releaseAfter >= 0, releaseAfter.isFinite else { throw ValidationError("--release-after must be a number of seconds ≥ 0.") }
         if lookahead < 0 || lookahead > 300 { throw ValidationError("--lookahead must be between 0 and 300 frames.") }
-        if let alpha, !(alpha > 0 && alpha <= 1) { throw ValidationError("--alpha must be in (0, 1].") }
-        for (name, value) in [("--min-cutoff", minCutoff), ("--beta", beta), ("--d-cutoff", derivativeCutoff),
-                              ("--process-noise", processNoise), ("--measurement-noise", measurementNoise)] {
-            if let value, !(value >= 0 && value.isFinite) { throw ValidationError("\(name) must be a number ≥ 0.") }
-        }
+        // The smoothing values are checked where they are defined.
+        if let problem = smoothingSettings().validationError { throw ValidationError(problem) }
         if overlay == "-" { throw ValidationError("--overlay needs a file path.") }
         // FFmpeg caps its own thread counts far lower (codec threads at 1024).
         if !(0...1024).contains(threads) { throw ValidationError("--threads must be in 0…1024 (0: one per CPU).") }
-        if let crf, !(0...63).contains(crf) { throw ValidationError("--crf must be between 0 and 63.") }
         if let log, log == "-" { throw ValidationError("--log needs a file path.") }
+        if quiet && verbose { throw ValidationError("--quiet and --verbose contradict each other; give one.") }
+    }
+
+    /// Options given that the run would ignore, each as a warning (printed unless --quiet).
+    var ignoredOptions: [String] {
+        var warnings: [String] = []
+        let oneEuro = [("--min-cutoff", minCutoff), ("--beta", beta), ("--d-cutoff", derivativeCutoff)].filter { $0.1 != nil }.map(\.0)
+        let ema = alpha != nil ? ["--alpha"] : []
+        let kalman = [("--process-noise", processNoise), ("--measurement-noise", measurementNoise)].filter { $0.1 != nil }.map(\.0)
+        let smoothingOptions = oneEuro + ema + kalman + (lookahead > 0 ? ["--lookahead"] : []) + (camera.cutThreshold != SmoothingSettings.defaultCutThreshold ? ["--cut-threshold"] : [])
+        if theta != nil || transforms != nil {
+            if !smoothingOptions.isEmpty {
+                let source = theta != nil ? "--theta (a fixed transform)" : "--transforms (the log's transforms as they are)"
+                warnings.append("\(smoothingOptions.joined(separator: ", ")) ignored with \(source): smoothing applies to a model's predictions")
+            }
+            return warnings
+        }
+        for (options, method) in [(oneEuro, SmoothingMethod.oneEuro), (ema, .ema), (kalman, .kalman)] where !options.isEmpty && smoothing != method {
+            warnings.append("\(options.joined(separator: ", ")) ignored: \(options.count == 1 ? "it applies" : "they apply") to --smoothing \(method.rawValue), not \(smoothing.rawValue)")
+        }
+        if lookahead > 0 && smoothing == .none { warnings.append("--lookahead ignored with --smoothing none") }
+        return warnings
     }
 }

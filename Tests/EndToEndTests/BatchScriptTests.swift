@@ -130,7 +130,7 @@ final class BatchScriptTests: XCTestCase {
     }
 
     /// Usage errors are one clear line and exit status 2: a missing or bad option value, and an
-    /// output folder that is the input folder (which used to say "no videos found").
+    /// output folder that is the input folder (or contains it), which would otherwise find its own outputs as inputs.
     func testUsageErrors() throws {
         try requireParallel()
         let directory = try TemporaryDirectory()
@@ -158,7 +158,7 @@ final class BatchScriptTests: XCTestCase {
     }
 
     /// A list file reached through a symbolic link: its entries keep their folders under the
-    /// output (they were flattened into one name, and refused as a collision).
+    /// output, not one flattened name (which two entries would share, a refused collision).
     func testListFileUnderASymlinkedFolderKeepsItsLayout() throws {
         try requireParallel()
         let directory = try TemporaryDirectory()

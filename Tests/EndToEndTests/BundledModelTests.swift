@@ -6,11 +6,11 @@ import XCTest
 ///
 /// These clips go through the whole product (H.264, decoding, one-euro smoothing). On the clip
 /// of SceneModelTests (the same scenes, here encoded and decoded) the smoothed windows meet
-/// issue 4's targets (centre in box ≥ 95%, mean IoU ≥ 0.5); on three other clips, whose items
+/// the bundled model's targets (centre in box ≥ 95%, mean IoU ≥ 0.5); on three other clips, whose items
 /// are harder for the model, floors guard the measured level.
 final class BundledModelTests: XCTestCase {
-    /// Measured on these three clips with the current model: centre in box 0.87, mean IoU 0.448
-    /// (the previous two models: 0.88, 0.464 and 0.70, 0.42).
+    /// The model of samples/model/README.md measures centre in box 0.87, mean IoU 0.448 on these
+    /// three clips; the floors leave room for a retrained model's spread.
     enum Floor {
         static let centreInBox = 0.75
         static let meanIoU = 0.4
@@ -93,7 +93,7 @@ final class BundledModelTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(total.meanIoU, 0.5)
     }
 
-    /// The compiled-in model is the committed file: `--model samples/...` gives the same log.
+    /// The compiled-in model is the file in samples/model at build time: `--model samples/...` gives the same log.
     func testBundledModelIsTheCommittedFile() throws {
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let model = repository.appendingPathComponent("samples/model/attention-fashion.safetensors").path
@@ -106,6 +106,6 @@ final class BundledModelTests: XCTestCase {
         let a = try String(contentsOfFile: directory.path("a.params.csv"), encoding: .utf8)
         let b = try String(contentsOfFile: directory.path("b.params.csv"), encoding: .utf8)
         XCTAssertGreaterThan(a.split(separator: "\n").count, 10)
-        XCTAssertEqual(a, b, "the compiled-in model differs from \(model): run scripts/embed-model.sh")
+        XCTAssertEqual(a, b, "the compiled-in model differs from \(model): rebuild stn-video")
     }
 }

@@ -71,6 +71,47 @@ final class InterruptionTests: XCTestCase {
         XCTAssertEqual(rows, frames, "one log row per frame in the output")
     }
 
+    /// The reader of standard output stops reading (a stalled consumer): the writer sits in a
+    /// blocking write, and SIGINT/SIGTERM must still end the run within a second or two, with
+    /// the usual message and status, what was written being a readable prefix.
+    func testSignalStopsARunWhoseOutputPipeStalls() throws {
+        let directory = try TemporaryDirectory()
+        let clip = directory.path("clip.mp4"), written = directory.path("written.nut")
+        try Tools.ffmpeg("-f lavfi -i testsrc2=size=320x240:rate=25 -frames:v 200 -c:v libx264 -preset ultrafast '\(clip)'")
+        for (signal, status) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Tools.stnVideo)
+            // Uncompressed 256×256 frames (98 KB each) fill a pipe's 64 KB buffer at the first frame.
+            process.arguments = ["--theta", "0.5,0,0", "--codec", "rawvideo", clip, "-"]
+            let output = Pipe(), errors = Pipe()
+            process.standardOutput = output
+            process.standardError = errors
+            try process.run()
+            var firstBytes = Data()  // three frames or so are read, then nobody reads
+            while firstBytes.count < 300_000 {
+                let chunk = output.fileHandleForReading.readData(ofLength: 300_000 - firstBytes.count)
+                if chunk.isEmpty { break }
+                firstBytes += chunk
+            }
+            usleep(1_500_000)
+            XCTAssertTrue(process.isRunning, "blocked on the stalled pipe")
+            kill(process.processIdentifier, signal)
+            let signalled = Date()
+            while process.isRunning && Date().timeIntervalSince(signalled) < 10 { usleep(10_000) }
+            XCTAssertFalse(process.isRunning, "still waiting for the output pipe 10 s after the signal")
+            XCTAssertLessThan(Date().timeIntervalSince(signalled), 2.5, "stopped promptly")
+            let rest = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, status)
+            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            XCTAssertTrue(message.hasPrefix("stn-video: interrupted; standard output was not being read; it holds at most "), message)
+            XCTAssertEqual(message.split(separator: "\n").count, 1, message)
+            try (firstBytes + rest).write(to: URL(fileURLWithPath: written))
+            let frames = try Tools.probeStreams(written).first?.frames ?? 0
+            XCTAssertGreaterThanOrEqual(frames, 1, "what was written is a readable prefix")
+        }
+    }
+
     /// The same while FFmpeg still probes the pipe: nothing is created, the status says why.
     func testSIGTERMWhileTheInputIsStillOpeningCreatesNoOutput() throws {
         let directory = try TemporaryDirectory()

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 /// DESIGN.md §5's "never overwrites its own input", however the input is named, and the other
-/// ways a run could lose a user's files or fail late; option values that used to crash.
+/// ways a run could lose a user's files or fail late; out-of-range option values are usage errors, not crashes.
 final class OutputSafetyTests: ClipTestCase {
     private func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
 
@@ -60,7 +60,7 @@ final class OutputSafetyTests: ClipTestCase {
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
         try "precious\n".write(toFile: logDirectory + "/a.txt", atomically: true, encoding: .utf8)
         try assertRefused(["--theta", "0.5,0,0", "--log", logDirectory, clip, output],
-                          "\(logDirectory): cannot create the parameter log: Is a directory")
+                          "\(logDirectory): is a directory; the parameter log must be a file")
         XCTAssertEqual(try bytes(output), before, "the output of the earlier run is untouched")
         XCTAssertEqual(try String(contentsOfFile: logDirectory + "/a.txt", encoding: .utf8), "precious\n")
         // An output that cannot be opened after the log was made ready: the earlier log keeps its

@@ -50,4 +50,27 @@ final class TimestampTests: XCTestCase {
         XCTAssertEqual(gapTimes.count, 449)
         XCTAssertEqual(zip(gapTimes.dropFirst(), gapTimes).map { $0 - $1 }.max() ?? 0, 12.08, accuracy: 0.05, "the 12 s pause is kept")
     }
+
+    /// opencv-doc's box.mp4: its first packet (an IDR NAL holding a non-intra slice) gives no
+    /// frame, and FFmpeg's guessed times step back at the end. The lost packet is named in the
+    /// damaged-packet warning, and the log's times are the output's, frame for frame.
+    func testAnUndecodableFirstFrameIsReportedAndLogTimesMatchTheOutput() throws {
+        let packed = "/usr/share/doc/opencv-doc/opencv4/html/box.mp4.gz"
+        guard FileManager.default.fileExists(atPath: packed) else { throw XCTSkip("\(packed) not installed (Debian's opencv-doc)") }
+        let directory = try TemporaryDirectory()
+        let input = directory.path("box.mp4"), output = directory.path("out.mp4")
+        XCTAssertEqual(try Tools.shell("gunzip -c '\(packed)' > '\(input)'").status, 0)
+        let r = try Tools.run(Tools.stnVideo, ["--theta", "1,0,0", "--size", "64x48", "--no-audio", input, output])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.hasPrefix("stn-video: warning: \(input): 1 damaged packet(s) skipped or concealed\n"), r.stderr)
+        let logTimes = try String(contentsOfFile: directory.path("out.params.csv"), encoding: .utf8)
+            .split(separator: "\n").dropFirst().map { Double($0.split(separator: ",")[1])! }
+        let outputTimes = try Tools.frameTimes(output)
+        XCTAssertEqual(logTimes.count, 455)
+        XCTAssertEqual(outputTimes.count, logTimes.count)
+        for (index, (logged, shown)) in zip(logTimes, outputTimes).enumerated() {
+            XCTAssertEqual(logged, shown, accuracy: 1e-5, "frame \(index)")
+        }
+        XCTAssertEqual(zip(logTimes.dropFirst(), logTimes).filter { $0 <= $1 }.count, 0, "the log's times increase")
+    }
 }

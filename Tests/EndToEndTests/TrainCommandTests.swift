@@ -145,4 +145,74 @@ final class TrainCommandTests: XCTestCase {
         let eval = try Tools.run(Tools.stnTrain, ["video-eval", "--data", data, "--model", model, "--frames", "4", "--sizes", "64x64"])
         XCTAssertEqual(eval.status, 0, "the saved model loads: \(eval.stderr)")
     }
+
+    /// video-eval runs the bundled model from any working directory, and with fewer frames
+    /// than frame sizes scores only sizes that get a frame; a model of another kind is refused
+    /// naming what video-eval needs.
+    func testVideoEvalFindsTheBundledModelAndNamesWhatItNeeds() throws {
+        let directory = try TemporaryDirectory()
+        let data = directory.path("data")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        try Tools.writeIDXDataset(in: data, count: 20)
+        let r = try Tools.shell("cd '\(directory.url.path)' && '\(Tools.stnTrain)' video-eval --data data --frames 3")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdoutText.split(separator: "\n")
+        XCTAssertEqual(lines.filter { $0.contains("frames 1 ") }.count, 3, r.stdoutText)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("all: frames 3 ") }, r.stdoutText)
+        XCTAssertFalse(r.stdoutText.contains("frames 0 "), r.stdoutText)
+
+        let run = directory.path("run")
+        XCTAssertEqual(try Tools.run(Tools.stnTrain, ["classify", "--data", data, "--model", "affine", "--steps", "1", "--quiet",
+                                                      "--output", run]).status, 0)
+        try assertExit(["video-eval", "--data", data, "--model", run + "/model.safetensors", "--frames", "2"], 1,
+                       "video-eval scores attention models", "this one is affine")
+    }
+
+    /// classify never replaces a trained model unasked; --resume with a larger --steps trains on.
+    func testClassifyKeepsATrainedModelAndResumeExtendsIt() throws {
+        let directory = try TemporaryDirectory()
+        let data = directory.path("data"), run = directory.path("run")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        try Tools.writeIDXDataset(in: data, count: 20)
+        let classify = ["classify", "--data", data, "--model", "cnn", "--distortion", "none", "--output", run]
+        var r = try Tools.run(Tools.stnTrain, classify + ["--steps", "2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let model = run + "/model.safetensors"
+        let trained = try Data(contentsOf: URL(fileURLWithPath: model))
+        try assertExit(classify + ["--steps", "2"], 1, "\(model): exists; --resume continues that run, --force starts over")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: model)), trained)
+        try assertExit(classify + ["--resume", "--force"], 2, "--resume continues a run and --force starts over")
+
+        r = try Tools.run(Tools.stnTrain, classify + ["--steps", "5", "--resume"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("resuming at step 2 of 5"), r.stderr)
+        let results = try String(contentsOfFile: run + "/results.json", encoding: .utf8)
+        XCTAssertTrue(results.contains("\"steps\" : 5,"), results)
+
+        r = try Tools.run(Tools.stnTrain, classify + ["--steps", "1", "--force"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+    }
+
+    /// video-eval --log --truth scores a clip's stn-video log against its ground truth: a
+    /// window on the box of every frame scores 100 %.
+    func testVideoEvalScoresALogAgainstItsTruth() throws {
+        let directory = try TemporaryDirectory()
+        let data = directory.path("data"), clip = directory.path("clip.mp4")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        try Tools.writeIDXDataset(in: data, count: 20)
+        XCTAssertEqual(try Tools.run(Tools.stnMakeVideo, ["--data", data, "--seconds", "0.4", "--size", "96x64", "--preset", "ultrafast", clip]).status, 0)
+        // A log whose windows are the truth's boxes, as stn-video writes logs.
+        let truth = try String(contentsOfFile: directory.path("clip.truth.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+        var log = "frame,pts_time,raw_s,raw_tx,raw_ty,s,tx,ty,scene_cut\n"
+        for row in truth {
+            let f = row.split(separator: ",")
+            log += "\(f[0]),\(f[1]),\(f[9]),\(f[7]),\(f[8]),\(f[9]),\(f[7]),\(f[8]),0\n"
+        }
+        let logPath = directory.path("clip.params.csv")
+        try log.write(toFile: logPath, atomically: true, encoding: .utf8)
+        let r = try Tools.run(Tools.stnTrain, ["video-eval", "--log", logPath, "--truth", directory.path("clip.truth.csv")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdoutText.hasPrefix("\(logPath): frames 10  centre-in-box 100.00%  mean IoU 1.000\n"), r.stdoutText)
+        try assertExit(["video-eval", "--log", logPath], 2, "--log and --truth go together")
+    }
 }

@@ -7,7 +7,7 @@ import XCTest
 /// clip of t10k items, run as the video pipeline runs it (θ from the 8-bit 64×64 canvas).
 /// The figures on a longer held-out set are in samples/model/README.md.
 ///
-/// The floors are issue 4's targets (centre in box ≥ 95%, mean IoU ≥ 0.5, accuracy ≥ 85%), which
+/// The floors are the bundled model's targets (centre in box ≥ 95%, mean IoU ≥ 0.5, accuracy ≥ 85%), which
 /// the model meets on this clip of small frames; on the longer held-out set of larger frames it
 /// meets the IoU target only (91.7%, 0.619, 76.6% on 32 000 frames; samples/model/README.md).
 final class SceneModelTests: XCTestCase {
@@ -18,7 +18,7 @@ final class SceneModelTests: XCTestCase {
 
     func testBundledModelFindsAndClassifiesItemsOnAShortClip() throws {
         let total = try evaluate("attention-fashion.safetensors", localisation: .keypoints)
-        // Issue 4's targets; the current model measures 100%, 0.646, 95.8% on this clip.
+        // The targets; the model of samples/model/README.md measures 100%, 0.646, 95.8% on this clip.
         XCTAssertGreaterThanOrEqual(total.centreInBoxRate, 0.95, "\(total)")
         XCTAssertGreaterThanOrEqual(total.meanIoU, 0.5, "\(total)")
         XCTAssertGreaterThanOrEqual(total.accuracy, 0.85, "\(total)")

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import STNRuntime
 import STNCore
 @testable import STNPipeline
 
@@ -85,10 +86,10 @@ final class ParameterLogTests: XCTestCase {
         FileManager.default.createFile(atPath: a, contents: Data([1]))
         let hardLink = directory.appendingPathComponent("b.mp4").path
         try FileManager.default.linkItem(atPath: a, toPath: hardLink)
-        XCTAssertTrue(OutputSafety.isSameFile(a, hardLink))
-        XCTAssertTrue(OutputSafety.isSameFile(a, directory.appendingPathComponent("x/../a.mp4").path))
-        XCTAssertFalse(OutputSafety.isSameFile(a, directory.appendingPathComponent("c.mp4").path))
-        XCTAssertFalse(OutputSafety.isSameFile("-", "-"))
+        XCTAssertTrue(FilePaths.isSameFile(a, hardLink))
+        XCTAssertTrue(FilePaths.isSameFile(a, directory.appendingPathComponent("x/../a.mp4").path))
+        XCTAssertFalse(FilePaths.isSameFile(a, directory.appendingPathComponent("c.mp4").path))
+        XCTAssertFalse(FilePaths.isSameFile("-", "-"))
     }
 
     /// The exact text of a row, in both formats (DESIGN.md §4's column order; θ as Float32).

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import STNMedia
 @testable import STNPipeline
+import STNRuntime
 
 /// The staged pipeline under controlled interleavings: order, completeness, back-pressure,
 /// a failing stage, and a stop request. Stages are stepped with gates, never with sleeps.
@@ -12,11 +13,9 @@ final class PipelineStagingTests: XCTestCase {
     override func setUpWithError() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("stn-pipe-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        Interruption.reset()
     }
 
     override func tearDownWithError() throws {
-        Interruption.reset()
         try? FileManager.default.removeItem(at: directory)
     }
 
@@ -107,10 +106,10 @@ final class PipelineStagingTests: XCTestCase {
 
     func testAStopRequestFinalisesOutputAndLog() throws {
         let input = try makeInput()
-        let options = options(input: input, observer: StoppingObserver(frame: 30))
-        let summary = try RectifyPipeline(options: options).run()
+        let cancellation = CancellationToken()
+        let options = options(input: input, observer: StoppingObserver(frame: 30, cancellation: cancellation))
+        let summary = try RectifyPipeline(options: options).run(cancellation: cancellation)
         XCTAssertEqual(summary.interruptedBy, SIGINT)
-        Interruption.reset()  // so that the checks below can open files
         XCTAssertGreaterThanOrEqual(summary.framesWritten, 30)
         XCTAssertLessThan(summary.framesWritten, frameCount)
         let luma = try outputLuma(options.output)
@@ -187,8 +186,9 @@ private struct FailingObserver: PipelineObserver {
 
 private struct StoppingObserver: PipelineObserver {
     let frame: Int
+    let cancellation: CancellationToken
     func willProcess(stage: PipelineStage, frame index: Int) throws {
-        if stage == .encode && index == frame { Interruption.request(signal: SIGINT) }
+        if stage == .encode && index == frame { cancellation.cancel(signal: SIGINT) }
     }
 }
 

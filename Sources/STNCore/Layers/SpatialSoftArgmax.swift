@@ -58,7 +58,7 @@ public final class SpatialSoftArgmax: Layer {
     }
 
     /// q[i] = exp(x[i] − shift) for x[i] ≤ shift; returns Σ q. Eight lanes at a time (a
-    /// vectorised expf: libm's, one call per element, was the layer's whole cost), partial sums
+    /// vectorised expf: libm's, one call per element, would be the layer's whole cost), partial sums
     /// in eight lanes, which keeps a 1024-term sum as exact as a sequential Double one to ~1e-7.
     static func exponentiate(_ x: UnsafePointer<Float>, count: Int, minus shift: Float, into q: UnsafeMutablePointer<Float>) -> Float {
         var sums = SIMD8<Float>(repeating: 0)
