@@ -55,7 +55,7 @@ install -d "$root/bin" "$root/share/man/man1" "$root/share/bash-completion/compl
 man_page() { # tool
   local tool=$1 help summary subcommands sub
   help=$("$bin_dir/$tool" --help)
-  summary=$(printf '%s\n' "$help" | awk '/^OVERVIEW: / { sub(/^OVERVIEW: /, ""); on = 1 } on && /^$/ { exit } on { printf "%s%s", (n++ ? " " : ""), $0 }')
+  summary=$(printf '%s\n' "$help" | awk '/^OVERVIEW: / && !done { sub(/^OVERVIEW: /, ""); on = 1 } on && /^$/ { on = 0; done = 1 } on { printf "%s%s", (n++ ? " " : ""), $0 }')
   subcommands=$(printf '%s\n' "$help" | awk '/^SUBCOMMANDS:/ { on = 1; next } on && /^  [a-z]/ { print $1 }')
   roff() { sed -e 's/\\/\\e/g' -e 's/^\([.'"'"']\)/\\\&\1/'; }
   printf '.TH %s 1 "%s" "%s" "User Commands"\n' "${tool^^}" "$(date -u +%Y-%m-%d)" "$tool"

@@ -73,13 +73,13 @@ packages=() foreign=()
 # path as ldconfig knows it, under /usr too (Debian 12 merges /lib into /usr/lib).
 paths=()
 for library in $needed; do
-  path=$(ldconfig -p | awk -v l="$library" '$1 == l { print $NF; exit }')
+  path=$(ldconfig -p | awk -v l="$library" '$1 == l && !found++ { print $NF }')
   [ -n "$path" ] && paths+=("$path" "/usr${path#/usr}" "$(realpath -- "$path")")
 done
 # "libavformat59:amd64: /usr/lib/x86_64-linux-gnu/libavformat.so.59"
 owners=$( ((${#paths[@]})) && dpkg -S "${paths[@]}" 2> /dev/null || true)
 for library in $needed; do
-  package=$(printf '%s\n' "$owners" | awk -v l="/$library" 'substr($0, length($0) - length(l) + 1) == l { print; exit }' | sed 's/: .*//; s/,.*//; s/:.*//')
+  package=$(printf '%s\n' "$owners" | awk -v l="/$library" 'substr($0, length($0) - length(l) + 1) == l && !found++' | sed 's/: .*//; s/,.*//; s/:.*//')
   if [ -n "$package" ]; then packages+=("$package"); else foreign+=("$library"); fi
 done
 packages+=(libopenblas0)

@@ -44,7 +44,8 @@ struct VideoEval: ParsableCommand {
 
     func validate() throws {
         if let sourceSide, sourceSide <= 0 { throw ValidationError("--source-side must be positive") }
-        guard frames >= 1, framesPerBucket >= 1 else { throw ValidationError("--frames and --frames-per-bucket must be at least 1") }
+        guard frames >= 1 else { throw ValidationError("--frames must be at least 1") }
+        guard framesPerBucket >= 1 else { throw ValidationError("--frames-per-bucket must be at least 1") }
         guard (log == nil) == (truth == nil) else { throw ValidationError("--log and --truth go together") }
         _ = try parsedSizes()
     }

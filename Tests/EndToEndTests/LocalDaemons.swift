@@ -191,12 +191,13 @@ final class LocalSlurmCluster {
 
 /// An ssh server on a free loopback port for the current user, with a throwaway host key and
 /// client key (its own authorized-keys file). `addresses` are the loopback addresses it listens
-/// on: each is one "host" for GNU parallel.
+/// on: each is one "host" for GNU parallel. One shared ssh connection per address (ssh's
+/// ControlMaster) carries every login, as GNU parallel makes several per job.
 final class LoopbackSSHServer {
     let directory: TemporaryDirectory
     let port: Int
     let addresses: [String]
-    private var pid: pid_t?
+    private var pids: [pid_t] = []
 
     init(addresses: [String] = ["127.0.0.1"]) throws {
         try LocalDaemons.require(["/usr/sbin/sshd"], package: "openssh-server")
@@ -218,20 +219,28 @@ final class LoopbackSSHServer {
         guard r.status == 0, let pid = LocalDaemons.pid(inFile: d + "/pid") else {
             throw XCTSkip("sshd cannot run here: \(r.output)\(LocalDaemons.tail(d + "/log"))")
         }
-        self.pid = pid
-        let check = try Tools.shell("\(sshCommand) \(user)@\(addresses[0]) true 2>&1")
-        guard check.status == 0 else {
-            stop()
-            throw XCTSkip("cannot log in to the test sshd: \(check.stdoutText)\(LocalDaemons.tail(d + "/log"))")
+        pids.append(pid)
+        for address in addresses {
+            let master = try LocalDaemons.launch(
+                "\(sshOptions) -o ControlMaster=yes -o ControlPersist=yes -f -N \(user)@\(address)", log: d + "/master.out")
+            let check = try Tools.shell("\(sshCommand) -O check \(user)@\(address) 2>&1")
+            guard master.status == 0, let match = check.stdoutText.firstMatch(of: /pid=(\d+)/), let masterPid = pid_t(match.1) else {
+                stop()
+                throw XCTSkip("cannot log in to the test sshd: \(master.output)\(check.stdoutText)\(LocalDaemons.tail(d + "/log"))")
+            }
+            pids.append(masterPid)
         }
     }
 
     var user: String { (try? Tools.shell("id -un").stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)) ?? "root" }
 
     /// ssh with this server's port and key, no host-key prompt and no password prompt.
-    var sshCommand: String {
-        "ssh -p \(port) -i \(directory.path("client_key")) -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR"
+    private var sshOptions: String {
+        "ssh -p \(port) -i \(directory.path("client_key")) -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR -o ControlPath=\(directory.path("cm-%h"))"
     }
+
+    /// ssh through the shared connection to an address.
+    var sshCommand: String { sshOptions + " -o ControlMaster=no" }
 
     /// A GNU parallel --sshloginfile with one line per address, `jobs` jobs on each.
     func writeLoginFile(_ path: String, jobs: Int = 1) throws {
@@ -239,9 +248,10 @@ final class LoopbackSSHServer {
         try addresses.map { "\(jobs)/\(sshCommand) \(name)@\($0)\n" }.joined().write(toFile: path, atomically: true, encoding: .utf8)
     }
 
+    /// The shared connections, then sshd.
     func stop() {
-        if let pid { LocalDaemons.stop(pid) }
-        pid = nil
+        for pid in pids.reversed() { LocalDaemons.stop(pid) }
+        pids = []
     }
 
     deinit { stop() }
