@@ -9,18 +9,20 @@ let package = Package(
         .executable(name: "stn-make-video", targets: ["stn-make-video"]),
         .executable(name: "stn-bench", targets: ["stn-bench"]),
         .library(name: "STNCore", targets: ["STNCore"]),
-        .library(name: "STNPipeline", targets: ["STNPipeline"]),
+        .library(name: "STNPipeline", targets: ["STNPipeline"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0")
     ],
     targets: [
         // MARK: C shims (only STNMedia imports CFFmpeg; only STNCore imports COpenBLAS)
         .systemLibrary(
             name: "CFFmpeg",
             pkgConfig: "libavformat libavcodec libavutil libswscale libswresample",
-            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]
+            providers: [
+                .apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])
+            ]
         ),
         /// Loads OpenBLAS (libopenblas-dev's cblas.h, libopenblas.so.0) single-threaded at start-up.
         .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("dl")]),
@@ -45,7 +47,7 @@ let package = Package(
             name: "STNPipeline",
             dependencies: [
                 "STNMedia", "FrameSampling", "STNCore", "STNRuntime",
-                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections")
             ]
         ),
 
@@ -58,22 +60,33 @@ let package = Package(
         // MARK: Executables
         .executableTarget(
             name: "stn-video",
-            dependencies: ["STNPipeline", "CBundledModel", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "STNPipeline", "CBundledModel", "CommandSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ]
         ),
         .executableTarget(
             name: "stn-train",
-            dependencies: ["STNCore", "STNData", "CBundledModel", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "STNCore", "STNData", "CBundledModel", "CommandSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ]
         ),
         .executableTarget(
             name: "stn-make-video",
-            dependencies: ["STNData", "STNMedia", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "STNData", "STNMedia", "CommandSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ]
         ),
         /// Micro-benchmarks (pipelines/bench-sampler.sh, bench-train.sh). It alone besides STNMedia
         /// imports CFFmpeg: its reference is libswscale on the very same planes.
         .executableTarget(
             name: "stn-bench",
-            dependencies: ["FrameSampling", "STNCore", "CFFmpeg", "CommandSupport",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "FrameSampling", "STNCore", "CFFmpeg", "CommandSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ]
         ),
 
         // MARK: Tests
@@ -83,6 +96,6 @@ let package = Package(
         .testTarget(name: "FrameSamplingTests", dependencies: ["FrameSampling"]),
         .testTarget(name: "STNMediaTests", dependencies: ["STNMedia"]),
         .testTarget(name: "STNPipelineTests", dependencies: ["STNPipeline", "STNRuntime"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["stn-video", "stn-make-video", "stn-train"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["stn-video", "stn-make-video", "stn-train"])
     ]
 )

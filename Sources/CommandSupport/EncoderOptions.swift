@@ -6,10 +6,15 @@ import ArgumentParser
 /// Left unset, each is the encoder's own default (x264: CRF 23, preset medium; x265: CRF 28);
 /// ranges that depend on the encoder (x264's CRF 0–51) are checked where it is chosen.
 public struct EncoderOptions: ParsableArguments, Sendable {
-    @Option(help: ArgumentHelp("Video encoder: libx264 (default where the container takes it), ffv1, mpeg4, rawvideo…", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "Video encoder: libx264 (default where the container takes it), ffv1, mpeg4, rawvideo…", valueName: "name"))
     public var codec: String?
 
-    @Option(help: "Constant rate factor for libx264/libx265 (default: the encoder's, 23 for libx264; x264 and x265 take 0–51).")
+    @Option(
+        help:
+            "Constant rate factor for libx264/libx265 (default: the encoder's, 23 for libx264; x264 and x265 take 0–51)."
+    )
     public var crf: Double?
 
     @Option(help: "Encoder preset for libx264/libx265 (ultrafast … veryslow; default medium).")

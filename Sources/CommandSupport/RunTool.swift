@@ -22,7 +22,9 @@ extension CancellableCommand {
 ///
 /// Signals are the command's to handle (`CancellationToken.handlingSignals`), around the work
 /// that polls the token; elsewhere they keep their default action.
-public func runTool(_ root: any ParsableCommand.Type, arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
+public func runTool(_ root: any ParsableCommand.Type, arguments: [String] = Array(CommandLine.arguments.dropFirst()))
+    -> Never
+{
     let name = root.configuration.commandName ?? "tool"
     var command: any ParsableCommand
     do {
@@ -54,7 +56,7 @@ public func runTool(_ root: any ParsableCommand.Type, arguments: [String] = Arra
     } catch let error as ValidationError {
         writeStandardError("\(name): error: \(error.message)\n")
         exit(2)
-    } catch where root.exitCode(for: error) == .success {
+    } catch  where root.exitCode(for: error) == .success {
         // The root command alone (no subcommand) asks ArgumentParser for its help.
         print(root.fullMessage(for: error))
         exit(0)

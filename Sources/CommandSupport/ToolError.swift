@@ -34,7 +34,8 @@ public struct ToolError: Error, CustomStringConvertible, Sendable {
     public static func wrapping(_ error: any Error, file: String?) -> ToolError {
         switch error {
         case let error as ToolError: return error
-        case let error as DecodingError: return ToolError(file ?? "input", "not the JSON expected: \(decodingReason(error))")
+        case let error as DecodingError:
+            return ToolError(file ?? "input", "not the JSON expected: \(decodingReason(error))")
         case let error as CocoaError:
             let path = file ?? error.filePath ?? error.url?.path ?? "file"
             if let posix = error.underlying as? POSIXError {
@@ -49,7 +50,8 @@ public struct ToolError: Error, CustomStringConvertible, Sendable {
 
     private static func decodingReason(_ error: DecodingError) -> String {
         func at(_ path: [any CodingKey]) -> String {
-            path.isEmpty ? "" : " at " + path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            path.isEmpty
+                ? "" : " at " + path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
         }
         switch error {
         case let .keyNotFound(key, context): return "no \"\(key.stringValue)\"\(at(context.codingPath))"

@@ -92,17 +92,25 @@ public final class FrameSampler: @unchecked Sendable {
         let chromaMap = PlaneMap(
             transform, canvas: canvas, inputWidth: inputWidth, inputHeight: inputHeight,
             outputWidth: outputWidth, outputHeight: outputHeight, subsampling: 2)
-        let lumaKernel = kernel(for: lumaMap, axisAligned: axisAligned, projective: !transform.isAffine,
-                                columns: lumaColumns, planeWidth: inputWidth)
-        let chromaKernel = kernel(for: chromaMap, axisAligned: axisAligned, projective: !transform.isAffine,
-                                  columns: chromaColumns, planeWidth: chromaIn.0)
+        let lumaKernel = kernel(
+            for: lumaMap, axisAligned: axisAligned, projective: !transform.isAffine,
+            columns: lumaColumns, planeWidth: inputWidth)
+        let chromaKernel = kernel(
+            for: chromaMap, axisAligned: axisAligned, projective: !transform.isAffine,
+            columns: chromaColumns, planeWidth: chromaIn.0)
 
-        run(PlaneJob(source: source.y, destination: destination.y, map: lumaMap, kernel: lumaKernel,
-                     black: range.blackLuma, blackRow: lumaBlackRow, border: padding == .border))
-        run(PlaneJob(source: source.u, destination: destination.u, map: chromaMap, kernel: chromaKernel,
-                     black: range.blackChroma, blackRow: chromaBlackRow, border: padding == .border))
-        run(PlaneJob(source: source.v, destination: destination.v, map: chromaMap, kernel: chromaKernel,
-                     black: range.blackChroma, blackRow: chromaBlackRow, border: padding == .border))
+        run(
+            PlaneJob(
+                source: source.y, destination: destination.y, map: lumaMap, kernel: lumaKernel,
+                black: range.blackLuma, blackRow: lumaBlackRow, border: padding == .border))
+        run(
+            PlaneJob(
+                source: source.u, destination: destination.u, map: chromaMap, kernel: chromaKernel,
+                black: range.blackChroma, blackRow: chromaBlackRow, border: padding == .border))
+        run(
+            PlaneJob(
+                source: source.v, destination: destination.v, map: chromaMap, kernel: chromaKernel,
+                black: range.blackChroma, blackRow: chromaBlackRow, border: padding == .border))
     }
 
     /// Chooses the kernel for one plane: separable when θ is axis-aligned, with a vertical pass over
@@ -122,7 +130,8 @@ public final class FrameSampler: @unchecked Sendable {
 
     private func run(_ job: PlaneJob) {
         let rows = job.destination.height
-        let chunks = threads > 1 && outputWidth * outputHeight >= Self.minimumPixelsForThreads
+        let chunks =
+            threads > 1 && outputWidth * outputHeight >= Self.minimumPixelsForThreads
             ? min(threads, rows) : 1
         if chunks == 1 {
             job.sampleRows(0..<rows, scratch: scratch)
@@ -136,8 +145,9 @@ public final class FrameSampler: @unchecked Sendable {
     }
 
     private static func check(_ plane: PlaneBuffer, _ width: Int, _ height: Int, _ name: String) {
-        precondition(plane.width == width && plane.height == height,
-                     "\(name) plane is \(plane.width)×\(plane.height), expected \(width)×\(height)")
+        precondition(
+            plane.width == width && plane.height == height,
+            "\(name) plane is \(plane.width)×\(plane.height), expected \(width)×\(height)")
     }
 
     private static func check(_ plane: MutablePlaneBuffer, _ width: Int, _ height: Int, _ name: String) {

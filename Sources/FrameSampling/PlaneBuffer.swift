@@ -10,7 +10,8 @@ public struct PlaneBuffer: @unchecked Sendable {
     public var stride: Int
 
     public init(base: UnsafePointer<UInt8>, width: Int, height: Int, stride: Int) {
-        precondition(width > 0 && height > 0 && stride >= width, "bad plane geometry \(width)×\(height) stride \(stride)")
+        precondition(
+            width > 0 && height > 0 && stride >= width, "bad plane geometry \(width)×\(height) stride \(stride)")
         self.base = base
         self.width = width
         self.height = height
@@ -26,7 +27,8 @@ public struct MutablePlaneBuffer: @unchecked Sendable {
     public var stride: Int
 
     public init(base: UnsafeMutablePointer<UInt8>, width: Int, height: Int, stride: Int) {
-        precondition(width > 0 && height > 0 && stride >= width, "bad plane geometry \(width)×\(height) stride \(stride)")
+        precondition(
+            width > 0 && height > 0 && stride >= width, "bad plane geometry \(width)×\(height) stride \(stride)")
         self.base = base
         self.width = width
         self.height = height

@@ -75,8 +75,9 @@ extension PlaneJob {
 
     /// Bilinear sample at a fixed-point position (32 fractional bits).
     @inline(__always) func sample(fixed x: Int64, _ y: Int64) -> UInt8 {
-        sample(Int(truncatingIfNeeded: x >> 32), Int(truncatingIfNeeded: y >> 32),
-               Float(UInt32(truncatingIfNeeded: x)) * 0x1p-32, Float(UInt32(truncatingIfNeeded: y)) * 0x1p-32)
+        sample(
+            Int(truncatingIfNeeded: x >> 32), Int(truncatingIfNeeded: y >> 32),
+            Float(UInt32(truncatingIfNeeded: x)) * 0x1p-32, Float(UInt32(truncatingIfNeeded: y)) * 0x1p-32)
     }
 
     /// Bilinear sample with top-left tap (x0, y0) and weights (fx, fy) of the right and lower taps;
@@ -85,7 +86,8 @@ extension PlaneJob {
         let stride = source.stride
         let a, b, c, d: Float
         if UInt(bitPattern: x0) < UInt(bitPattern: source.width - 1)
-            && UInt(bitPattern: y0) < UInt(bitPattern: source.height - 1) {
+            && UInt(bitPattern: y0) < UInt(bitPattern: source.height - 1)
+        {
             let p = source.base + (y0 &* stride &+ x0)
             a = Float(p[0])
             b = Float(p[1])

@@ -25,8 +25,10 @@ struct PlaneJob: @unchecked Sendable {
     let blackRow: UnsafePointer<UInt8>
     let border: Bool
 
-    init(source: PlaneBuffer, destination: MutablePlaneBuffer, map: PlaneMap, kernel: Kernel,
-         black: UInt8, blackRow: UnsafeMutablePointer<UInt8>, border: Bool) {
+    init(
+        source: PlaneBuffer, destination: MutablePlaneBuffer, map: PlaneMap, kernel: Kernel,
+        black: UInt8, blackRow: UnsafeMutablePointer<UInt8>, border: Bool
+    ) {
         self.source = source
         self.destination = destination
         self.map = map

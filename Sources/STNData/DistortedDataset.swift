@@ -22,17 +22,22 @@ public struct DistortedDataset: Sendable {
 
     /// The random choices for sample `index` in `pass`.
     public func parameters(index: Int, pass: Int) -> DistortionParameters {
-        var random = RandomSource(seed: Self.mix(seed, UInt64(truncatingIfNeeded: pass), UInt64(truncatingIfNeeded: index)))
+        var random = RandomSource(
+            seed: Self.mix(seed, UInt64(truncatingIfNeeded: pass), UInt64(truncatingIfNeeded: index)))
         return DistortionParameters.draw(distortion, index: index, in: base, random: &random)
     }
 
     /// Writes sample `index` of `pass`: `side × side` floats in [0, 1].
     public func render(index: Int, pass: Int, into output: UnsafeMutablePointer<Float>) {
-        DistortionRenderer.render(parameters(index: index, pass: pass), index: index, of: base, into: output, side: side)
+        DistortionRenderer.render(
+            parameters(index: index, pass: pass), index: index, of: base, into: output, side: side)
     }
 
     /// Fills a batch `[indices.count, 1, side, side]` and its labels.
-    public func fill(indices: some Collection<Int>, pass: Int, images: UnsafeMutablePointer<Float>, labels: UnsafeMutablePointer<Int32>) {
+    public func fill(
+        indices: some Collection<Int>, pass: Int, images: UnsafeMutablePointer<Float>,
+        labels: UnsafeMutablePointer<Int32>
+    ) {
         for (slot, index) in indices.enumerated() {
             render(index: index, pass: pass, into: images + slot * sampleSize)
             labels[slot] = Int32(base.labels[index])

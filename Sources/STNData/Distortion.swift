@@ -81,9 +81,15 @@ public enum DistortionParameters: Equatable, Sendable {
     }
 
     /// Draws the choices of `distortion` for item `index` of `dataset`.
-    public static func draw(_ distortion: Distortion, index: Int, in dataset: IDXDataset, random: inout RandomSource) -> DistortionParameters {
-        func uniform(_ range: ClosedRange<Double>) -> Double { range.lowerBound + (range.upperBound - range.lowerBound) * Double(random.uniform()) }
-        func normals(_ count: Int, sigma: Double) -> [Double] { (0..<count).map { _ in sigma * Double(random.normal()) } }
+    public static func draw(_ distortion: Distortion, index: Int, in dataset: IDXDataset, random: inout RandomSource)
+        -> DistortionParameters
+    {
+        func uniform(_ range: ClosedRange<Double>) -> Double {
+            range.lowerBound + (range.upperBound - range.lowerBound) * Double(random.uniform())
+        }
+        func normals(_ count: Int, sigma: Double) -> [Double] {
+            (0..<count).map { _ in sigma * Double(random.normal()) }
+        }
         switch distortion {
         case .none:
             return .none
@@ -109,27 +115,36 @@ public enum DistortionParameters: Equatable, Sendable {
             let dx = offset(minX, maxX), dy = offset(minY, maxY)
             return .rotationTranslationScale(degrees: degrees, scale: scale, dx: dx, dy: dy)
         case .projective:
-            return .projective(scale: uniform(Distortion.warpScaleRange), cornerOffsets: normals(8, sigma: Distortion.projectiveCornerSigma))
+            return .projective(
+                scale: uniform(Distortion.warpScaleRange),
+                cornerOffsets: normals(8, sigma: Distortion.projectiveCornerSigma))
         case .elastic:
             let n = Distortion.elasticControlGridSize
-            return .elastic(scale: uniform(Distortion.warpScaleRange), controlOffsets: normals(2 * n * n, sigma: Distortion.elasticSigma))
+            return .elastic(
+                scale: uniform(Distortion.warpScaleRange),
+                controlOffsets: normals(2 * n * n, sigma: Distortion.elasticSigma))
         case .translatedCluttered:
             let side = Distortion.translatedCluttered.canvasSide, patch = Distortion.clutterPatchSide
             var patches: [ClutterPatch] = []
             for _ in 0..<Distortion.clutterPatchCount {
                 var other = random.int(below: dataset.count)
                 if other == index, dataset.count > 1 { other = (other + 1) % dataset.count }
-                patches.append(ClutterPatch(item: other, sourceX: random.int(below: dataset.width - patch + 1),
-                                            sourceY: random.int(below: dataset.height - patch + 1),
-                                            x: random.int(below: side - patch + 1), y: random.int(below: side - patch + 1)))
+                patches.append(
+                    ClutterPatch(
+                        item: other, sourceX: random.int(below: dataset.width - patch + 1),
+                        sourceY: random.int(below: dataset.height - patch + 1),
+                        x: random.int(below: side - patch + 1), y: random.int(below: side - patch + 1)))
             }
-            return .translatedCluttered(x: random.int(below: side - dataset.width + 1), y: random.int(below: side - dataset.height + 1),
-                                        patches: patches)
+            return .translatedCluttered(
+                x: random.int(below: side - dataset.width + 1), y: random.int(below: side - dataset.height + 1),
+                patches: patches)
         }
     }
 
     /// Bounding box of the non-zero pixels, in centred pixel coordinates (pixel edges), the whole image when blank.
-    static func inkBoundingBox(_ image: ArraySlice<UInt8>, height: Int, width: Int) -> (minX: Double, maxX: Double, minY: Double, maxY: Double) {
+    static func inkBoundingBox(_ image: ArraySlice<UInt8>, height: Int, width: Int) -> (
+        minX: Double, maxX: Double, minY: Double, maxY: Double
+    ) {
         var (x0, x1, y0, y1) = (width, -1, height, -1)
         let base = image.startIndex
         for i in 0..<height {

@@ -6,14 +6,19 @@ import STNCore
 public enum DistortionRenderer {
     /// Writes the distorted item `index` of `dataset` into `output` (`side × side` floats in [0, 1]),
     /// `side` = the canvas of the parameters' distortion.
-    public static func render(_ parameters: DistortionParameters, index: Int, of dataset: IDXDataset, into output: UnsafeMutablePointer<Float>, side: Int) {
+    public static func render(
+        _ parameters: DistortionParameters, index: Int, of dataset: IDXDataset,
+        into output: UnsafeMutablePointer<Float>, side: Int
+    ) {
         let image = dataset.image(index)
         switch parameters {
         case .none:
             warp(image, height: dataset.height, width: dataset.width, side: side, into: output) { ($0, $1) }
         case let .rotation(degrees):
             let (c, s) = (cos(degrees * .pi / 180), sin(degrees * .pi / 180))
-            warp(image, height: dataset.height, width: dataset.width, side: side, into: output) { u, v in (c * u - s * v, s * u + c * v) }
+            warp(image, height: dataset.height, width: dataset.width, side: side, into: output) { u, v in
+                (c * u - s * v, s * u + c * v)
+            }
         case let .rotationTranslationScale(degrees, scale, dx, dy):
             let (c, s) = (cos(degrees * .pi / 180) / scale, sin(degrees * .pi / 180) / scale)
             warp(image, height: dataset.height, width: dataset.width, side: side, into: output) { u, v in
@@ -23,8 +28,11 @@ public enum DistortionRenderer {
         case let .projective(scale, offsets):
             let hx = Double(dataset.width) / 2, hy = Double(dataset.height) / 2
             let source = [(-hx, -hy), (hx, -hy), (hx, hy), (-hx, hy)]
-            let target = source.enumerated().map { k, p in (scale * p.0 + offsets[2 * k], scale * p.1 + offsets[2 * k + 1]) }
-            guard let h = homography(from: target, to: source) else {  // degenerate draw (collinear corners): leave blank
+            let target = source.enumerated().map { k, p in
+                (scale * p.0 + offsets[2 * k], scale * p.1 + offsets[2 * k + 1])
+            }
+            // A degenerate draw (collinear corners) leaves the image blank.
+            guard let h = homography(from: target, to: source) else {
                 output.update(repeating: 0, count: side * side); return
             }
             warp(image, height: dataset.height, width: dataset.width, side: side, into: output) { u, v in
@@ -37,11 +45,16 @@ public enum DistortionRenderer {
             var source: [(Double, Double)] = []
             for row in 0..<n {
                 for column in 0..<n {
-                    source.append((Double(dataset.width) * (Double(column) / Double(n - 1) - 0.5),
-                                   Double(dataset.height) * (Double(row) / Double(n - 1) - 0.5)))
+                    source.append(
+                        (
+                            Double(dataset.width) * (Double(column) / Double(n - 1) - 0.5),
+                            Double(dataset.height) * (Double(row) / Double(n - 1) - 0.5)
+                        ))
                 }
             }
-            let target = source.enumerated().map { k, p in (scale * p.0 + offsets[2 * k], scale * p.1 + offsets[2 * k + 1]) }
+            let target = source.enumerated().map { k, p in
+                (scale * p.0 + offsets[2 * k], scale * p.1 + offsets[2 * k + 1])
+            }
             guard let spline = ThinPlateSpline(from: target, to: source) else {
                 output.update(repeating: 0, count: side * side); return
             }
@@ -73,8 +86,10 @@ public enum DistortionRenderer {
     /// `side × side` canvas go through `map` to centred source coordinates, read bilinearly
     /// (the paper's kernel max(0, 1−|x−m|)·max(0, 1−|y−n|)) with zeros outside.
     @inline(__always)
-    static func warp(_ image: ArraySlice<UInt8>, height: Int, width: Int, side: Int, into output: UnsafeMutablePointer<Float>,
-                     map: (Double, Double) -> (Double, Double)) {
+    static func warp(
+        _ image: ArraySlice<UInt8>, height: Int, width: Int, side: Int, into output: UnsafeMutablePointer<Float>,
+        map: (Double, Double) -> (Double, Double)
+    ) {
         let base = image.startIndex, half = Double(side) / 2
         let offsetX = Double(width) / 2 - 0.5, offsetY = Double(height) / 2 - 0.5
         for i in 0..<side {
@@ -113,7 +128,9 @@ public enum DistortionRenderer {
         var a = matrix, b = rightHandSides
         for column in 0..<n {
             var pivot = column
-            for row in (column + 1)..<max(n, column + 1) where abs(a[row * n + column]) > abs(a[pivot * n + column]) { pivot = row }
+            for row in (column + 1)..<max(n, column + 1) where abs(a[row * n + column]) > abs(a[pivot * n + column]) {
+                pivot = row
+            }
             guard abs(a[pivot * n + column]) > 1e-12 else { return nil }
             if pivot != column {
                 for k in 0..<n { a.swapAt(column * n + k, pivot * n + k) }
@@ -153,7 +170,9 @@ struct ThinPlateSpline {
             for c in 0..<3 { matrix[i * n + k + c] = affine[c]; matrix[(k + c) * n + i] = affine[c] }
         }
         let zeros = [Double](repeating: 0, count: 3)
-        guard let solution = DistortionRenderer.solve(matrix, size: n, [values.map(\.0) + zeros, values.map(\.1) + zeros]) else { return nil }
+        guard
+            let solution = DistortionRenderer.solve(matrix, size: n, [values.map(\.0) + zeros, values.map(\.1) + zeros])
+        else { return nil }
         self.points = points; x = solution[0]; y = solution[1]
     }
 

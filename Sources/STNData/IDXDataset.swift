@@ -24,7 +24,9 @@ public struct IDXDataset: Sendable {
     public init(images: URL, labels: URL) throws(IDXError) {
         let imageFile = try IDXFile(contentsOf: images)
         guard imageFile.dimensions.count == 3 else {
-            throw IDXError(path: images.path, "expected images [N, H, W] (idx3), found rank \(imageFile.dimensions.count) \(imageFile.dimensions)")
+            throw IDXError(
+                path: images.path,
+                "expected images [N, H, W] (idx3), found rank \(imageFile.dimensions.count) \(imageFile.dimensions)")
         }
         guard imageFile.dimensions[0] > 0 else { throw IDXError(path: images.path, "no images (N = 0)") }
         guard imageFile.dimensions[1] > 0, imageFile.dimensions[2] > 0 else {
@@ -32,19 +34,25 @@ public struct IDXDataset: Sendable {
         }
         let labelFile = try IDXFile(contentsOf: labels)
         guard labelFile.dimensions.count == 1 else {
-            throw IDXError(path: labels.path, "expected labels [N] (idx1), found rank \(labelFile.dimensions.count) \(labelFile.dimensions)")
+            throw IDXError(
+                path: labels.path,
+                "expected labels [N] (idx1), found rank \(labelFile.dimensions.count) \(labelFile.dimensions)")
         }
         guard labelFile.dimensions[0] == imageFile.dimensions[0] else {
-            throw IDXError(path: labels.path, "\(labelFile.dimensions[0]) labels for \(imageFile.dimensions[0]) images in \(images.path)")
+            throw IDXError(
+                path: labels.path,
+                "\(labelFile.dimensions[0]) labels for \(imageFile.dimensions[0]) images in \(images.path)")
         }
-        self.init(count: imageFile.dimensions[0], height: imageFile.dimensions[1], width: imageFile.dimensions[2],
-                  pixels: imageFile.bytes, labels: labelFile.bytes)
+        self.init(
+            count: imageFile.dimensions[0], height: imageFile.dimensions[1], width: imageFile.dimensions[2],
+            pixels: imageFile.bytes, labels: labelFile.bytes)
     }
 
     /// The first `limit` samples (all of them when `limit` ≥ count).
     public func prefix(_ limit: Int) -> IDXDataset {
         let n = min(max(limit, 0), count), size = height * width
-        return IDXDataset(count: n, height: height, width: width, pixels: Array(pixels[0..<(n * size)]), labels: Array(labels[0..<n]))
+        return IDXDataset(
+            count: n, height: height, width: width, pixels: Array(pixels[0..<(n * size)]), labels: Array(labels[0..<n]))
     }
 
     /// The pixels of sample `index`, `height × width` bytes.
@@ -66,11 +74,14 @@ public enum FashionMNIST {
     public static let defaultDirectory = URL(fileURLWithPath: "/usr/share/datasets/fashion-mnist")
 
     /// Class names, index = label.
-    public static let classNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+    public static let classNames = [
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"
+    ]
 
     /// The image and label files of `split` in `directory`: the gzipped names when present, else the plain ones.
-    public static func files(_ split: DatasetSplit, in directory: URL = defaultDirectory) -> (images: URL, labels: URL) {
+    public static func files(_ split: DatasetSplit, in directory: URL = defaultDirectory) -> (images: URL, labels: URL)
+    {
         func pick(_ stem: String) -> URL {
             let gz = directory.appendingPathComponent(stem + ".gz")
             return FileManager.default.fileExists(atPath: gz.path) ? gz : directory.appendingPathComponent(stem)
@@ -79,10 +90,14 @@ public enum FashionMNIST {
     }
 
     /// Loads `split` from `directory` (default: Debian's location).
-    public static func load(_ split: DatasetSplit, from directory: URL = defaultDirectory) throws(IDXError) -> IDXDataset {
+    public static func load(_ split: DatasetSplit, from directory: URL = defaultDirectory) throws(IDXError)
+        -> IDXDataset
+    {
         let (images, labels) = files(split, in: directory)
         guard FileManager.default.fileExists(atPath: images.path) else {
-            throw IDXError(path: images.path, "no such file (install Debian's dataset-fashion-mnist, or pass a directory of IDX files)")
+            throw IDXError(
+                path: images.path,
+                "no such file (install Debian's dataset-fashion-mnist, or pass a directory of IDX files)")
         }
         return try IDXDataset(images: images, labels: labels)
     }

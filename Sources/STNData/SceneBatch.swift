@@ -75,8 +75,12 @@ public final class SceneBatch {
             var frame = renderer.render(layout, raster: .frame(width: layout.width, height: layout.height))
             for i in frame.indices { frame[i] = (frame[i] * 255).rounded() / 255 }
             frame.withUnsafeBufferPointer { pixels in
-                Self.areaDownscale(frame: pixels.baseAddress!, width: layout.width, height: layout.height, side: top, into: levels[0] + n * top * top)
-                Self.areaDownscale(frame: pixels.baseAddress!, width: layout.width, height: layout.height, side: side, into: localisation + n * side * side)
+                Self.areaDownscale(
+                    frame: pixels.baseAddress!, width: layout.width, height: layout.height, side: top,
+                    into: levels[0] + n * top * top)
+                Self.areaDownscale(
+                    frame: pixels.baseAddress!, width: layout.width, height: layout.height, side: side,
+                    into: localisation + n * side * side)
             }
             finish(item: n, layout: layout)
         }
@@ -94,8 +98,12 @@ public final class SceneBatch {
             precondition(pixels.count >= (n + 1) * size)
             let frame = (0..<size).map { Float(pixels[n * size + $0]) / 255 }
             frame.withUnsafeBufferPointer { f in
-                Self.areaDownscale(frame: f.baseAddress!, width: layout.width, height: layout.height, side: top, into: levels[0] + n * top * top)
-                Self.areaDownscale(frame: f.baseAddress!, width: layout.width, height: layout.height, side: side, into: localisation + n * side * side)
+                Self.areaDownscale(
+                    frame: f.baseAddress!, width: layout.width, height: layout.height, side: top,
+                    into: levels[0] + n * top * top)
+                Self.areaDownscale(
+                    frame: f.baseAddress!, width: layout.width, height: layout.height, side: side,
+                    into: localisation + n * side * side)
             }
             finish(item: n, layout: layout)
         }
@@ -106,7 +114,8 @@ public final class SceneBatch {
     private func finish(item n: Int, layout: SceneLayout) {
         for index in 1..<levelSides.count {
             let side = levelSides[index], above = levelSides[index - 1]
-            Self.boxDownsample(levels[index - 1] + n * above * above, side: above, factor: 2, into: levels[index] + n * side * side)
+            Self.boxDownsample(
+                levels[index - 1] + n * above * above, side: above, factor: 2, into: levels[index] + n * side * side)
         }
         labels[n] = Int32(layout.label)
         canvasBoxes[n] = layout.canvasBox
@@ -118,7 +127,9 @@ public final class SceneBatch {
     }
 
     /// Mean of each `factor × factor` block of a `side × side` image.
-    static func boxDownsample(_ source: UnsafePointer<Float>, side: Int, factor: Int, into output: UnsafeMutablePointer<Float>) {
+    static func boxDownsample(
+        _ source: UnsafePointer<Float>, side: Int, factor: Int, into output: UnsafeMutablePointer<Float>
+    ) {
         let out = side / factor, scale = 1 / Float(factor * factor)
         for y in 0..<out {
             for x in 0..<out {
@@ -134,14 +145,18 @@ public final class SceneBatch {
 
     /// The frame centred in a `side × side` square on black, shrunk with an exact area filter;
     /// the scaled frame's size is rounded to whole pixels, as `LumaDownscaler` does.
-    public static func areaDownscale(frame: UnsafePointer<Float>, width: Int, height: Int, side: Int, into output: UnsafeMutablePointer<Float>) {
+    public static func areaDownscale(
+        frame: UnsafePointer<Float>, width: Int, height: Int, side: Int, into output: UnsafeMutablePointer<Float>
+    ) {
         output.update(repeating: 0, count: side * side)
         let longer = Double(max(width, height))
         let scaledWidth = max(1, Int((Double(width) * Double(side) / longer).rounded()))
         let scaledHeight = max(1, Int((Double(height) * Double(side) / longer).rounded()))
         let left = (side - scaledWidth) / 2, top = (side - scaledHeight) / 2
-        let columns = SceneResampling.taps(start: Double(left), length: Double(scaledWidth), sourceCount: width, clip: left..<(left + scaledWidth))
-        let rows = SceneResampling.taps(start: Double(top), length: Double(scaledHeight), sourceCount: height, clip: top..<(top + scaledHeight))
+        let columns = SceneResampling.taps(
+            start: Double(left), length: Double(scaledWidth), sourceCount: width, clip: left..<(left + scaledWidth))
+        let rows = SceneResampling.taps(
+            start: Double(top), length: Double(scaledHeight), sourceCount: height, clip: top..<(top + scaledHeight))
         var horizontal = [Float](repeating: 0, count: height * columns.count)
         for y in 0..<height {
             let row = frame + y * width

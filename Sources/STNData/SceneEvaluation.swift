@@ -47,7 +47,9 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
         let hit = box.contains(x: theta.tx, y: theta.ty)
         if hit {
             centresInBox += 1
-        } else if SceneSquare(centreX: box.centreX, centreY: box.centreY, halfSide: 2 * box.halfSide).contains(x: theta.tx, y: theta.ty) {
+        } else if SceneSquare(centreX: box.centreX, centreY: box.centreY, halfSide: 2 * box.halfSide).contains(
+            x: theta.tx, y: theta.ty)
+        {
             nearMisses += 1
         }
         if itemFraction < 0.25 {
@@ -60,7 +62,8 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
     public mutating func merge(_ other: SceneEvaluation) {
         frames += other.frames; centresInBox += other.centresInBox; iouSum += other.iouSum
         correct += other.correct; classifiedFrames += other.classifiedFrames; boxCorrect += other.boxCorrect
-        nearMisses += other.nearMisses; smallItemFrames += other.smallItemFrames; smallItemCentresInBox += other.smallItemCentresInBox
+        nearMisses += other.nearMisses; smallItemFrames += other.smallItemFrames;
+        smallItemCentresInBox += other.smallItemCentresInBox
         presentCalled += other.presentCalled; absentFrames += other.absentFrames; absentCalled += other.absentCalled
         measuresPresence = measuresPresence || other.measuresPresence
     }
@@ -68,16 +71,21 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
     /// Where the misses are: near the item or far from it, and how small items fare.
     public var missSummary: String {
         let misses = frames - centresInBox
-        return String(format: "misses %d: %d near the box (inside it doubled in side), %d far; items under 25%% of the shorter side: %d frames, centre-in-box %.2f%%",
-                      misses, nearMisses, misses - nearMisses, smallItemFrames,
-                      100 * Double(smallItemCentresInBox) / Double(max(smallItemFrames, 1)))
+        return String(
+            format:
+                "misses %d: %d near the box (inside it doubled in side), %d far; items under 25%% of the shorter side: %d frames, centre-in-box %.2f%%",
+            misses, nearMisses, misses - nearMisses, smallItemFrames,
+            100 * Double(smallItemCentresInBox) / Double(max(smallItemFrames, 1)))
     }
 
     public var description: String {
-        var text = String(format: "frames %d  centre-in-box %.2f%%  mean IoU %.3f  accuracy %.2f%% (true-box glimpses %.2f%%)",
-                          frames, 100 * centreInBoxRate, meanIoU, 100 * accuracy, 100 * boxAccuracy)
+        var text = String(
+            format: "frames %d  centre-in-box %.2f%%  mean IoU %.3f  accuracy %.2f%% (true-box glimpses %.2f%%)",
+            frames, 100 * centreInBoxRate, meanIoU, 100 * accuracy, 100 * boxAccuracy)
         if measuresPresence && classifiedFrames > 0 { text += String(format: "  present %.2f%%", 100 * presenceRate) }
-        if absentFrames > 0 { text += String(format: "  item-free frames %d, called absent %.2f%%", absentFrames, 100 * absenceRate) }
+        if absentFrames > 0 {
+            text += String(format: "  item-free frames %d, called absent %.2f%%", absentFrames, 100 * absenceRate)
+        }
         return text
     }
 
@@ -86,12 +94,15 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
     /// (default 3 × the localisation side); θ always comes from `model`'s predictor.
     /// `options` sets the scenes' statistics; `degrade`, when given, turns each chunk of 8-bit
     /// frames into what a codec round trip makes of them (same size and count).
-    public static func run(model: STNModel, classifier: TwoResolutionSTCNN?, items: IDXDataset, width: Int, height: Int,
-                           frames: Int, frameRate: Double = 25, seed: UInt64, batchSize: Int = 16,
-                           sourceSide: Int? = nil, clutterFollowsItem: Bool = false, options: SceneOptions = SceneOptions(),
-                           degrade: (([UInt8], Int) throws -> [UInt8])? = nil) throws -> SceneEvaluation {
+    public static func run(
+        model: STNModel, classifier: TwoResolutionSTCNN?, items: IDXDataset, width: Int, height: Int,
+        frames: Int, frameRate: Double = 25, seed: UInt64, batchSize: Int = 16,
+        sourceSide: Int? = nil, clutterFollowsItem: Bool = false, options: SceneOptions = SceneOptions(),
+        degrade: (([UInt8], Int) throws -> [UInt8])? = nil
+    ) throws -> SceneEvaluation {
         let renderer = SceneRenderer(items: items)
-        var video = SceneVideo(items: items, width: width, height: height, frameRate: frameRate, seed: seed, options: options)
+        var video = SceneVideo(
+            items: items, width: width, height: height, frameRate: frameRate, seed: seed, options: options)
         video.clutterFollowsItem = clutterFollowsItem
         let side = model.inputHeight
         let sourceSide = sourceSide ?? 3 * side
@@ -118,10 +129,15 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
                 let n = min(batchSize, chunkCount - offset)
                 let layouts = Array(chunkLayouts[offset..<(offset + n)])
                 pixels.withUnsafeBufferPointer { all in
-                    batch.fill(frames: UnsafeBufferPointer(rebasing: all[(offset * frameSize)..<((offset + n) * frameSize)]), layouts: layouts)
+                    batch.fill(
+                        frames: UnsafeBufferPointer(rebasing: all[(offset * frameSize)..<((offset + n) * frameSize)]),
+                        layouts: layouts)
                 }
-                theta.withUnsafeMutableBufferPointer { predictor.predict(luma: batch.localisationBytes, batch: n, theta: $0.baseAddress!) }
-                result.score(batch: batch, layouts: layouts, theta: theta, classifier: classifier, width: width, height: height)
+                theta.withUnsafeMutableBufferPointer {
+                    predictor.predict(luma: batch.localisationBytes, batch: n, theta: $0.baseAddress!)
+                }
+                result.score(
+                    batch: batch, layouts: layouts, theta: theta, classifier: classifier, width: width, height: height)
                 offset += n
             }
             done += chunkCount
@@ -130,15 +146,21 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
     }
 
     /// Adds one filled batch: tracking on frames with an item, presence on all, accuracy at θ and at the true box.
-    mutating func score(batch: SceneBatch, layouts: [SceneLayout], theta: [Float], classifier: TwoResolutionSTCNN?, width: Int, height: Int) {
+    mutating func score(
+        batch: SceneBatch, layouts: [SceneLayout], theta: [Float], classifier: TwoResolutionSTCNN?, width: Int,
+        height: Int
+    ) {
         let n = layouts.count
         for i in 0..<n where layouts[i].itemPresent {
             let box = batch.canvasBoxes[i]
-            add(theta: (Double(theta[3 * i]), Double(theta[3 * i + 1]), Double(theta[3 * i + 2])), box: box,
+            add(
+                theta: (Double(theta[3 * i]), Double(theta[3 * i + 1]), Double(theta[3 * i + 2])), box: box,
                 itemFraction: box.halfSide * Double(max(width, height)) / Double(min(width, height)))
         }
         guard let classifier else { return }
-        let levels = zip(batch.levels, batch.levelSides).map { TwoResolutionSTCNN.SamplingLevel(images: UnsafePointer($0), side: $1) }
+        let levels = zip(batch.levels, batch.levelSides).map {
+            TwoResolutionSTCNN.SamplingLevel(images: UnsafePointer($0), side: $1)
+        }
         let classes = classifier.classCount, absent = classifier.config.noItemClass
         func classify(_ windows: [Float]) -> [(best: Int, presence: Float)] {
             windows.withUnsafeBufferPointer { t in
@@ -156,10 +178,11 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
             }
         }
         let atTheta = classify(Array(theta.prefix(3 * n)))
-        let atBox = classify((0..<n).flatMap { i -> [Float] in
-            let box = batch.canvasBoxes[i]
-            return [Float(box.halfSide), Float(box.centreX), Float(box.centreY)]
-        })
+        let atBox = classify(
+            (0..<n).flatMap { i -> [Float] in
+                let box = batch.canvasBoxes[i]
+                return [Float(box.halfSide), Float(box.centreX), Float(box.centreY)]
+            })
         for i in 0..<n {
             if layouts[i].itemPresent {
                 classifiedFrames += 1

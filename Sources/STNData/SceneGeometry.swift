@@ -55,7 +55,9 @@ public struct SceneSquare: Equatable, Sendable {
         func overlap(_ a: Double, _ ha: Double, _ b: Double, _ hb: Double) -> Double {
             max(0, min(a + ha, b + hb) - max(a - ha, b - hb))
         }
-        let intersection = overlap(centreX, halfSide, other.centreX, other.halfSide) * overlap(centreY, halfSide, other.centreY, other.halfSide)
+        let intersection =
+            overlap(centreX, halfSide, other.centreX, other.halfSide)
+            * overlap(centreY, halfSide, other.centreY, other.halfSide)
         let union = 4 * halfSide * halfSide + 4 * other.halfSide * other.halfSide - intersection
         return union > 0 ? intersection / union : 0
     }

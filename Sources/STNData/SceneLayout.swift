@@ -32,7 +32,10 @@ public struct SceneLayout: Equatable, Sendable {
         public var side: Double
         public var intensity: Float
 
-        public init(index: Int, sourceX: Int, sourceY: Int, sourceSide: Int, x: Double, y: Double, side: Double, intensity: Float) {
+        public init(
+            index: Int, sourceX: Int, sourceY: Int, sourceSide: Int, x: Double, y: Double, side: Double,
+            intensity: Float
+        ) {
             self.index = index; self.sourceX = sourceX; self.sourceY = sourceY; self.sourceSide = sourceSide
             self.x = x; self.y = y; self.side = side; self.intensity = intensity
         }
@@ -63,8 +66,10 @@ public struct SceneLayout: Equatable, Sendable {
     /// The class a classifier should give this scene.
     public var label: Int { itemPresent ? item.label : Self.noItemLabel }
 
-    public init(width: Int, height: Int, backgroundLevel: Float, gradientX: Float, gradientY: Float,
-                clutter: [Patch], item: Item, noise: Float, noiseSeed: UInt64) {
+    public init(
+        width: Int, height: Int, backgroundLevel: Float, gradientX: Float, gradientY: Float,
+        clutter: [Patch], item: Item, noise: Float, noiseSeed: UInt64
+    ) {
         self.width = width; self.height = height
         self.backgroundLevel = backgroundLevel; self.gradientX = gradientX; self.gradientY = gradientY
         self.clutter = clutter; self.item = item; self.noise = noise; self.noiseSeed = noiseSeed

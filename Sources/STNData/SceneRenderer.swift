@@ -22,7 +22,9 @@ public struct SceneRaster: Equatable, Sendable {
     /// The square canvas of the frame (DESIGN.md §2) rendered at `side × side`.
     public static func canvas(_ canvas: SquareCanvas, side: Int) -> SceneRaster {
         let scale = Double(side) / canvas.side
-        return SceneRaster(width: side, height: side, scale: scale, offsetX: canvas.frameOffsetX * scale, offsetY: canvas.frameOffsetY * scale)
+        return SceneRaster(
+            width: side, height: side, scale: scale, offsetX: canvas.frameOffsetX * scale,
+            offsetY: canvas.frameOffsetY * scale)
     }
 }
 
@@ -61,16 +63,20 @@ public struct SceneRenderer: Sendable {
             }
         }
         for patch in layout.clutter {
-            draw(source: patch.index, sourceX: patch.sourceX, sourceY: patch.sourceY, sourceSide: patch.sourceSide,
-                 x: raster.offsetX + patch.x * raster.scale, y: raster.offsetY + patch.y * raster.scale,
-                 side: patch.side * raster.scale, intensity: patch.intensity, region: region, raster: raster, output: output)
+            draw(
+                source: patch.index, sourceX: patch.sourceX, sourceY: patch.sourceY, sourceSide: patch.sourceSide,
+                x: raster.offsetX + patch.x * raster.scale, y: raster.offsetY + patch.y * raster.scale,
+                side: patch.side * raster.scale, intensity: patch.intensity, region: region, raster: raster,
+                output: output)
         }
         let item = layout.item
         if layout.itemPresent {
-            draw(source: item.index, sourceX: 0, sourceY: 0, sourceSide: items.width,
-                 x: raster.offsetX + (item.centreX - item.side / 2) * raster.scale,
-                 y: raster.offsetY + (item.centreY - item.side / 2) * raster.scale,
-                 side: item.side * raster.scale, intensity: layout.itemIntensity, region: region, raster: raster, output: output)
+            draw(
+                source: item.index, sourceX: 0, sourceY: 0, sourceSide: items.width,
+                x: raster.offsetX + (item.centreX - item.side / 2) * raster.scale,
+                y: raster.offsetY + (item.centreY - item.side / 2) * raster.scale,
+                side: item.side * raster.scale, intensity: layout.itemIntensity, region: region, raster: raster,
+                output: output)
         }
         let sigma = Float(Double(layout.blur) * raster.scale)
         if sigma >= 0.25 { SceneBlur.gaussian(output, width: rw, region: region, sigma: sigma) }
@@ -95,12 +101,16 @@ public struct SceneRenderer: Sendable {
     }
 
     /// Max-composites a square crop of item `source` onto the raster square at (x, y) of `side` raster pixels.
-    private func draw(source: Int, sourceX: Int, sourceY: Int, sourceSide: Int, x: Double, y: Double, side: Double,
-                      intensity: Float, region: (left: Int, right: Int, top: Int, bottom: Int),
-                      raster: SceneRaster, output: UnsafeMutablePointer<Float>) {
+    private func draw(
+        source: Int, sourceX: Int, sourceY: Int, sourceSide: Int, x: Double, y: Double, side: Double,
+        intensity: Float, region: (left: Int, right: Int, top: Int, bottom: Int),
+        raster: SceneRaster, output: UnsafeMutablePointer<Float>
+    ) {
         guard side > 0, sourceSide > 0 else { return }
-        let columns = SceneResampling.taps(start: x, length: side, sourceCount: sourceSide, clip: region.left..<region.right)
-        let rows = SceneResampling.taps(start: y, length: side, sourceCount: sourceSide, clip: region.top..<region.bottom)
+        let columns = SceneResampling.taps(
+            start: x, length: side, sourceCount: sourceSide, clip: region.left..<region.right)
+        let rows = SceneResampling.taps(
+            start: y, length: side, sourceCount: sourceSide, clip: region.top..<region.bottom)
         guard !columns.isEmpty, !rows.isEmpty else { return }
         let imageSide = items.width, base = source * items.height * items.width
         let scale = intensity / 255
@@ -181,7 +191,10 @@ enum SceneNoise {
 /// Separable Gaussian blur of a raster region, edges clamped to the region (the frame), so
 /// that padding outside the frame stays black and does not bleed in.
 enum SceneBlur {
-    static func gaussian(_ image: UnsafeMutablePointer<Float>, width: Int, region: (left: Int, right: Int, top: Int, bottom: Int), sigma: Float) {
+    static func gaussian(
+        _ image: UnsafeMutablePointer<Float>, width: Int, region: (left: Int, right: Int, top: Int, bottom: Int),
+        sigma: Float
+    ) {
         let radius = max(1, Int((3 * sigma).rounded(.up)))
         var kernel = (-radius...radius).map { exp(-Float($0 * $0) / (2 * sigma * sigma)) }
         let total = kernel.reduce(0, +)
@@ -200,7 +213,9 @@ enum SceneBlur {
         for x in left..<right {
             for y in top..<bottom {
                 var sum: Float = 0
-                for k in -radius...radius { sum += kernel[k + radius] * image[min(max(y + k, top), bottom - 1) * width + x] }
+                for k in -radius...radius {
+                    sum += kernel[k + radius] * image[min(max(y + k, top), bottom - 1) * width + x]
+                }
                 line[y - top] = sum
             }
             for y in top..<bottom { image[y * width + x] = line[y - top] }

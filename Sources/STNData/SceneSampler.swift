@@ -98,7 +98,7 @@ public struct SceneSampler: Sendable {
 
     /// Frame sizes of the aspect ratios training uses: 16:9, 4:3, 1:1, 3:4, 9:16, 2.35:1.
     public static let trainingFrameSizes: [(width: Int, height: Int)] = [
-        (640, 360), (480, 360), (360, 360), (360, 480), (360, 640), (846, 360),
+        (640, 360), (480, 360), (360, 360), (360, 480), (360, 640), (846, 360)
     ]
 
     public init(items: IDXDataset, options: SceneOptions = SceneOptions()) {
@@ -131,12 +131,14 @@ public struct SceneSampler: Sendable {
         case .item: reference = item.side
         case .independent:
             let range = options.itemFraction
-            reference = Double(min(width, height)) * Double(random.uniform(Float(range.lowerBound), Float(range.upperBound)))
+            reference =
+                Double(min(width, height)) * Double(random.uniform(Float(range.lowerBound), Float(range.upperBound)))
         }
         let count: Int
         var coverageLeft = Double.infinity
         if let coverage = options.clutterCoverage {
-            coverageLeft = Double(width * height) * Double(random.uniform(Float(coverage.lowerBound), Float(coverage.upperBound)))
+            coverageLeft =
+                Double(width * height) * Double(random.uniform(Float(coverage.lowerBound), Float(coverage.upperBound)))
             count = 2000
         } else {
             count = options.clutterCount.lowerBound + random.int(below: options.clutterCount.count)
@@ -146,21 +148,28 @@ public struct SceneSampler: Sendable {
             guard coverageLeft > 0 else { break }
             var other = random.int(below: items.count)
             if other == item.index { other = (other + 1) % items.count }
-            let sourceSide = min(items.width, options.clutterSourceSide.lowerBound + random.int(below: options.clutterSourceSide.count))
+            let sourceSide = min(
+                items.width, options.clutterSourceSide.lowerBound + random.int(below: options.clutterSourceSide.count))
             let side: Double
             if let sides = options.clutterSide {
                 side = reference * Double(random.uniform(Float(sides.lowerBound), Float(sides.upperBound)))
             } else {
-                let scale = Double(random.uniform(Float(options.clutterScale.lowerBound), Float(options.clutterScale.upperBound)))
+                let scale = Double(
+                    random.uniform(Float(options.clutterScale.lowerBound), Float(options.clutterScale.upperBound)))
                 side = reference * scale * Double(sourceSide) / Double(items.width)
             }
             coverageLeft -= side * side
-            clutter.append(SceneLayout.Patch(
-                index: other,
-                sourceX: random.int(below: items.width - sourceSide + 1), sourceY: random.int(below: items.height - sourceSide + 1),
-                sourceSide: sourceSide,
-                x: Double(random.uniform()) * Double(width) - side / 2, y: Double(random.uniform()) * Double(height) - side / 2,
-                side: side, intensity: random.uniform(options.clutterIntensity.lowerBound, options.clutterIntensity.upperBound)))
+            clutter.append(
+                SceneLayout.Patch(
+                    index: other,
+                    sourceX: random.int(below: items.width - sourceSide + 1),
+                    sourceY: random.int(below: items.height - sourceSide + 1),
+                    sourceSide: sourceSide,
+                    x: Double(random.uniform()) * Double(width) - side / 2,
+                    y: Double(random.uniform()) * Double(height) - side / 2,
+                    side: side,
+                    intensity: random.uniform(options.clutterIntensity.lowerBound, options.clutterIntensity.upperBound))
+            )
         }
         let gradient = options.backgroundGradient
         var layout = SceneLayout(
@@ -174,7 +183,9 @@ public struct SceneSampler: Sendable {
         if options.itemContrast.lowerBound < options.itemContrast.upperBound || options.itemContrast.lowerBound != 1 {
             layout.itemIntensity = random.uniform(options.itemContrast.lowerBound, options.itemContrast.upperBound)
         }
-        if options.blur.upperBound > 0 { layout.blur = random.uniform(options.blur.lowerBound, options.blur.upperBound) }
+        if options.blur.upperBound > 0 {
+            layout.blur = random.uniform(options.blur.lowerBound, options.blur.upperBound)
+        }
         if options.itemAbsentShare > 0 { layout.itemPresent = Double(random.uniform()) >= options.itemAbsentShare }
         return layout
     }

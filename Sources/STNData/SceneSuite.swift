@@ -31,7 +31,10 @@ public struct SceneSuite: Sendable {
     }
 
     public static let buckets: [Bucket] = {
-        func bucket(_ name: String, width: Int = 640, height: Int = 360, crf: Int? = nil, _ change: (inout SceneOptions) -> Void = { _ in }) -> Bucket {
+        func bucket(
+            _ name: String, width: Int = 640, height: Int = 360, crf: Int? = nil,
+            _ change: (inout SceneOptions) -> Void = { _ in }
+        ) -> Bucket {
             var options = nominal
             change(&options)
             return Bucket(name: name, width: width, height: height, options: options, crf: crf)
@@ -39,12 +42,24 @@ public struct SceneSuite: Sendable {
         return [
             bucket("nominal"),
             bucket("no clutter") { $0.clutterCoverage = 0...0 },
-            bucket("clutter 25%, 0.1-0.3 sides") { $0.clutterCoverage = 0.25...0.25; $0.clutterSide = 0.1...0.3 },
-            bucket("clutter 50%, 0.1-0.3 sides") { $0.clutterCoverage = 0.5...0.5; $0.clutterSide = 0.1...0.3 },
-            bucket("clutter 50%, 0.6-1.0 sides") { $0.clutterCoverage = 0.5...0.5; $0.clutterSide = 0.6...1.0 },
-            bucket("drifting clutter 25%") { $0.clutterCoverage = 0.25...0.25; $0.clutterSide = 0.1...1.0; $0.clutterDrift = 0.05...0.2 },
-            bucket("background 40% flat") { $0.backgroundLevel = 0.4...0.4; $0.backgroundGradient = 0 },
-            bucket("background 0-40% gradient") { $0.backgroundLevel = 0...0.4; $0.backgroundGradient = 0.4 },
+            bucket("clutter 25%, 0.1-0.3 sides") {
+                $0.clutterCoverage = 0.25...0.25; $0.clutterSide = 0.1...0.3
+            },
+            bucket("clutter 50%, 0.1-0.3 sides") {
+                $0.clutterCoverage = 0.5...0.5; $0.clutterSide = 0.1...0.3
+            },
+            bucket("clutter 50%, 0.6-1.0 sides") {
+                $0.clutterCoverage = 0.5...0.5; $0.clutterSide = 0.6...1.0
+            },
+            bucket("drifting clutter 25%") {
+                $0.clutterCoverage = 0.25...0.25; $0.clutterSide = 0.1...1.0; $0.clutterDrift = 0.05...0.2
+            },
+            bucket("background 40% flat") {
+                $0.backgroundLevel = 0.4...0.4; $0.backgroundGradient = 0
+            },
+            bucket("background 0-40% gradient") {
+                $0.backgroundLevel = 0...0.4; $0.backgroundGradient = 0.4
+            },
             bucket("noise sigma 8") { $0.noise = (8 / 255)...(8 / 255) },
             bucket("blur sigma 2 px") { $0.blur = 2...2 },
             bucket("item contrast 40%") { $0.itemContrast = 0.4...0.4 },
@@ -54,7 +69,7 @@ public struct SceneSuite: Sendable {
             bucket("1920x1080", width: 1920, height: 1080),
             bucket("9:16 360x640", width: 360, height: 640),
             bucket("2.35:1 846x360", width: 846, height: 360),
-            bucket("item-free scenes") { $0.itemAbsentShare = 1 },
+            bucket("item-free scenes") { $0.itemAbsentShare = 1 }
         ]
     }()
 }

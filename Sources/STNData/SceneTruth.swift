@@ -17,15 +17,18 @@ public struct SceneTruth: Equatable, Sendable {
         box = layout.item.box; canvasBox = layout.canvasBox; self.sceneCut = sceneCut
     }
 
-    public static let csvHeader = "frame,pts_time,class,class_name,box_cx,box_cy,box_side,canvas_cx,canvas_cy,canvas_half_side,scene_cut"
+    public static let csvHeader =
+        "frame,pts_time,class,class_name,box_cx,box_cy,box_side,canvas_cx,canvas_cy,canvas_half_side,scene_cut"
 
     /// One CSV row (no newline), columns as `csvHeader`.
     public var csvRow: String {
         let name = label < FashionMNIST.classNames.count ? FashionMNIST.classNames[label] : String(label)
         func f(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
-        return [String(frame), f(time, 6), String(label), "\"\(name)\"",
-                f(box.centreX, 3), f(box.centreY, 3), f(2 * box.halfSide, 3),
-                f(canvasBox.centreX, 6), f(canvasBox.centreY, 6), f(canvasBox.halfSide, 6),
-                sceneCut ? "1" : "0"].joined(separator: ",")
+        return [
+            String(frame), f(time, 6), String(label), "\"\(name)\"",
+            f(box.centreX, 3), f(box.centreY, 3), f(2 * box.halfSide, 3),
+            f(canvasBox.centreX, 6), f(canvasBox.centreY, 6), f(canvasBox.halfSide, 6),
+            sceneCut ? "1" : "0"
+        ].joined(separator: ",")
     }
 }

@@ -34,7 +34,10 @@ public struct SceneVideo: Sendable {
         var drift: [(x: Double, y: Double)]
     }
 
-    public init(items: IDXDataset, width: Int, height: Int, frameRate: Double, seed: UInt64, options: SceneOptions = SceneOptions()) {
+    public init(
+        items: IDXDataset, width: Int, height: Int, frameRate: Double, seed: UInt64,
+        options: SceneOptions = SceneOptions()
+    ) {
         precondition(width > 0 && height > 0 && frameRate > 0)
         sampler = SceneSampler(items: items, options: options)
         self.width = width; self.height = height; self.frameRate = frameRate
@@ -51,7 +54,9 @@ public struct SceneVideo: Sendable {
         let current = scene!
         let t = Double(frameIndex - current.start) / frameRate
         let range = sampler.options.itemFraction
-        let fraction = range.lowerBound + (range.upperBound - range.lowerBound) * (0.5 + 0.5 * sin(current.size.omega * t + current.size.phase))
+        let fraction =
+            range.lowerBound + (range.upperBound - range.lowerBound)
+            * (0.5 + 0.5 * sin(current.size.omega * t + current.size.phase))
         let side = fraction * Double(min(width, height))
         func path(_ p: (amplitudes: (Double, Double), omegas: (Double, Double), phases: (Double, Double))) -> Double {
             0.5 + p.amplitudes.0 * sin(p.omegas.0 * t + p.phases.0) + p.amplitudes.1 * sin(p.omegas.1 * t + p.phases.1)
@@ -82,23 +87,30 @@ public struct SceneVideo: Sendable {
     private mutating func makeScene(start: Int) -> Scene {
         let seconds = Double(random.uniform(Float(sceneLength.lowerBound), Float(sceneLength.upperBound)))
         let still = sampler.layout(width: width, height: height, random: &random)
-        func omega(_ periods: ClosedRange<Float>) -> Double { 2 * Double.pi / Double(random.uniform(periods.lowerBound, periods.upperBound)) }
+        func omega(_ periods: ClosedRange<Float>) -> Double {
+            2 * Double.pi / Double(random.uniform(periods.lowerBound, periods.upperBound))
+        }
         func axis() -> (amplitudes: (Double, Double), omegas: (Double, Double), phases: (Double, Double)) {
             // Amplitudes sum to at most ½, so the path stays in [0, 1].
             let first = Double(random.uniform(0.2, 0.35))
             let second = Double(random.uniform(0, 0.5 - Float(first)))
-            return ((first, second), (omega(3...8), omega(1.5...4)),
-                    (Double(random.uniform(0, 2 * .pi)), Double(random.uniform(0, 2 * .pi))))
+            return (
+                (first, second), (omega(3...8), omega(1.5...4)),
+                (Double(random.uniform(0, 2 * .pi)), Double(random.uniform(0, 2 * .pi)))
+            )
         }
         let x = axis(), y = axis()
         let size = (omega: omega(3...7), phase: Double(random.uniform(0, 2 * .pi)))
         let speeds = sampler.options.clutterDrift
         let drift: [(x: Double, y: Double)] = still.clutter.map { _ in
             guard speeds.upperBound > 0 else { return (0, 0) }
-            let speed = Double(random.uniform(Float(speeds.lowerBound), Float(speeds.upperBound))) * Double(min(width, height))
+            let speed =
+                Double(random.uniform(Float(speeds.lowerBound), Float(speeds.upperBound))) * Double(min(width, height))
             let angle = Double(random.uniform(0, 2 * .pi))
             return (speed * cos(angle), speed * sin(angle))
         }
-        return Scene(start: start, length: max(1, Int((seconds * frameRate).rounded())), still: still, x: x, y: y, size: size, drift: drift)
+        return Scene(
+            start: start, length: max(1, Int((seconds * frameRate).rounded())), still: still, x: x, y: y, size: size,
+            drift: drift)
     }
 }

@@ -13,7 +13,8 @@ public struct EncoderSettings: Sendable {
     /// Encoder threads; 0 lets FFmpeg choose.
     public var threads: Int
 
-    public init(codec: String? = nil, crf: Double? = nil, preset: String? = nil, bitrate: Int? = nil, threads: Int = 0) {
+    public init(codec: String? = nil, crf: Double? = nil, preset: String? = nil, bitrate: Int? = nil, threads: Int = 0)
+    {
         self.codec = codec
         self.crf = crf
         self.preset = preset

@@ -40,8 +40,9 @@ enum FrameRotation: Int, Sendable {
         }
         for plane in 0..<3 {
             let (w, h) = source.planeSize(plane)
-            turn(source.baseAddress(plane), stride: source.stride(plane), width: w, height: h,
-                 into: result.mutableBaseAddress(plane), stride: result.stride(plane))
+            turn(
+                source.baseAddress(plane), stride: source.stride(plane), width: w, height: h,
+                into: result.mutableBaseAddress(plane), stride: result.stride(plane))
         }
         return result
     }
@@ -50,16 +51,22 @@ enum FrameRotation: Int, Sendable {
     /// in registers for quarter turns, byte-reversed where the turn reverses them), the strips
     /// left at the right and bottom edges sample by sample. 1080p luma: 0.9 ms for a quarter
     /// turn, 0.4 ms for a half turn (memcpy: 0.16 ms).
-    private func turn(_ source: UnsafePointer<UInt8>, stride: Int, width: Int, height: Int,
-                      into destination: UnsafeMutablePointer<UInt8>, stride outStride: Int) {
+    private func turn(
+        _ source: UnsafePointer<UInt8>, stride: Int, width: Int, height: Int,
+        into destination: UnsafeMutablePointer<UInt8>, stride outStride: Int
+    ) {
         // Block (x0, y0) lands at byte base + x0·bx + y0·by of the turned plane, its row i
         // (after the transpose, for quarter turns: source column x0 + i) bi bytes further per row.
         let (transpose, reverse, base, bx, by, bi): (Bool, Bool, Int, Int, Int, Int)
         switch self {
         case .none: (transpose, reverse, base, bx, by, bi) = (false, false, 0, 1, outStride, outStride)
-        case .halfTurn: (transpose, reverse, base, bx, by, bi) = (false, true, (height - 1) * outStride + width - 8, -1, -outStride, -outStride)
+        case .halfTurn:
+            (transpose, reverse, base, bx, by, bi) = (
+                false, true, (height - 1) * outStride + width - 8, -1, -outStride, -outStride
+            )
         case .clockwise: (transpose, reverse, base, bx, by, bi) = (true, true, height - 8, outStride, -1, outStride)
-        case .counterClockwise: (transpose, reverse, base, bx, by, bi) = (true, false, (width - 1) * outStride, -outStride, 1, -outStride)
+        case .counterClockwise:
+            (transpose, reverse, base, bx, by, bi) = (true, false, (width - 1) * outStride, -outStride, 1, -outStride)
         }
         let fullWidth = width & ~7, fullHeight = height & ~7
         let input = UnsafeRawPointer(source), output = UnsafeMutableRawPointer(destination)
@@ -88,7 +95,8 @@ enum FrameRotation: Int, Sendable {
         // The edges the blocks left: columns fullWidth… of every row, rows fullHeight… of the rest.
         for y in 0..<height {
             for x in (y < fullHeight ? fullWidth : 0)..<width {
-                destination[offset(x: x, y: y, width: width, height: height, stride: outStride)] = source[y * stride + x]
+                destination[offset(x: x, y: y, width: width, height: height, stride: outStride)] =
+                    source[y * stride + x]
             }
         }
     }

@@ -31,9 +31,12 @@ public final class LumaDownscaler: @unchecked Sendable {
         }
         left = (size - scaledWidth) / 2
         top = (size - scaledHeight) / 2
-        guard let ctx = sws_getContext(Int32(inputWidth), Int32(inputHeight), AV_PIX_FMT_GRAY8,
-                                       Int32(scaledWidth), Int32(scaledHeight), AV_PIX_FMT_GRAY8,
-                                       SWS_AREA, nil, nil, nil) else {
+        guard
+            let ctx = sws_getContext(
+                Int32(inputWidth), Int32(inputHeight), AV_PIX_FMT_GRAY8,
+                Int32(scaledWidth), Int32(scaledHeight), AV_PIX_FMT_GRAY8,
+                SWS_AREA, nil, nil, nil)
+        else {
             fatalError("sws_getContext failed for \(inputWidth)x\(inputHeight) → \(scaledWidth)x\(scaledHeight)")
         }
         context = ctx
@@ -47,7 +50,8 @@ public final class LumaDownscaler: @unchecked Sendable {
         if fullRange != frame.isFullRange {
             fullRange = frame.isFullRange
             for v in 0..<256 {
-                expand[v] = frame.isFullRange ? UInt8(v) : UInt8(max(0, min(255, ((Double(v) - 16) * 255 / 219).rounded())))
+                expand[v] =
+                    frame.isFullRange ? UInt8(v) : UInt8(max(0, min(255, ((Double(v) - 16) * 255 / 219).rounded())))
             }
         }
         if scaledWidth != size || scaledHeight != size {

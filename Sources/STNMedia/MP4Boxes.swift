@@ -13,7 +13,8 @@ enum MP4Boxes {
         // A few hundred boxes at most: an MP4's top level is ftyp, moov, mdat, free and a few others.
         while types.count < 1000 {
             guard (try? handle.seek(toOffset: offset)) != nil,
-                  let header = try? handle.read(upToCount: 16), header.count >= 8 else { break }
+                let header = try? handle.read(upToCount: 16), header.count >= 8
+            else { break }
             let bytes = [UInt8](header)
             var size = bytes[0..<4].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
             let type = String(decoding: bytes[4..<8], as: UTF8.self)

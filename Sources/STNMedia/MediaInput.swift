@@ -57,8 +57,11 @@ final class MediaInput {
         if probed < 0 || cancellation.isCancelled {
             var p: UnsafeMutablePointer<AVFormatContext>? = ctx
             avformat_close_input(&p)
-            throw MediaError(.cannotOpen, path: name, cancellation.isCancelled ? "interrupted while opening"
-                                                                                : "cannot read stream information (not a media file?)")
+            throw MediaError(
+                .cannotOpen, path: name,
+                cancellation.isCancelled
+                    ? "interrupted while opening"
+                    : "cannot read stream information (not a media file?)")
         }
         let video = av_find_best_stream(ctx, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
         guard video >= 0 else {
@@ -72,9 +75,10 @@ final class MediaInput {
         audioStreamIndex = audio >= 0 ? Int(audio) : nil
         startTime = ctx.pointee.start_time == noPTS ? 0 : ctx.pointee.start_time
         let copied = audio >= 0 ? Int(audio) : -1
-        otherAudioStreams = (0..<Int(ctx.pointee.nb_streams)).filter { index in
-            index != copied && ctx.pointee.streams[index]!.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO
-        }.count
+        otherAudioStreams =
+            (0..<Int(ctx.pointee.nb_streams)).filter { index in
+                index != copied && ctx.pointee.streams[index]!.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO
+            }.count
     }
 
     /// Audio streams besides the one copied (ffmpeg's default mapping also takes one).
@@ -139,8 +143,11 @@ final class MediaInput {
         if status == FFStatus.eof || status == FFStatus.exit { return false }
         if cancellation.isCancelled { return false }
         var reason = "read failed: \(ffmpegErrorString(status))"
-        if path == "standard input", let name = context.pointee.iformat?.pointee.name, String(cString: name).contains("mp4") {
-            reason += " (an MP4 on a pipe needs its index first: pipe nut, matroska or mpegts, or an MP4 made with -movflags +faststart)"
+        if path == "standard input", let name = context.pointee.iformat?.pointee.name,
+            String(cString: name).contains("mp4")
+        {
+            reason +=
+                " (an MP4 on a pipe needs its index first: pipe nut, matroska or mpegts, or an MP4 made with -movflags +faststart)"
         }
         throw MediaError(.decode, path: path, reason)
     }

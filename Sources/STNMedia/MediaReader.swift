@@ -32,24 +32,29 @@ public final class MediaReader: @unchecked Sendable {
 
     /// Opens `path` (`-` is standard input); `format` names the demuxer (`--input-format`).
     /// Reading ends early, as at the end of the input, once `cancellation` is set.
-    public init(path: String, format: String? = nil, threads: Int = 0, cancellation: CancellationToken = CancellationToken()) throws {
+    public init(
+        path: String, format: String? = nil, threads: Int = 0, cancellation: CancellationToken = CancellationToken()
+    ) throws {
         self.path = path == "-" ? "standard input" : path
         input = try MediaInput(path: path, format: format, cancellation: cancellation)
         decoder = try VideoDecoder(input: input, threads: threads)
         let stream = input.videoStream.pointee
         let codec = stream.codecpar.pointee
-        let formatName = av_get_pix_fmt_name(AVPixelFormat(rawValue: codec.format)).map { String(cString: $0) } ?? "unknown"
+        let formatName =
+            av_get_pix_fmt_name(AVPixelFormat(rawValue: codec.format)).map { String(cString: $0) } ?? "unknown"
         guard codec.width > 0, codec.height > 0 else {
             throw MediaError(.unsupported, path: path, "video stream has no picture size")
         }
         discontinuities = TimestampDiscontinuities(format: input.context.pointee.iformat)
         rotation = FrameRotation(stream: input.videoStream)
-        let (width, height) = rotation.swapsSides ? (Int(codec.height), Int(codec.width)) : (Int(codec.width), Int(codec.height))
-        info = VideoStreamInfo(width: width, height: height, pixelFormat: formatName,
-                               frameRate: input.frameRate, timeBase: Rational(stream.time_base),
-                               expectedFrameCount: input.expectedFrameCount,
-                               hasAudio: input.audioStreamIndex != nil, otherAudioStreams: input.otherAudioStreams,
-                               rotation: rotation.rawValue)
+        let (width, height) =
+            rotation.swapsSides ? (Int(codec.height), Int(codec.width)) : (Int(codec.width), Int(codec.height))
+        info = VideoStreamInfo(
+            width: width, height: height, pixelFormat: formatName,
+            frameRate: input.frameRate, timeBase: Rational(stream.time_base),
+            expectedFrameCount: input.expectedFrameCount,
+            hasAudio: input.audioStreamIndex != nil, otherAudioStreams: input.otherAudioStreams,
+            rotation: rotation.rawValue)
         videoStartTime = input.startTime(inStream: input.videoStreamIndex)
         videoTimeBase = av_q2d(stream.time_base)
         let perFrame = av_rescale_q(1, av_inv_q(input.frameRate.av), stream.time_base)

@@ -10,11 +10,13 @@ extension MediaWriter {
         let codecID = source.pointee.codecpar.pointee.codec_id
         let codecName = String(cString: avcodec_get_name(codecID))
         if container.pointee.audio_codec == AV_CODEC_ID_NONE
-            || avformat_query_codec(container, codecID, FF_COMPLIANCE_NORMAL) == 0 {
+            || avformat_query_codec(container, codecID, FF_COMPLIANCE_NORMAL) == 0
+        {
             audioDropReason = "container '\(containerName)' cannot hold audio codec '\(codecName)'; audio dropped"
             return
         }
-        let needsASC = codecID == AV_CODEC_ID_AAC && source.pointee.codecpar.pointee.extradata_size == 0 && isPipe
+        let needsASC =
+            codecID == AV_CODEC_ID_AAC && source.pointee.codecpar.pointee.extradata_size == 0 && isPipe
             && (containerName == "mp4" || containerName == "mov" || containerName == "ipod")
         // Some refusals come only from the muxer's own checks when the header is written (FLAC
         // in MP4 is "experimental", Opus in MOV "only supported in MP4", AAC in MPEG-PS or Ogg):
@@ -46,8 +48,10 @@ extension MediaWriter {
 
     /// The output's audio stream as `source` is copied: its parameters without the input
     /// container's tag (which may mean nothing in ours), its time base.
-    private static func copyAudioParameters(from source: UnsafeMutablePointer<AVStream>,
-                                            to stream: UnsafeMutablePointer<AVStream>, addingASC: Bool) {
+    private static func copyAudioParameters(
+        from source: UnsafeMutablePointer<AVStream>,
+        to stream: UnsafeMutablePointer<AVStream>, addingASC: Bool
+    ) {
         avcodec_parameters_copy(stream.pointee.codecpar, source.pointee.codecpar)
         stream.pointee.codecpar.pointee.codec_tag = 0
         stream.pointee.time_base = source.pointee.time_base
@@ -63,7 +67,8 @@ extension MediaWriter {
         guard (oformat.pointee.flags & AVFMT_NOFILE) == 0 else { return 0 }
         var scratchOptional: UnsafeMutablePointer<AVFormatContext>? = nil
         guard avformat_alloc_output_context2(&scratchOptional, oformat, nil, nil) >= 0,
-              let scratch = scratchOptional else { return 0 }
+            let scratch = scratchOptional
+        else { return 0 }
         defer {
             if let pb = scratch.pointee.pb {
                 var bytes: UnsafeMutablePointer<UInt8>? = nil
@@ -74,7 +79,8 @@ extension MediaWriter {
             avformat_free_context(scratch)
         }
         guard let video = avformat_new_stream(scratch, nil),
-              avio_open_dyn_buf(&scratch.pointee.pb) >= 0 else { return 0 }
+            avio_open_dyn_buf(&scratch.pointee.pb) >= 0
+        else { return 0 }
         // A memory buffer can seek; say so where the real output can, as mp4 checks.
         scratch.pointee.pb.pointee.seekable = isPipe ? 0 : AVIO_SEEKABLE_NORMAL
         avcodec_parameters_copy(video.pointee.codecpar, videoStream.pointee.codecpar)

@@ -3,8 +3,10 @@
 /// The video encoder: which one a container gets, and the quirks of codecs that need more
 /// than width, height and pixel format (x264 presets, MPEG quantisers, time bases).
 extension MediaWriter {
-    static func chooseEncoder(_ requested: String?, container: UnsafePointer<AVOutputFormat>,
-                              path: String) throws -> UnsafePointer<AVCodec> {
+    static func chooseEncoder(
+        _ requested: String?, container: UnsafePointer<AVOutputFormat>,
+        path: String
+    ) throws -> UnsafePointer<AVCodec> {
         let isY4M = String(cString: container.pointee.name) == "yuv4mpegpipe"
         var name = requested
         if name == nil {
@@ -21,7 +23,8 @@ extension MediaWriter {
         if let name {
             codec = avcodec_find_encoder_by_name(name)
             guard codec != nil, av_codec_is_encoder(codec) != 0,
-                  codec!.pointee.type == AVMEDIA_TYPE_VIDEO else {
+                codec!.pointee.type == AVMEDIA_TYPE_VIDEO
+            else {
                 throw MediaError(.unsupported, path: path, "unknown video encoder '\(name)'")
             }
         } else {
@@ -31,8 +34,9 @@ extension MediaWriter {
             }
         }
         if avformat_query_codec(container, codec!.pointee.id, FF_COMPLIANCE_NORMAL) == 0 {
-            throw MediaError(.unsupported, path: path,
-                             "container '\(String(cString: container.pointee.name))' cannot hold codec '\(requested ?? name ?? "")'")
+            throw MediaError(
+                .unsupported, path: path,
+                "container '\(String(cString: container.pointee.name))' cannot hold codec '\(requested ?? name ?? "")'")
         }
         try checkTakesYUV420P(codec!, path: path)
         return codec!
@@ -58,9 +62,10 @@ extension MediaWriter {
             if let n = av_get_pix_fmt_name(formats[i]) { names.append(String(cString: n)) }
             i += 1
         }
-        throw MediaError(.unsupported, path: path,
-                         "encoder '\(String(cString: codec.pointee.name))' does not take 8-bit 4:2:0 frames "
-                         + "(it takes \(names.joined(separator: ", "))); choose another container or --codec")
+        throw MediaError(
+            .unsupported, path: path,
+            "encoder '\(String(cString: codec.pointee.name))' does not take 8-bit 4:2:0 frames "
+                + "(it takes \(names.joined(separator: ", "))); choose another container or --codec")
     }
 
     /// The encoder's frame rate: the input's, or the nearest one the codec lists when it takes
@@ -72,11 +77,15 @@ extension MediaWriter {
 
     /// x264's and x265's speed presets; either library refuses any other name with only
     /// "Invalid argument".
-    private static let x264Presets = ["ultrafast", "superfast", "veryfast", "faster", "fast",
-                                      "medium", "slow", "slower", "veryslow", "placebo"]
+    private static let x264Presets = [
+        "ultrafast", "superfast", "veryfast", "faster", "fast",
+        "medium", "slow", "slower", "veryslow", "placebo"
+    ]
 
-    func configureEncoder(_ codec: UnsafePointer<AVCodec>, video: OutputVideoFormat,
-                          settings: EncoderSettings, container: UnsafePointer<AVOutputFormat>) throws {
+    func configureEncoder(
+        _ codec: UnsafePointer<AVCodec>, video: OutputVideoFormat,
+        settings: EncoderSettings, container: UnsafePointer<AVOutputFormat>
+    ) throws {
         let enc = encoder
         enc.pointee.width = Int32(video.width)
         enc.pointee.height = Int32(video.height)
@@ -92,7 +101,8 @@ extension MediaWriter {
         // standard rates; MPEG-4 part 2 limits its denominator to 16 bits. `write` rescales.
         let container = String(cString: container.pointee.name)
         let codecName = String(cString: codec.pointee.name)
-        let needsFrameRateTimeBase = container == "yuv4mpegpipe" || container == "avi"
+        let needsFrameRateTimeBase =
+            container == "yuv4mpegpipe" || container == "avi"
             || codec.pointee.id == AV_CODEC_ID_THEORA || codec.pointee.supported_framerates != nil
             || (codecName == "mpeg4" && frameTimeBase.den > 65535)
         enc.pointee.time_base = needsFrameRateTimeBase ? av_inv_q(frameRate) : frameTimeBase
@@ -104,8 +114,10 @@ extension MediaWriter {
         if (codec.pointee.id == AV_CODEC_ID_MJPEG || codec.pointee.id == AV_CODEC_ID_LJPEG) && !video.fullRange {
             // JPEG means full-range samples; FFmpeg refuses limited range unless told to write
             // non-standard files, which players would show washed out. Converting is not done here.
-            throw MediaError(.unsupported, path: path,
-                             "encoder '\(codecName)' takes only full-range (JPEG) 4:2:0 frames and this video is limited range; choose another --codec")
+            throw MediaError(
+                .unsupported, path: path,
+                "encoder '\(codecName)' takes only full-range (JPEG) 4:2:0 frames and this video is limited range; choose another --codec"
+            )
         }
         if ["mpeg4", "mpeg1video", "mpeg2video"].contains(codecName) && settings.bitrate == nil {
             // These encoders' default 200 kb/s is unwatchable; a fixed quantiser like `-q:v 4` is not.
@@ -115,15 +127,19 @@ extension MediaWriter {
         if codecName == "libx264" || codecName == "libx265" {
             if let preset = settings.preset {
                 guard MediaWriter.x264Presets.contains(preset.lowercased()) else {
-                    throw MediaError(.unsupported, path: path,
-                                     "unknown --preset '\(preset)' for \(codecName) (it takes \(MediaWriter.x264Presets.joined(separator: ", ")))")
+                    throw MediaError(
+                        .unsupported, path: path,
+                        "unknown --preset '\(preset)' for \(codecName) (it takes \(MediaWriter.x264Presets.joined(separator: ", ")))"
+                    )
                 }
                 av_opt_set(enc.pointee.priv_data, "preset", preset.lowercased(), 0)
             }
             if let crf = settings.crf, settings.bitrate == nil {
                 // Both take 0–51 for 8-bit video; past that they fail to open with "Invalid argument".
                 guard (0...51).contains(crf) else {
-                    throw MediaError(.unsupported, path: path, "--crf \(String(format: "%g", crf)) is out of range for \(codecName) (it takes 0–51)")
+                    throw MediaError(
+                        .unsupported, path: path,
+                        "--crf \(String(format: "%g", crf)) is out of range for \(codecName) (it takes 0–51)")
                 }
                 av_opt_set_double(enc.pointee.priv_data, "crf", crf, 0)
             }

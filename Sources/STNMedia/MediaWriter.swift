@@ -42,8 +42,10 @@ public final class MediaWriter: @unchecked Sendable {
     /// that the extension implies. Reads nothing from `audioSource` but its stream layout.
     /// With `cancellation`, a write blocked on a stalled pipe can be given up (the output then
     /// ends as a valid prefix; see `CancellationToken.abandonBlockedWrite`).
-    public init(path: String, format: String?, video: OutputVideoFormat, settings: EncoderSettings,
-                audioSource: MediaReader?, cancellation: CancellationToken? = nil) throws {
+    public init(
+        path: String, format: String?, video: OutputVideoFormat, settings: EncoderSettings,
+        audioSource: MediaReader?, cancellation: CancellationToken? = nil
+    ) throws {
         let name = path == "-" ? "standard output" : path
         self.path = name
         isPipe = path == "-"
@@ -51,8 +53,9 @@ public final class MediaWriter: @unchecked Sendable {
         writesToStream = FilePaths.writesMayBlock(path)
         // The same check avcodec_open2 makes (bytes per picture must fit an int), said up front.
         guard av_image_check_size(UInt32(clamping: video.width), UInt32(clamping: video.height), 0, nil) >= 0 else {
-            throw MediaError(.unsupported, path: name,
-                             "output size \(video.width)x\(video.height) is too large for FFmpeg (at most about 268 million pixels)")
+            throw MediaError(
+                .unsupported, path: name,
+                "output size \(video.width)x\(video.height) is too large for FFmpeg (at most about 268 million pixels)")
         }
         let url = isPipe ? "pipe:1" : path
         // A character device (/dev/null for a log-only run) has no extension to go by and keeps
@@ -65,8 +68,10 @@ public final class MediaWriter: @unchecked Sendable {
             if let formatName {
                 throw MediaError(.unsupported, path: name, "unknown output format '\(formatName)'")
             }
-            throw MediaError(.unsupported, path: name,
-                             "cannot choose a container from the file name (use an extension such as .mp4, .mkv, .nut, .y4m, or --format)")
+            throw MediaError(
+                .unsupported, path: name,
+                "cannot choose a container from the file name (use an extension such as .mp4, .mkv, .nut, .y4m, or --format)"
+            )
         }
         context = ctx
         containerName = String(cString: oformat.pointee.name)
@@ -110,7 +115,10 @@ public final class MediaWriter: @unchecked Sendable {
         let oformat = context.pointee.oformat!
         if (oformat.pointee.flags & AVFMT_NOFILE) == 0 {
             let url = isPipe ? "pipe:1" : path
-            let status = cancellation.map { cff_avio_open_interruptible(&context.pointee.pb, url, AVIO_FLAG_WRITE, $0.writeInterruptFlag) }
+            let status =
+                cancellation.map {
+                    cff_avio_open_interruptible(&context.pointee.pb, url, AVIO_FLAG_WRITE, $0.writeInterruptFlag)
+                }
                 ?? avio_open(&context.pointee.pb, url, AVIO_FLAG_WRITE)
             guard status >= 0 else {
                 throw MediaError(.cannotOpen, path: path, "cannot create: \(ffmpegErrorString(status))")
@@ -136,7 +144,8 @@ public final class MediaWriter: @unchecked Sendable {
     public func write(_ frame: VideoFrame) throws {
         let f = frame.frame
         var pts = av_rescale_q(frame.pts, frameTimeBase, encoder.pointee.time_base)
-        if pts <= lastEncoderPTS { pts = lastEncoderPTS + 1 }  // rounding to a coarser time base must not repeat a timestamp
+        // Rounding to a coarser time base must not repeat a timestamp.
+        if pts <= lastEncoderPTS { pts = lastEncoderPTS + 1 }
         lastEncoderPTS = pts
         f.pointee.pts = pts
         f.pointee.pict_type = AV_PICTURE_TYPE_NONE
@@ -150,7 +159,8 @@ public final class MediaWriter: @unchecked Sendable {
     public func write(_ audio: AudioPacket) throws {
         guard let stream = audioStream else { return }
         if let filter = audioFilter {
-            guard av_bsf_send_packet(filter, audio.packet.packet) >= 0 else { return }  // a damaged ADTS packet is dropped
+            // A damaged ADTS packet is dropped.
+            guard av_bsf_send_packet(filter, audio.packet.packet) >= 0 else { return }
             while av_bsf_receive_packet(filter, filteredAudio.packet) >= 0 {
                 av_packet_free_side_data(filteredAudio.packet)  // our AudioSpecificConfig is already in the header
                 try writeAudioPacket(filteredAudio.packet, timeBase: audio.timeBase, stream: stream)
@@ -163,8 +173,10 @@ public final class MediaWriter: @unchecked Sendable {
     /// The dts of the last audio packet written, in the output stream's time base.
     private var lastAudioDTS: Int64?
 
-    private func writeAudioPacket(_ p: UnsafeMutablePointer<AVPacket>, timeBase: AVRational,
-                                  stream: UnsafeMutablePointer<AVStream>) throws {
+    private func writeAudioPacket(
+        _ p: UnsafeMutablePointer<AVPacket>, timeBase: AVRational,
+        stream: UnsafeMutablePointer<AVStream>
+    ) throws {
         av_packet_rescale_ts(p, timeBase, stream.pointee.time_base)
         // Copied audio can step back a little where an input's timeline was spliced (joined
         // transport streams overlap by a packet or two); muxers refuse that outright. As the

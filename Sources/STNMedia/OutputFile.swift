@@ -50,7 +50,9 @@ public struct OutputFile: Sendable {
     /// Opens the file for writing from its start (truncating it), for the run proper.
     public func openTruncating(role: String) throws -> FileHandle {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw MediaError(.cannotOpen, path: path, "cannot create the \(role): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw MediaError(.cannotOpen, path: path, "cannot create the \(role): \(String(cString: strerror(errno)))")
+        }
         return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }
 }

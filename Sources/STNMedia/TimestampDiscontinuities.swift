@@ -49,6 +49,7 @@ struct TimestampDiscontinuities {
         }
         last[stream] = dts
         latest = dts
-        expected[stream] = dts + (packet.pointee.duration > 0 ? av_rescale_q(packet.pointee.duration, timeBase, microseconds) : 0)
+        expected[stream] =
+            dts + (packet.pointee.duration > 0 ? av_rescale_q(packet.pointee.duration, timeBase, microseconds) : 0)
     }
 }

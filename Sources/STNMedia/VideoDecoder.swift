@@ -58,7 +58,9 @@ final class VideoDecoder {
             let status = avcodec_receive_frame(context, frame.frame)
             if status >= 0 {
                 framesGiven += 1
-                if frame.frame.pointee.decode_error_flags != 0 || (frame.frame.pointee.flags & AV_FRAME_FLAG_CORRUPT) != 0 {
+                if frame.frame.pointee.decode_error_flags != 0
+                    || (frame.frame.pointee.flags & AV_FRAME_FLAG_CORRUPT) != 0
+                {
                     damagedPackets += 1
                 }
                 return .frame

@@ -31,14 +31,18 @@ final class GlimpseClassifier {
 
     /// nil when the model has no classifier or is not an attention model.
     init?(model: STNModel, centredInSquare: Bool) throws {
-        guard model.config.classifier != nil, model.transformKind == .attention, model.inputChannels == 1 else { return nil }
+        guard model.config.classifier != nil, model.transformKind == .attention, model.inputChannels == 1 else {
+            return nil
+        }
         network = try TwoResolutionSTCNN(model: model)
         let count = network.classCount
         names = model.config.classNames ?? (0..<count).map(String.init)
         noItem = model.config.noItemClass
         self.centredInSquare = centredInSquare
         var sides = [3 * model.inputHeight]
-        while sides.last! % 2 == 0, sides.last! / 2 >= max(model.glimpseHeight, model.glimpseWidth) + 16 { sides.append(sides.last! / 2) }
+        while sides.last! % 2 == 0, sides.last! / 2 >= max(model.glimpseHeight, model.glimpseWidth) + 16 {
+            sides.append(sides.last! / 2)
+        }
         self.sides = sides
         bytes = .allocate(capacity: sides[0] * sides[0])
         levels = sides.map { .allocate(capacity: $0 * $0) }
@@ -52,7 +56,8 @@ final class GlimpseClassifier {
     func classify(_ frame: VideoFrame, theta: ThetaValues) -> GlimpseObservation {
         let top = sides[0]
         if downscaler == nil || downscaler!.inputWidth != frame.width || downscaler!.inputHeight != frame.height {
-            downscaler = LumaDownscaler(inputWidth: frame.width, inputHeight: frame.height, size: top, centredInSquare: centredInSquare)
+            downscaler = LumaDownscaler(
+                inputWidth: frame.width, inputHeight: frame.height, size: top, centredInSquare: centredInSquare)
         }
         downscaler!.downscale(frame, into: bytes)
         for i in 0..<(top * top) { levels[0][i] = Float(bytes[i]) * (1 / 255) }
@@ -78,6 +83,7 @@ final class GlimpseClassifier {
         let probabilities = weights.map { $0 / total }
         var best = noItem == 0 ? 1 : 0
         for c in probabilities.indices where c != noItem && probabilities[c] > probabilities[best] { best = c }
-        return GlimpseObservation(presence: noItem.map { 1 - probabilities[$0] } ?? 1, label: names[best], confidence: probabilities[best])
+        return GlimpseObservation(
+            presence: noItem.map { 1 - probabilities[$0] } ?? 1, label: names[best], confidence: probabilities[best])
     }
 }

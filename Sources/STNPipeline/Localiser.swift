@@ -28,16 +28,19 @@ public enum TransformSource: Sendable {
     }
 
     /// The localiser of this source for a stream at `frameRate`.
-    func makeLocaliser(canvas: Canvas, smoothing: SmoothingSettings, camera: CameraSettings, presence: PresenceSettings,
-                       frameRate: Double) throws -> any Localiser {
+    func makeLocaliser(
+        canvas: Canvas, smoothing: SmoothingSettings, camera: CameraSettings, presence: PresenceSettings,
+        frameRate: Double
+    ) throws -> any Localiser {
         switch self {
         case .fixed(let kind, let parameters):
             return FixedLocaliser(kind: kind, parameters: parameters)
         case .replay(let log, let path):
             return ReplayLocaliser(log: log, path: path)
         case .model(let model):
-            return try ModelLocaliser(model: model, canvas: canvas, smoothing: smoothing, camera: camera, presence: presence,
-                                      frameRate: frameRate)
+            return try ModelLocaliser(
+                model: model, canvas: canvas, smoothing: smoothing, camera: camera, presence: presence,
+                frameRate: frameRate)
         }
     }
 }
@@ -122,8 +125,12 @@ final class ModelLocaliser: Localiser {
     private let theta: UnsafeMutablePointer<Float>
     /// Frames whose θ the smoother and camera have not released yet (lookahead), oldest first,
     /// with the network's θ and the picture's bounds.
-    private var pending = Deque<(frame: VideoFrame, index: Int, raw: ThetaValues, sceneCut: Bool, bounds: PictureBounds,
-                                 observation: GlimpseObservation?)>()
+    private var pending = Deque<
+        (
+            frame: VideoFrame, index: Int, raw: ThetaValues, sceneCut: Bool, bounds: PictureBounds,
+            observation: GlimpseObservation?
+        )
+    >()
     /// Frames the smoother has released to the camera and the camera still holds.
     private var cameraHeld = 0
 
@@ -131,19 +138,24 @@ final class ModelLocaliser: Localiser {
     var parameterCount: Int { model.parameterCount }
     var observes: Bool { classifier != nil }
 
-    init(model: STNModel, canvas: Canvas, smoothing: SmoothingSettings, camera: CameraSettings,
-         presence: PresenceSettings = PresenceSettings(), frameRate: Double) throws {
+    init(
+        model: STNModel, canvas: Canvas, smoothing: SmoothingSettings, camera: CameraSettings,
+        presence: PresenceSettings = PresenceSettings(), frameRate: Double
+    ) throws {
         guard model.inputChannels == 1 else {
-            throw PipelineError(path: "model", "the localisation network must read 1 channel (luminance), not \(model.inputChannels)")
+            throw PipelineError(
+                path: "model", "the localisation network must read 1 channel (luminance), not \(model.inputChannels)")
         }
         guard model.inputWidth == model.inputHeight else {
-            throw PipelineError(path: "model", "the localisation input must be square, not \(model.inputWidth)x\(model.inputHeight)")
+            throw PipelineError(
+                path: "model", "the localisation input must be square, not \(model.inputWidth)x\(model.inputHeight)")
         }
         self.model = model
         self.canvas = canvas
         predictor = model.makePredictor(maxBatch: 1)
-        smoother = ThetaSmoother(kind: model.transformKind, parameterCount: model.parameterCount,
-                                 settings: smoothing, frameRate: frameRate)
+        smoother = ThetaSmoother(
+            kind: model.transformKind, parameterCount: model.parameterCount,
+            settings: smoothing, frameRate: frameRate)
         self.camera = VirtualCamera(kind: model.transformKind, settings: camera, frameRate: frameRate)
         cuts = SceneCutDetector(threshold: smoothing.cutThreshold, minimumGap: smoothing.cutMinimumGap)
         collapseGuard = CollapseGuard(kind: model.transformKind)
@@ -162,8 +174,9 @@ final class ModelLocaliser: Localiser {
     func push(_ frame: VideoFrame, index: Int, _ emit: Emit) throws {
         let size = model.inputWidth
         if downscaler == nil || downscaler!.inputWidth != frame.width || downscaler!.inputHeight != frame.height {
-            downscaler = LumaDownscaler(inputWidth: frame.width, inputHeight: frame.height, size: size,
-                                        centredInSquare: canvas == .square)
+            downscaler = LumaDownscaler(
+                inputWidth: frame.width, inputHeight: frame.height, size: size,
+                centredInSquare: canvas == .square)
         }
         downscaler!.downscale(frame, into: luma)
         predictor.predict(luma: luma, batch: 1, theta: theta)
@@ -174,7 +187,10 @@ final class ModelLocaliser: Localiser {
         if cut { collapseGuard.reset() }
         let observation = classifier?.classify(frame, theta: raw)
         // While nothing is there the window holds, then eases out; the log keeps the network's θ.
-        let target = observation.map { gate.target(raw: raw, presence: $0.presence, time: Double(index) / frameRate, sceneCut: cut) } ?? raw
+        let target =
+            observation.map {
+                gate.target(raw: raw, presence: $0.presence, time: Double(index) / frameRate, sceneCut: cut)
+            } ?? raw
         let guarded = collapseGuard.filter(target)
         let bounds = PictureBounds(width: frame.width, height: frame.height, canvas: canvas)
         pending.append((frame, index, raw, cut, bounds, observation))

@@ -12,14 +12,20 @@ enum OutputSafety {
         for (index, output) in outputs.enumerated() {
             if let input = inputs.first(where: { FilePaths.isSameFile($0, output.path) }) {
                 let what = input == inputs.first ? "the input" : "the input \(input)"
-                throw PipelineError(path: output.path, "the \(output.role) is the same file as \(what); refusing to overwrite it")
+                throw PipelineError(
+                    path: output.path, "the \(output.role) is the same file as \(what); refusing to overwrite it")
             }
-            if let earlier = outputs[..<index].first(where: { FilePaths.isSameFile($0.path, output.path, aStream: STDOUT_FILENO) }) {
-                throw PipelineError(path: output.path, "the \(output.role) and the \(earlier.role) would be the same file")
+            if let earlier = outputs[..<index].first(where: {
+                FilePaths.isSameFile($0.path, output.path, aStream: STDOUT_FILENO)
+            }) {
+                throw PipelineError(
+                    path: output.path, "the \(output.role) and the \(earlier.role) would be the same file")
             }
             if output.path != "-" {
                 var isDirectory: ObjCBool = false
-                if FileManager.default.fileExists(atPath: FilePaths.local(output.path), isDirectory: &isDirectory), isDirectory.boolValue {
+                if FileManager.default.fileExists(atPath: FilePaths.local(output.path), isDirectory: &isDirectory),
+                    isDirectory.boolValue
+                {
                     throw PipelineError(path: output.path, "is a directory; the \(output.role) must be a file")
                 }
                 try checkDirectory(of: FilePaths.local(output.path))

@@ -21,12 +21,13 @@ enum OverlayCaption {
         "6": [6, 8, 16, 30, 17, 17, 14], "7": [31, 1, 2, 4, 8, 8, 8], "8": [14, 17, 17, 14, 17, 17, 14],
         "9": [14, 17, 17, 15, 1, 2, 12],
         "%": [24, 25, 2, 4, 8, 19, 3], "/": [1, 1, 2, 4, 8, 16, 16], "-": [0, 0, 0, 31, 0, 0, 0],
-        ".": [0, 0, 0, 0, 0, 12, 12], ":": [0, 12, 12, 0, 12, 12, 0], " ": [0, 0, 0, 0, 0, 0, 0],
+        ".": [0, 0, 0, 0, 0, 12, 12], ":": [0, 12, 12, 0, 12, 12, 0], " ": [0, 0, 0, 0, 0, 0, 0]
     ]
 
     /// The caption of an observation.
     static func text(_ seen: GlimpseObservation) -> String {
-        "\(seen.label) \(Int((100 * seen.confidence).rounded()))%  PRESENT \(Int((100 * seen.presence).rounded()))%".uppercased()
+        "\(seen.label) \(Int((100 * seen.confidence).rounded()))%  PRESENT \(Int((100 * seen.presence).rounded()))%"
+            .uppercased()
     }
 
     /// Draws `text` on the luma plane of a 4:2:0 frame and greys the chroma behind it; characters
@@ -34,7 +35,8 @@ enum OverlayCaption {
     static func draw(_ text: String, on frame: VideoFrame) {
         let scale = max(1, frame.height / 180)
         let margin = 2 * scale, advance = 6 * scale
-        let width = min(frame.width, margin * 2 + advance * text.count), height = min(frame.height, margin * 2 + 7 * scale)
+        let width = min(frame.width, margin * 2 + advance * text.count),
+            height = min(frame.height, margin * 2 + 7 * scale)
         let luma = frame.mutableBaseAddress(0), stride = frame.stride(0)
         for y in 0..<height { (luma + y * stride).update(repeating: 16, count: width) }
         let u = frame.mutableBaseAddress(1), v = frame.mutableBaseAddress(2), chromaStride = frame.stride(1)

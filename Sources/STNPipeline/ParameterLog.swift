@@ -14,7 +14,10 @@ public struct ParameterLogRow: Sendable, Equatable {
     /// What the model's classifier saw at the raw θ (the trailing `presence,label,confidence`).
     public var observation: GlimpseObservation?
 
-    public init(frame: Int, ptsTime: Double, raw: ThetaValues, smoothed: ThetaValues, sceneCut: Bool, observation: GlimpseObservation? = nil) {
+    public init(
+        frame: Int, ptsTime: Double, raw: ThetaValues, smoothed: ThetaValues, sceneCut: Bool,
+        observation: GlimpseObservation? = nil
+    ) {
         self.frame = frame
         self.ptsTime = ptsTime
         self.raw = raw
@@ -59,7 +62,9 @@ public final class ParameterLogWriter: @unchecked Sendable {
     }
 
     public convenience init(path: String, kind: TransformKind, parameterCount: Int, observations: Bool = false) throws {
-        try self.init(file: OutputFile(preparing: path, role: "parameter log"), kind: kind, parameterCount: parameterCount, observations: observations)
+        try self.init(
+            file: OutputFile(preparing: path, role: "parameter log"), kind: kind, parameterCount: parameterCount,
+            observations: observations)
     }
 
     /// Writes the log into `file` (made ready before the run's other outputs), from its start.
@@ -75,7 +80,8 @@ public final class ParameterLogWriter: @unchecked Sendable {
         line.reserveCapacity(64 + 64 * parameterCount)
         handle = try file.openTruncating(role: "parameter log")
         if format == .csv {
-            let header = ["frame", "pts_time"] + names.map { "raw_" + $0 } + names + ["scene_cut"]
+            let header =
+                ["frame", "pts_time"] + names.map { "raw_" + $0 } + names + ["scene_cut"]
                 + (observations ? ["presence", "label", "confidence"] : [])
             line.append(contentsOf: (header.joined(separator: ",") + "\n").utf8)
             try flushLine()
@@ -108,8 +114,12 @@ public final class ParameterLogWriter: @unchecked Sendable {
             line.append(contentsOf: String(row.frame).utf8)
             line.append(contentsOf: ",\"pts_time\":".utf8)
             Self.appendFixed6(row.ptsTime, to: &line)
-            for (key, value) in zip(rawKeys, row.raw) { line.append(comma); line.append(contentsOf: key); Self.appendNumber(value, to: &line) }
-            for (key, value) in zip(keys, row.smoothed) { line.append(comma); line.append(contentsOf: key); Self.appendNumber(value, to: &line) }
+            for (key, value) in zip(rawKeys, row.raw) {
+                line.append(comma); line.append(contentsOf: key); Self.appendNumber(value, to: &line)
+            }
+            for (key, value) in zip(keys, row.smoothed) {
+                line.append(comma); line.append(contentsOf: key); Self.appendNumber(value, to: &line)
+            }
             line.append(contentsOf: ",\"scene_cut\":".utf8)
             line.append(row.sceneCut ? UInt8(ascii: "1") : UInt8(ascii: "0"))
             if observations, let seen = row.observation {
@@ -190,7 +200,8 @@ public final class ParameterLogWriter: @unchecked Sendable {
                 let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
-                    throw PipelineError(path: path, "cannot write the parameter log: \(String(cString: strerror(errno)))")
+                    throw PipelineError(
+                        path: path, "cannot write the parameter log: \(String(cString: strerror(errno)))")
                 }
                 offset += written
             }

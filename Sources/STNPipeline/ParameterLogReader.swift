@@ -9,12 +9,15 @@ public struct ParameterLog: Sendable {
 
     public init(contentsOf path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw PipelineError(path: path, FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
+            throw PipelineError(
+                path: path, FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw PipelineError(path: path, "not a text file")
         }
-        let lines = text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        let lines = text.split(whereSeparator: \.isNewline).map(String.init).filter {
+            !$0.trimmingCharacters(in: .whitespaces).isEmpty
+        }
         if path.lowercased().hasSuffix(".jsonl") {
             (kind, parameterNames, rows) = try Self.parseJSONLines(lines, path: path)
         } else {
@@ -25,7 +28,9 @@ public struct ParameterLog: Sendable {
 
     private static func kindAndNames(fromColumns columns: [String], path: String) throws -> (TransformKind, [String]) {
         // Columns after scene_cut (presence, label, confidence, or a later version's) are not read.
-        guard columns.count >= 4, columns[0] == "frame", columns[1] == "pts_time", let cutIndex = columns.firstIndex(of: "scene_cut"), cutIndex >= 3 else {
+        guard columns.count >= 4, columns[0] == "frame", columns[1] == "pts_time",
+            let cutIndex = columns.firstIndex(of: "scene_cut"), cutIndex >= 3
+        else {
             throw PipelineError(path: path, "not a parameter log (expected columns frame,pts_time,…,scene_cut)")
         }
         let middle = Array(columns[2..<cutIndex])
@@ -38,18 +43,24 @@ public struct ParameterLog: Sendable {
         return (kind, smoothed)
     }
 
-    private static func parseCSV(_ lines: [String], path: String) throws -> (TransformKind, [String], [ParameterLogRow]) {
+    private static func parseCSV(_ lines: [String], path: String) throws -> (TransformKind, [String], [ParameterLogRow])
+    {
         guard let header = lines.first else { throw PipelineError(path: path, "the log is empty") }
-        let columns = header.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let columns = header.split(separator: ",", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
         let (kind, names) = try kindAndNames(fromColumns: columns, path: path)
         let n = names.count
         let cutIndex = 2 + 2 * n
         var rows: [ParameterLogRow] = []
         for (lineIndex, line) in lines.dropFirst().enumerated() {
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
             // A quoted label may hold commas, so trailing fields are not counted exactly.
             guard fields.count == columns.count || (fields.count > columns.count && columns.count > cutIndex + 1),
-                  let frame = Int(fields[0]), let time = Double(fields[1]), let cut = Int(fields[cutIndex]) else {
+                let frame = Int(fields[0]), let time = Double(fields[1]), let cut = Int(fields[cutIndex])
+            else {
                 throw PipelineError(path: path, "line \(lineIndex + 2): malformed row")
             }
             let numbers = fields[2..<cutIndex].map { Double($0) }
@@ -61,13 +72,17 @@ public struct ParameterLog: Sendable {
             guard values[n...].allSatisfy(\.isFinite) else {
                 throw PipelineError(path: path, "line \(lineIndex + 2): a smoothed parameter is not finite")
             }
-            rows.append(ParameterLogRow(frame: frame, ptsTime: time, raw: ThetaValues(values[..<n]),
-                                        smoothed: ThetaValues(values[n...]), sceneCut: cut != 0))
+            rows.append(
+                ParameterLogRow(
+                    frame: frame, ptsTime: time, raw: ThetaValues(values[..<n]),
+                    smoothed: ThetaValues(values[n...]), sceneCut: cut != 0))
         }
         return (kind, names, rows)
     }
 
-    private static func parseJSONLines(_ lines: [String], path: String) throws -> (TransformKind, [String], [ParameterLogRow]) {
+    private static func parseJSONLines(_ lines: [String], path: String) throws -> (
+        TransformKind, [String], [ParameterLogRow]
+    ) {
         var kindAndNames: (TransformKind, [String])?
         var rows: [ParameterLogRow] = []
         for (lineIndex, line) in lines.enumerated() {
@@ -81,7 +96,9 @@ public struct ParameterLog: Sendable {
                     let names = TransformParameterNames.names(for: kind, count: keys.count)
                     return Set(names) == Set(keys)
                 }
-                guard let kind = kinds.first else { throw PipelineError(path: path, "line \(lineIndex + 1): unknown parameter keys") }
+                guard let kind = kinds.first else {
+                    throw PipelineError(path: path, "line \(lineIndex + 1): unknown parameter keys")
+                }
                 kindAndNames = (kind, TransformParameterNames.names(for: kind, count: keys.count))
             }
             let names = kindAndNames!.1
@@ -95,9 +112,11 @@ public struct ParameterLog: Sendable {
             guard smoothed.allSatisfy(\.isFinite) else {
                 throw PipelineError(path: path, "line \(lineIndex + 1): a smoothed parameter is not finite")
             }
-            rows.append(ParameterLogRow(frame: Int(try number("frame")), ptsTime: try number("pts_time"),
-                                        raw: ThetaValues(try names.map { try number("raw_" + $0) }),
-                                        smoothed: ThetaValues(smoothed), sceneCut: try number("scene_cut") != 0))
+            rows.append(
+                ParameterLogRow(
+                    frame: Int(try number("frame")), ptsTime: try number("pts_time"),
+                    raw: ThetaValues(try names.map { try number("raw_" + $0) }),
+                    smoothed: ThetaValues(smoothed), sceneCut: try number("scene_cut") != 0))
         }
         guard let (kind, names) = kindAndNames else { throw PipelineError(path: path, "the log is empty") }
         return (kind, names, rows)

@@ -88,7 +88,8 @@ struct Stages: @unchecked Sendable {
     func sample(drawOverlay: Bool) {
         var sampler: FrameSampler?
         var samplerFullRange = false
-        let overlay = WindowOverlay(canvas: options.canvas, outputWidth: options.outputWidth, outputHeight: options.outputHeight)
+        let overlay = WindowOverlay(
+            canvas: options.canvas, outputWidth: options.outputWidth, outputHeight: options.outputHeight)
         do {
             while let item = localised.pop() {
                 switch item {
@@ -96,23 +97,27 @@ struct Stages: @unchecked Sendable {
                     guard sampled.push(.audio(packet)) else { return }
                 case .frame(let frame, let index, let theta):
                     try observer?.willProcess(stage: .sample, frame: index)
-                    guard let transform = SourceTransform(kind: kind, parameters: theta.smoothed), transform.isFinite else {
+                    guard let transform = SourceTransform(kind: kind, parameters: theta.smoothed), transform.isFinite
+                    else {
                         throw PipelineError(path: options.input, "frame \(index): the transform is not finite")
                     }
                     if sampler == nil || sampler!.inputWidth != frame.width || sampler!.inputHeight != frame.height
-                        || samplerFullRange != frame.isFullRange {
+                        || samplerFullRange != frame.isFullRange
+                    {
                         samplerFullRange = frame.isFullRange
-                        sampler = FrameSampler(inputWidth: frame.width, inputHeight: frame.height,
-                                               outputWidth: options.outputWidth, outputHeight: options.outputHeight,
-                                               canvas: options.canvas, padding: options.padding,
-                                               range: frame.isFullRange ? .full : .limited, threads: threads)
+                        sampler = FrameSampler(
+                            inputWidth: frame.width, inputHeight: frame.height,
+                            outputWidth: options.outputWidth, outputHeight: options.outputHeight,
+                            canvas: options.canvas, padding: options.padding,
+                            range: frame.isFullRange ? .full : .limited, threads: threads)
                     }
                     guard let output = freeFrames.pop() else { return }
                     output.makeWritable()
                     sampler!.sample(transform, from: frame.planes, into: output.mutablePlanes)
                     output.setTimestamp(pts: frame.pts, seconds: frame.ptsSeconds)
-                    let row = ParameterLogRow(frame: index, ptsTime: frame.ptsSeconds, raw: theta.raw,
-                                              smoothed: theta.smoothed, sceneCut: theta.sceneCut, observation: theta.observation)
+                    let row = ParameterLogRow(
+                        frame: index, ptsTime: frame.ptsSeconds, raw: theta.raw,
+                        smoothed: theta.smoothed, sceneCut: theta.sceneCut, observation: theta.observation)
                     guard sampled.push(.frame(output, row: row)) else { return }
                     if drawOverlay {
                         frame.makeWritable()

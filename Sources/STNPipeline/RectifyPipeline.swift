@@ -27,16 +27,24 @@ public final class RectifyPipeline: Sendable {
         var outputs = [(path: options.output, role: "output")]
         if let log = options.logPath { outputs.append((log, "parameter log")) }
         if let overlay = options.overlayPath { outputs.append((overlay, "overlay video")) }
-        try OutputSafety.check(inputs: [options.input] + options.otherInputs + options.transforms.files, outputs: outputs)
+        try OutputSafety.check(
+            inputs: [options.input] + options.otherInputs + options.transforms.files, outputs: outputs)
         let threads = options.threads > 0 ? options.threads : ProcessInfo.processInfo.activeProcessorCount
 
-        let reader = try MediaReader(path: options.input, format: options.inputFormat, threads: options.threads,
-                                     cancellation: cancellation)
-        let localiser = try options.transforms.makeLocaliser(canvas: options.canvas, smoothing: options.smoothing,
-                                                             camera: options.camera, presence: options.presence,
-                                                             frameRate: reader.info.frameRate.doubleValue)
-        guard SourceTransform(kind: localiser.kind, parameters: Array(repeating: 0.5, count: localiser.parameterCount)) != nil else {
-            throw PipelineError(path: options.input, "transform kind '\(localiser.kind.rawValue)' cannot be applied to video frames yet")
+        let reader = try MediaReader(
+            path: options.input, format: options.inputFormat, threads: options.threads,
+            cancellation: cancellation)
+        let localiser = try options.transforms.makeLocaliser(
+            canvas: options.canvas, smoothing: options.smoothing,
+            camera: options.camera, presence: options.presence,
+            frameRate: reader.info.frameRate.doubleValue)
+        guard
+            SourceTransform(kind: localiser.kind, parameters: Array(repeating: 0.5, count: localiser.parameterCount))
+                != nil
+        else {
+            throw PipelineError(
+                path: options.input, "transform kind '\(localiser.kind.rawValue)' cannot be applied to video frames yet"
+            )
         }
         // Everything that can fail before the output is opened: a log or overlay that cannot be
         // made fails the run before the output (perhaps an earlier run's) is touched, and what
@@ -47,29 +55,37 @@ public final class RectifyPipeline: Sendable {
         let overlayWriter: MediaWriter?, writer: MediaWriter
         do {
             overlayWriter = try options.overlayPath.map { path in
-                try MediaWriter(path: path, format: nil,
-                                video: OutputVideoFormat(width: reader.info.width & ~1, height: reader.info.height & ~1,
-                                                         frameRate: reader.info.frameRate, timeBase: reader.info.timeBase),
-                                settings: options.encoder, audioSource: nil)
+                try MediaWriter(
+                    path: path, format: nil,
+                    video: OutputVideoFormat(
+                        width: reader.info.width & ~1, height: reader.info.height & ~1,
+                        frameRate: reader.info.frameRate, timeBase: reader.info.timeBase),
+                    settings: options.encoder, audioSource: nil)
             }
             writer = try MediaWriter(
                 path: options.output, format: options.outputFormat,
-                video: OutputVideoFormat(width: options.outputWidth, height: options.outputHeight,
-                                         frameRate: reader.info.frameRate, timeBase: reader.info.timeBase),
+                video: OutputVideoFormat(
+                    width: options.outputWidth, height: options.outputHeight,
+                    frameRate: reader.info.frameRate, timeBase: reader.info.timeBase),
                 settings: options.encoder, audioSource: options.copyAudio ? reader : nil, cancellation: cancellation)
         } catch {
             logFile?.discard()
             overlayFile?.discard()
             throw error
         }
-        let log = try logFile.map { try ParameterLogWriter(file: $0, kind: localiser.kind, parameterCount: localiser.parameterCount,
-                                                           observations: localiser.observes) }
+        let log = try logFile.map {
+            try ParameterLogWriter(
+                file: $0, kind: localiser.kind, parameterCount: localiser.parameterCount,
+                observations: localiser.observes)
+        }
 
         var warnings: [String] = []
         if options.copyAudio, reader.info.hasAudio, let reason = writer.audioDropReason { warnings.append(reason) }
         if options.copyAudio, writer.audioDropReason == nil, reader.info.otherAudioStreams > 0 {
             let count = reader.info.otherAudioStreams
-            warnings.append("\(options.input): \(count) more audio stream\(count == 1 ? "" : "s") not copied (only the main one is)")
+            warnings.append(
+                "\(options.input): \(count) more audio stream\(count == 1 ? "" : "s") not copied (only the main one is)"
+            )
         }
 
         let status = PipelineStatus()
@@ -86,12 +102,14 @@ public final class RectifyPipeline: Sendable {
         }
 
         let counter = FrameCounter()
-        let progress = options.showProgress ? ProgressLine(counter: counter, expectedFrames: reader.info.expectedFrameCount) : nil
+        let progress =
+            options.showProgress ? ProgressLine(counter: counter, expectedFrames: reader.info.expectedFrameCount) : nil
         let group = DispatchGroup()
 
-        let stages = Stages(options: options, threads: threads, kind: localiser.kind, observer: options.observer, status: status,
-                            decoded: decoded, localised: localised, sampled: sampled, overlays: overlays, freeFrames: freeFrames,
-                            counter: counter, reader: reader)
+        let stages = Stages(
+            options: options, threads: threads, kind: localiser.kind, observer: options.observer, status: status,
+            decoded: decoded, localised: localised, sampled: sampled, overlays: overlays, freeFrames: freeFrames,
+            counter: counter, reader: reader)
         let readerBox = UncheckedBox(reader), localiserBox = UncheckedBox(localiser), writerBox = UncheckedBox(writer)
         let logBox = UncheckedBox(log), overlayBox = UncheckedBox(overlayWriter)
         DispatchQueue(label: "stn.decode").async(group: group) { stages.decode(readerBox.value) }
@@ -110,21 +128,26 @@ public final class RectifyPipeline: Sendable {
             warnings.append("\(reader.path): \(reader.damagedPackets) damaged packet(s) skipped or concealed")
         }
         if case .replay(let log, let path) = options.transforms, status.firstError == nil, !cancellation.isCancelled,
-           log.rows.count > writer.framesWritten {
-            warnings.append("\(path): the log has \(log.rows.count) rows but the video \(writer.framesWritten) frames; "
-                            + "the last \(log.rows.count - writer.framesWritten) rows were not used")
+            log.rows.count > writer.framesWritten
+        {
+            warnings.append(
+                "\(path): the log has \(log.rows.count) rows but the video \(writer.framesWritten) frames; "
+                    + "the last \(log.rows.count - writer.framesWritten) rows were not used")
         }
         if let error = status.firstError, !(cancellation.outputAbandoned && cancellation.isCancelled) {
             throw PipelineFailure(underlying: error, framesWritten: writer.framesWritten, warnings: warnings)
         }
         if let replay = localiser as? ReplayLocaliser, replay.framesBeyondLog > 0 {
-            let error = PipelineError(path: replay.path, "the log has \(replay.log.rows.count) rows but the video has "
-                                      + "\(replay.log.rows.count + replay.framesBeyondLog) frames")
+            let error = PipelineError(
+                path: replay.path,
+                "the log has \(replay.log.rows.count) rows but the video has "
+                    + "\(replay.log.rows.count + replay.framesBeyondLog) frames")
             throw PipelineFailure(underlying: error, framesWritten: writer.framesWritten, warnings: warnings)
         }
-        return RectifySummary(framesWritten: writer.framesWritten, damagedPackets: reader.damagedPackets,
-                              seconds: elapsed, interruptedBy: cancellation.signal, outputAbandoned: cancellation.outputAbandoned,
-                              warnings: warnings)
+        return RectifySummary(
+            framesWritten: writer.framesWritten, damagedPackets: reader.damagedPackets,
+            seconds: elapsed, interruptedBy: cancellation.signal, outputAbandoned: cancellation.outputAbandoned,
+            warnings: warnings)
     }
 
     /// Waits for the stages. Once a stop is asked, the writers finish their files; an output

@@ -14,7 +14,8 @@ public enum TransformParameterNames {
 
     /// The kind whose column names these are, from a log's header.
     static func kind(forColumns names: [String]) -> TransformKind? {
-        for kind in [TransformKind.attention, .affine, .projective] where names == self.names(for: kind, count: names.count) {
+        for kind in [TransformKind.attention, .affine, .projective]
+        where names == self.names(for: kind, count: names.count) {
             return kind
         }
         if !names.isEmpty, names.count % 2 == 0, names == self.names(for: .tps, count: names.count) { return .tps }

@@ -15,7 +15,8 @@ extension VideoFrame {
     var mutablePlanes: MutableYUV420Frame {
         func plane(_ i: Int) -> MutablePlaneBuffer {
             let size = planeSize(i)
-            return MutablePlaneBuffer(base: mutableBaseAddress(i), width: size.width, height: size.height, stride: stride(i))
+            return MutablePlaneBuffer(
+                base: mutableBaseAddress(i), width: size.width, height: size.height, stride: stride(i))
         }
         return MutableYUV420Frame(y: plane(0), u: plane(1), v: plane(2))
     }

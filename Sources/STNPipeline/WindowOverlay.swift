@@ -49,7 +49,9 @@ struct WindowOverlay {
         }
     }
 
-    private func line(from a: (Double, Double), to b: (Double, Double), thickness: Int, colour: Colour, on frame: VideoFrame) {
+    private func line(
+        from a: (Double, Double), to b: (Double, Double), thickness: Int, colour: Colour, on frame: VideoFrame
+    ) {
         let length = ((b.0 - a.0) * (b.0 - a.0) + (b.1 - a.1) * (b.1 - a.1)).squareRoot()
         let steps = min(100_000, max(1, Int(length * 2)))
         for s in 0...steps {

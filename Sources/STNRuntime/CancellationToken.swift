@@ -1,6 +1,6 @@
 import CStopSignal
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Asks a run to stop: set by SIGINT/SIGTERM inside `handlingSignals`, or by `cancel`.

@@ -18,7 +18,9 @@ public enum FilePaths {
         if a != "-" && b != "-", canonical(local(a)) == canonical(local(b)) {
             return true
         }
-        guard let left = identity(a, stream: aStream), let right = identity(b, stream: STDOUT_FILENO) else { return false }
+        guard let left = identity(a, stream: aStream), let right = identity(b, stream: STDOUT_FILENO) else {
+            return false
+        }
         return left.device == right.device && left.inode == right.inode
     }
 
@@ -27,7 +29,8 @@ public enum FilePaths {
     private static func canonical(_ path: String) -> String {
         let url = URL(fileURLWithPath: path).standardizedFileURL
         if FileManager.default.fileExists(atPath: url.path) { return url.resolvingSymlinksInPath().path }
-        return url.deletingLastPathComponent().resolvingSymlinksInPath().appendingPathComponent(url.lastPathComponent).path
+        return url.deletingLastPathComponent().resolvingSymlinksInPath().appendingPathComponent(url.lastPathComponent)
+            .path
     }
 
     /// Device and inode of a path, or of `stream` for `-` when it is a regular file.

@@ -8,12 +8,12 @@ struct STNBench: ParsableCommand {
         commandName: "stn-bench",
         abstract: "Time the frame sampler against libswscale, and the STN core's localisation nets and training step.",
         discussion: """
-        Numbers depend on the machine and its load; build with -c release before timing.
+            Numbers depend on the machine and its load; build with -c release before timing.
 
-        Examples:
-          swift run -c release stn-bench sampler --frames 1000 --runs 5
-          swift run -c release stn-bench train --steps 30
-        """,
+            Examples:
+              swift run -c release stn-bench sampler --frames 1000 --runs 5
+              swift run -c release stn-bench train --steps 30
+            """,
         version: stnVersion,
         subcommands: [SamplerBench.self, TrainBench.self])
 }

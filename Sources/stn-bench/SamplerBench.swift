@@ -39,14 +39,16 @@ struct SamplerBench: ParsableCommand {
         let outV = TexturedPlane(width: out / 2, height: out / 2, seed: 0)
         let source = YUV420Frame(y: luma.buffer, u: blue.buffer, v: red.buffer)
         let destination = MutableYUV420Frame(y: outY.mutableBuffer, u: outU.mutableBuffer, v: outV.mutableBuffer)
-        let sampler = FrameSampler(inputWidth: width, inputHeight: height, outputWidth: out, outputHeight: out,
-                                   canvas: .square, padding: .black, range: .limited, threads: 1)
+        let sampler = FrameSampler(
+            inputWidth: width, inputHeight: height, outputWidth: out, outputHeight: out,
+            canvas: .square, padding: .black, range: .limited, threads: 1)
         let timer = CPUTimer(frames: frames, runs: runs)
 
         let moving = timer.median { i in
             let phase = Double(i) * 0.05
-            sampler.sample(SourceTransform(attention: 0.3 + 0.05 * sin(phase * 0.7), tx: 0.3 * cos(phase), ty: 0.2 * sin(phase)),
-                           from: source, into: destination)
+            sampler.sample(
+                SourceTransform(attention: 0.3 + 0.05 * sin(phase * 0.7), tx: 0.3 * cos(phase), ty: 0.2 * sin(phase)),
+                from: source, into: destination)
         }
         // s = 540 / 1920 = 0.28125: the window is the 540×540 square at the frame's centre.
         let fixedTransform = SourceTransform(attention: 0.28125, tx: 0, ty: 0)
@@ -54,22 +56,30 @@ struct SamplerBench: ParsableCommand {
 
         func swscale(_ flags: Int32) -> Double {
             let crop = 540, (left, top) = ((width - crop) / 2, (height - crop) / 2)
-            guard let context = sws_getContext(Int32(crop), Int32(crop), AV_PIX_FMT_YUV420P, Int32(out), Int32(out), AV_PIX_FMT_YUV420P,
-                                               flags, nil, nil, nil) else { fatalError("sws_getContext failed") }
+            guard
+                let context = sws_getContext(
+                    Int32(crop), Int32(crop), AV_PIX_FMT_YUV420P, Int32(out), Int32(out), AV_PIX_FMT_YUV420P,
+                    flags, nil, nil, nil)
+            else { fatalError("sws_getContext failed") }
             defer { sws_freeContext(context) }
-            let planes: [UnsafePointer<UInt8>?] = [UnsafePointer(luma.base + top * width + left),
-                                                   UnsafePointer(blue.base + top / 2 * chromaWidth + left / 2),
-                                                   UnsafePointer(red.base + top / 2 * chromaWidth + left / 2), nil]
+            let planes: [UnsafePointer<UInt8>?] = [
+                UnsafePointer(luma.base + top * width + left),
+                UnsafePointer(blue.base + top / 2 * chromaWidth + left / 2),
+                UnsafePointer(red.base + top / 2 * chromaWidth + left / 2), nil
+            ]
             let strides: [Int32] = [Int32(width), Int32(chromaWidth), Int32(chromaWidth), 0]
             let outputs: [UnsafeMutablePointer<UInt8>?] = [outY.base, outU.base, outV.base, nil]
             let outputStrides: [Int32] = [Int32(out), Int32(out / 2), Int32(out / 2), 0]
             return timer.median { _ in _ = sws_scale(context, planes, strides, 0, Int32(crop), outputs, outputStrides) }
         }
         let bilinear = swscale(SWS_BILINEAR), fast = swscale(SWS_FAST_BILINEAR)
-        print(String(format: "1920x1080 -> 256x256, %d frames x %d runs, one thread, median CPU ms per frame", frames, runs))
+        print(
+            String(
+                format: "1920x1080 -> 256x256, %d frames x %d runs, one thread, median CPU ms per frame", frames, runs))
         print(String(format: "stn moving window      %.3f ms", moving))
         print(String(format: "stn fixed window       %.3f ms", fixed))
-        print(String(format: "swscale bilinear       %.3f ms   (swscale / stn fixed: %.2f)", bilinear, bilinear / fixed))
+        print(
+            String(format: "swscale bilinear       %.3f ms   (swscale / stn fixed: %.2f)", bilinear, bilinear / fixed))
         print(String(format: "swscale fast bilinear  %.3f ms   (swscale / stn fixed: %.2f)", fast, fast / fixed))
     }
 }
@@ -95,7 +105,9 @@ final class TexturedPlane {
     deinit { base.deallocate() }
 
     var buffer: PlaneBuffer { PlaneBuffer(base: base, width: width, height: height, stride: width) }
-    var mutableBuffer: MutablePlaneBuffer { MutablePlaneBuffer(base: base, width: width, height: height, stride: width) }
+    var mutableBuffer: MutablePlaneBuffer {
+        MutablePlaneBuffer(base: base, width: width, height: height, stride: width)
+    }
 }
 
 /// Median CPU time of this thread per call of a body, over `runs` runs of `frames` calls:

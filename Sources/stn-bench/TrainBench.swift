@@ -22,10 +22,12 @@ struct TrainBench: ParsableCommand {
     }
 
     func run() throws {
-        for (name, config) in [("tutorial", ModelConfig.tutorial(height: 64, width: 64, transform: .affine)),
-                               ("video-small", ModelConfig.videoAttention(localisationNet: .small)),
-                               ("video-keypoints", ModelConfig.videoAttention(localisationNet: .keypoints)),
-                               ("video-keypoints-lite", ModelConfig.videoAttention(localisationNet: .keypointsLite))] {
+        for (name, config) in [
+            ("tutorial", ModelConfig.tutorial(height: 64, width: 64, transform: .affine)),
+            ("video-small", ModelConfig.videoAttention(localisationNet: .small)),
+            ("video-keypoints", ModelConfig.videoAttention(localisationNet: .keypoints)),
+            ("video-keypoints-lite", ModelConfig.videoAttention(localisationNet: .keypointsLite))
+        ] {
             let predictor = try STCNN(config: config, seed: 1).makeModel().makePredictor(maxBatch: 1)
             var pixels = [UInt8](repeating: 0, count: 64 * 64)
             for i in pixels.indices { pixels[i] = UInt8(truncatingIfNeeded: i &* 2654435761 >> 7) }
@@ -40,8 +42,11 @@ struct TrainBench: ParsableCommand {
                 best = min(best, each)
                 total += each
             }
-            print("swift loc-net forward 64x64 (\(name)): " + String(format: "%.3f ms (best of 20×100), %.3f ms mean, %.3f ms CPU",
-                                                                     best * 1e3, total / 20 * 1e3, (Self.cpuSeconds() - cpuStart) / 2000 * 1e3))
+            print(
+                "swift loc-net forward 64x64 (\(name)): "
+                    + String(
+                        format: "%.3f ms (best of 20×100), %.3f ms mean, %.3f ms CPU",
+                        best * 1e3, total / 20 * 1e3, (Self.cpuSeconds() - cpuStart) / 2000 * 1e3))
         }
 
         let batch = 64
@@ -55,8 +60,10 @@ struct TrainBench: ParsableCommand {
         let start = Self.now(), cpuStart = Self.cpuSeconds()
         for _ in 0..<steps { net.trainStep(images: images.data, labels: labels, batch: batch, optimiser: optimiser) }
         let seconds = Self.now() - start, cpuSeconds = Self.cpuSeconds() - cpuStart
-        print(String(format: "swift train: %.1f images/s (%d steps of %d in %.2f s); %.1f images per CPU-second",
-                     Double(steps * batch) / seconds, steps, batch, seconds, Double(steps * batch) / cpuSeconds))
+        print(
+            String(
+                format: "swift train: %.1f images/s (%d steps of %d in %.2f s); %.1f images per CPU-second",
+                Double(steps * batch) / seconds, steps, batch, seconds, Double(steps * batch) / cpuSeconds))
     }
 
     static func now() -> Double { Date().timeIntervalSinceReferenceDate }
@@ -65,6 +72,7 @@ struct TrainBench: ParsableCommand {
     static func cpuSeconds() -> Double {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(
+            usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
     }
 }

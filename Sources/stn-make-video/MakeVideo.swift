@@ -10,18 +10,19 @@ import STNRuntime
 struct MakeVideo: CancellableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stn-make-video",
-        abstract: "Write a synthetic Fashion-MNIST video and its per-frame ground truth (class, box in pixels and in the square canvas).",
+        abstract:
+            "Write a synthetic Fashion-MNIST video and its per-frame ground truth (class, box in pixels and in the square canvas).",
         discussion: """
-        Examples:
-          stn-make-video clip.mp4    # 10 s, 640x360, t10k items, clip.truth.csv
-          stn-make-video --size 480x480 --seconds 4 --seed 7 square.mkv
-          stn-make-video --split train --codec ffv1 train-clip.mkv
-          stn-make-video clip.mp4 && stn-video clip.mp4 rectified.mp4
-          # then compare rectified.params.csv with clip.truth.csv
+            Examples:
+              stn-make-video clip.mp4    # 10 s, 640x360, t10k items, clip.truth.csv
+              stn-make-video --size 480x480 --seconds 4 --seed 7 square.mkv
+              stn-make-video --split train --codec ffv1 train-clip.mkv
+              stn-make-video clip.mp4 && stn-video clip.mp4 rectified.mp4
+              # then compare rectified.params.csv with clip.truth.csv
 
-        Exit status: 0 done, 1 runtime error, 2 usage error, 130/143 after SIGINT/SIGTERM (the video is \
-        finalised with every frame written so far and the ground truth of exactly those frames).
-        """,
+            Exit status: 0 done, 1 runtime error, 2 usage error, 130/143 after SIGINT/SIGTERM (the video is \
+            finalised with every frame written so far and the ground truth of exactly those frames).
+            """,
         version: stnVersion)
 
     enum Split: String, ExpressibleByArgument, CaseIterable {
@@ -55,11 +56,17 @@ struct MakeVideo: CancellableCommand {
     var frameCount: Int { Int((seconds * Double(fps)).rounded()) }
 
     func validate() throws {
-        guard seconds > 0, seconds <= 86_400 else { throw ValidationError("--seconds must be positive and at most 86400 (a day)") }
+        guard seconds > 0, seconds <= 86_400 else {
+            throw ValidationError("--seconds must be positive and at most 86400 (a day)")
+        }
         guard (1...240).contains(fps) else { throw ValidationError("--fps must be in 1…240") }
         guard frameCount >= 1 else { throw ValidationError("--seconds \(seconds) at \(fps) fps is no frame at all") }
-        guard output != "-" else { throw ValidationError("the output must be a file (the ground truth goes beside it)") }
-        guard !FilePaths.isSameFile(truthPath, output) else { throw ValidationError("the ground truth \(truthPath) and the video must be different files") }
+        guard output != "-" else {
+            throw ValidationError("the output must be a file (the ground truth goes beside it)")
+        }
+        guard !FilePaths.isSameFile(truthPath, output) else {
+            throw ValidationError("the ground truth \(truthPath) and the video must be different files")
+        }
     }
 
     /// Writes the video and its ground truth; SIGINT/SIGTERM stop it with both finalised.
@@ -92,9 +99,11 @@ struct MakeVideo: CancellableCommand {
         do {
             writer = try MediaWriter(
                 path: output, format: nil,
-                video: OutputVideoFormat(width: width, height: height, frameRate: Rational(Int32(fps), 1), timeBase: Rational(1, Int32(fps))),
-                settings: EncoderSettings(codec: encoding.codec, crf: encoding.crf, preset: encoding.preset,
-                                          bitrate: encoding.bitrate?.bitsPerSecond),
+                video: OutputVideoFormat(
+                    width: width, height: height, frameRate: Rational(Int32(fps), 1), timeBase: Rational(1, Int32(fps))),
+                settings: EncoderSettings(
+                    codec: encoding.codec, crf: encoding.crf, preset: encoding.preset,
+                    bitrate: encoding.bitrate?.bitsPerSecond),
                 audioSource: nil)
         } catch {
             truthFile.discard()
@@ -110,7 +119,9 @@ struct MakeVideo: CancellableCommand {
         var written = 0
         while written < frameCount && !cancellation.isCancelled {
             let (layout, frameTruth) = video.next()
-            pixels.withUnsafeMutableBufferPointer { renderer.render(layout, raster: .frame(width: width, height: height), into: $0.baseAddress!) }
+            pixels.withUnsafeMutableBufferPointer {
+                renderer.render(layout, raster: .frame(width: width, height: height), into: $0.baseAddress!)
+            }
             let frame = VideoFrame(width: width, height: height)
             Self.fill(frame, luma: pixels)
             frame.setTimestamp(pts: Int64(written), seconds: Double(written) / Double(fps))
@@ -120,7 +131,8 @@ struct MakeVideo: CancellableCommand {
         }
         try writer.finish()
         guard !cancellation.isCancelled else { return written }
-        FileHandle.standardError.write(Data("stn-make-video: wrote \(written) frames to \(output) (\(writer.codecName)) and \(truthPath)\n".utf8))
+        FileHandle.standardError.write(
+            Data("stn-make-video: wrote \(written) frames to \(output) (\(writer.codecName)) and \(truthPath)\n".utf8))
         return written
     }
 

@@ -14,7 +14,8 @@ enum BundledModelFile {
         guard size > 0, let bytes = stn_bundled_model_bytes() else {
             throw ToolError(name, "this build has no bundled model; give --model")
         }
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("stn-train-bundled-\(UUID().uuidString).safetensors")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "stn-train-bundled-\(UUID().uuidString).safetensors")
         try naming(url.path) { try Data(bytes: bytes, count: size).write(to: url) }
         return url
     }

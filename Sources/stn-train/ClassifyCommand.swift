@@ -32,24 +32,24 @@ struct ClassifyCommand: CancellableCommand {
         commandName: "classify",
         abstract: "Train a CNN or an ST-CNN on one distortion, then test it on t10k under the same distortion.",
         discussion: """
-        Distortions (parameters in STNData/Distortion.swift): none, R (rotation ±90°), RTS (rotation ±45°, \
-        scale 0.7–1.2, placed in 42×42), P (projective), E (elastic TPS), TC (translated in 60×60 with clutter).
-        The training set is re-distorted every epoch (seed, epoch, index); the test set is distorted once \
-        with --test-seed, so every model of one distortion is tested on the same images.
+            Distortions (parameters in STNData/Distortion.swift): none, R (rotation ±90°), RTS (rotation ±45°, \
+            scale 0.7–1.2, placed in 42×42), P (projective), E (elastic TPS), TC (translated in 60×60 with clutter).
+            The training set is re-distorted every epoch (seed, epoch, index); the test set is distorted once \
+            with --test-seed, so every model of one distortion is tested on the same images.
 
-        Writes into --output: model.safetensors (STCNN model file, or a CNN baseline file), \
-        results.json and results.md (one Markdown table row), and checkpoint.safetensors + \
-        checkpoint.json every --checkpoint-every steps (resume with --resume).
+            Writes into --output: model.safetensors (STCNN model file, or a CNN baseline file), \
+            results.json and results.md (one Markdown table row), and checkpoint.safetensors + \
+            checkpoint.json every --checkpoint-every steps (resume with --resume).
 
-        Examples:
-          stn-train classify --model affine --distortion RTS --steps 6000 \\
-              --output runs/aff-rts
-          stn-train classify --model cnn --distortion R --time-budget 10 --threads 1 \\
-              --output runs/cnn-r
-          stn-train classify --model tps --distortion E --output runs/tps-e --resume
-          stn-train classify --model affine --data ~/mnist --distortion TC --epochs 5 \\
-              --output runs/mnist-tc
-        """)
+            Examples:
+              stn-train classify --model affine --distortion RTS --steps 6000 \\
+                  --output runs/aff-rts
+              stn-train classify --model cnn --distortion R --time-budget 10 --threads 1 \\
+                  --output runs/cnn-r
+              stn-train classify --model tps --distortion E --output runs/tps-e --resume
+              stn-train classify --model affine --data ~/mnist --distortion TC --epochs 5 \\
+                  --output runs/mnist-tc
+            """)
 
     @Option(help: "Network: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var model: ModelKind = .affine
@@ -130,14 +130,20 @@ struct ClassifyCommand: CancellableCommand {
         guard batchSize >= 1, batchSize <= 4096 else { throw ValidationError("--batch-size must be in 1…4096") }
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
-        if let timeBudget, !(timeBudget > 0) { throw ValidationError("--time-budget must be a positive number of minutes") }
+        if let timeBudget, !(timeBudget > 0) {
+            throw ValidationError("--time-budget must be a positive number of minutes")
+        }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if resume && force { throw ValidationError("--resume continues a run and --force starts over: give one") }
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive") }
-        guard checkpointEvery >= 1, logEvery >= 1 else { throw ValidationError("--checkpoint-every and --log-every must be at least 1") }
+        guard checkpointEvery >= 1, logEvery >= 1 else {
+            throw ValidationError("--checkpoint-every and --log-every must be at least 1")
+        }
         if let trainLimit, trainLimit < 1 { throw ValidationError("--train-limit must be at least 1") }
         if let testLimit, testLimit < 1 { throw ValidationError("--test-limit must be at least 1") }
-        for (name, value) in [("--momentum", momentum), ("--weight-decay", weightDecay), ("--localisation-scale", localisationScale)] {
+        for (name, value) in [
+            ("--momentum", momentum), ("--weight-decay", weightDecay), ("--localisation-scale", localisationScale)
+        ] {
             guard value >= 0, value.isFinite else { throw ValidationError("\(name) must be a finite number ≥ 0") }
         }
     }

@@ -10,14 +10,17 @@ struct H264RoundTrip {
     var crf: Int
 
     func callAsFunction(_ frames: [UInt8], count: Int) throws -> [UInt8] {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("stn-train-h264-\(getpid())-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "stn-train-h264-\(getpid())-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let raw = folder.appendingPathComponent("in.gray"), encoded = folder.appendingPathComponent("clip.mp4")
         let decoded = folder.appendingPathComponent("out.gray")
         try Data(frames).write(to: raw)
-        try ffmpeg(["-f", "rawvideo", "-pix_fmt", "gray", "-s", "\(width)x\(height)", "-r", "25", "-i", raw.path,
-                    "-c:v", "libx264", "-preset", "veryfast", "-crf", String(crf), "-pix_fmt", "yuv420p", encoded.path])
+        try ffmpeg([
+            "-f", "rawvideo", "-pix_fmt", "gray", "-s", "\(width)x\(height)", "-r", "25", "-i", raw.path,
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", String(crf), "-pix_fmt", "yuv420p", encoded.path
+        ])
         try ffmpeg(["-i", encoded.path, "-f", "rawvideo", "-pix_fmt", "gray", decoded.path])
         let result = [UInt8](try Data(contentsOf: decoded))
         guard result.count == frames.count else {
@@ -32,11 +35,16 @@ struct H264RoundTrip {
         process.arguments = ["ffmpeg", "-nostdin", "-v", "error", "-y"] + arguments
         let errors = Pipe()
         process.standardError = errors
-        do { try process.run() } catch { throw ToolError("ffmpeg", "cannot run it (\(error.localizedDescription)); the H.264 buckets need the ffmpeg program") }
+        do { try process.run() } catch {
+            throw ToolError(
+                "ffmpeg", "cannot run it (\(error.localizedDescription)); the H.264 buckets need the ffmpeg program")
+        }
         let message = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            let line = String(decoding: message, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "exit status \(process.terminationStatus)"
+            let line =
+                String(decoding: message, as: UTF8.self).split(separator: "\n").last.map(String.init)
+                ?? "exit status \(process.terminationStatus)"
             throw ToolError("ffmpeg", line)
         }
     }

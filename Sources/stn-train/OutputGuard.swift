@@ -32,7 +32,9 @@ enum OutputGuard {
             throw ToolError(file, "is a directory")
         }
         let parent = URL(fileURLWithPath: file).deletingLastPathComponent()
-        try naming(parent.path) { try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true) }
+        try naming(parent.path) {
+            try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        }
         guard access(parent.path, W_OK) == 0 else { throw ToolError(parent.path, "not writable") }
     }
 }

@@ -9,10 +9,10 @@ struct PreviewCommand: ParsableCommand {
         commandName: "preview",
         abstract: "Write a PGM mosaic of distorted training samples (one row per distortion).",
         discussion: """
-        Examples:
-          stn-train preview --output distortions.pgm && \\
-              ffmpeg -i distortions.pgm distortions.png
-        """)
+            Examples:
+              stn-train preview --output distortions.pgm && \\
+                  ffmpeg -i distortions.pgm distortions.png
+            """)
 
     @Option(help: "Directory of the IDX files.")
     var data: String = FashionMNIST.defaultDirectory.path
@@ -33,7 +33,9 @@ struct PreviewCommand: ParsableCommand {
     func run() throws {
         try OutputGuard.refuse(output, overwriting: OutputGuard.datasetFiles(in: data), what: "data file")
         let set: IDXDataset
-        do { set = try FashionMNIST.load(.test, from: URL(fileURLWithPath: data)) } catch { throw ToolError(error.description) }
+        do { set = try FashionMNIST.load(.test, from: URL(fileURLWithPath: data)) } catch {
+            throw ToolError(error.description)
+        }
         let cell = 62, rows = Distortion.allCases.count, width = cell * count, height = cell * rows
         var pixels = [UInt8](repeating: 128, count: width * height)
         for (row, distortion) in Distortion.allCases.enumerated() {
@@ -43,7 +45,8 @@ struct PreviewCommand: ParsableCommand {
                 buffer.withUnsafeMutableBufferPointer { view.render(index: column, pass: 0, into: $0.baseAddress!) }
                 for i in 0..<view.side {
                     for j in 0..<view.side {
-                        pixels[(row * cell + 1 + i) * width + column * cell + 1 + j] = UInt8(max(0, min(255, (buffer[i * view.side + j] * 255).rounded())))
+                        pixels[(row * cell + 1 + i) * width + column * cell + 1 + j] = UInt8(
+                            max(0, min(255, (buffer[i * view.side + j] * 255).rounded())))
                     }
                 }
             }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Foundation
 
@@ -17,7 +17,8 @@ final class Progress {
 
     init(total: Int, quiet: Bool, every: Int) { self.total = total; self.quiet = quiet; self.every = every }
 
-    func update(step: Int, epoch: Int, loss: Float, correct: Int, batch: Int, imagesPerSecond: Double, seconds: Double) {
+    func update(step: Int, epoch: Int, loss: Float, correct: Int, batch: Int, imagesPerSecond: Double, seconds: Double)
+    {
         smoothedLoss = smoothedLoss.map { 0.98 * $0 + 0.02 * loss } ?? loss
         windowCorrect += correct; windowSeen += batch
         guard !quiet else { return }
@@ -26,9 +27,10 @@ final class Progress {
         lastDraw = seconds
         let accuracy = 100 * Double(windowCorrect) / Double(max(windowSeen, 1))
         let eta = imagesPerSecond > 0 ? Double(total - step) * Double(batch) / imagesPerSecond : 0
-        let line = String(format: "step %d/%d (%.0f%%) epoch %d  loss %.4f  train acc %.1f%%  %.0f img/s  %@ elapsed, ETA %@",
-                          step, total, 100 * Double(step) / Double(total), epoch + 1, smoothedLoss ?? 0, accuracy, imagesPerSecond,
-                          Self.clock(seconds), Self.clock(eta))
+        let line = String(
+            format: "step %d/%d (%.0f%%) epoch %d  loss %.4f  train acc %.1f%%  %.0f img/s  %@ elapsed, ETA %@",
+            step, total, 100 * Double(step) / Double(total), epoch + 1, smoothedLoss ?? 0, accuracy, imagesPerSecond,
+            Self.clock(seconds), Self.clock(eta))
         if terminal {
             write("\r\u{1B}[K" + line)
             drewLine = true

@@ -29,18 +29,22 @@ struct RunResult: Codable {
     var command: String
     var date: String
 
-    static let markdownHeader = "| model | distortion | test error | steps (epochs) | training time | parameters |\n|---|---|---|---|---|---|\n"
+    static let markdownHeader =
+        "| model | distortion | test error | steps (epochs) | training time | parameters |\n|---|---|---|---|---|---|\n"
 
     var markdownRow: String {
-        String(format: "| %@ | %@ | %.2f %% | %d (%.1f) | %.1f min | %d |", modelTitle, distortion, testErrorPercent, steps, epochs,
-               trainSeconds / 60, parameterCount)
+        String(
+            format: "| %@ | %@ | %.2f %% | %d (%.1f) | %.1f min | %d |", modelTitle, distortion, testErrorPercent,
+            steps, epochs,
+            trainSeconds / 60, parameterCount)
     }
 
     func write(to url: URL) throws(ToolError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try naming(url.path) {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try encoder.encode(self).write(to: url, options: .atomic)
         }
     }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Keeps the process on `count` CPUs (`sched_setaffinity`): STNCore's grid generators and
@@ -11,21 +11,22 @@ enum ThreadLimit {
     @discardableResult
     static func apply(_ count: Int) -> [Int]? {
         #if os(Linux)
-        // glibc declares these only under _GNU_SOURCE, which Swift's Glibc module does not set.
-        typealias Affinity = @convention(c) (pid_t, Int, UnsafeMutableRawPointer) -> Int32
-        guard let get = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sched_getaffinity"),
-              let set = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sched_setaffinity") else { return nil }
-        let getAffinity = unsafeBitCast(get, to: Affinity.self), setAffinity = unsafeBitCast(set, to: Affinity.self)
-        var mask = [UInt8](repeating: 0, count: 128)  // cpu_set_t: 1024 CPUs
-        guard mask.withUnsafeMutableBytes({ getAffinity(0, 128, $0.baseAddress!) }) == 0 else { return nil }
-        let allowed = (0..<1024).filter { mask[$0 / 8] & (1 << ($0 % 8)) != 0 }
-        let kept = Array(allowed.prefix(max(count, 1)))
-        mask = [UInt8](repeating: 0, count: 128)
-        for cpu in kept { mask[cpu / 8] |= UInt8(1 << (cpu % 8)) }
-        guard mask.withUnsafeMutableBytes({ setAffinity(0, 128, $0.baseAddress!) }) == 0 else { return nil }
-        return kept
+            // glibc declares these only under _GNU_SOURCE, which Swift's Glibc module does not set.
+            typealias Affinity = @convention(c) (pid_t, Int, UnsafeMutableRawPointer) -> Int32
+            guard let get = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sched_getaffinity"),
+                let set = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sched_setaffinity")
+            else { return nil }
+            let getAffinity = unsafeBitCast(get, to: Affinity.self), setAffinity = unsafeBitCast(set, to: Affinity.self)
+            var mask = [UInt8](repeating: 0, count: 128)  // cpu_set_t: 1024 CPUs
+            guard mask.withUnsafeMutableBytes({ getAffinity(0, 128, $0.baseAddress!) }) == 0 else { return nil }
+            let allowed = (0..<1024).filter { mask[$0 / 8] & (1 << ($0 % 8)) != 0 }
+            let kept = Array(allowed.prefix(max(count, 1)))
+            mask = [UInt8](repeating: 0, count: 128)
+            for cpu in kept { mask[cpu / 8] |= UInt8(1 << (cpu % 8)) }
+            guard mask.withUnsafeMutableBytes({ setAffinity(0, 128, $0.baseAddress!) }) == 0 else { return nil }
+            return kept
         #else
-        return nil
+            return nil
         #endif
     }
 }

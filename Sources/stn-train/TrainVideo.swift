@@ -18,7 +18,9 @@ extension SceneProfile: ExpressibleByArgument {}
 struct TrainVideo: CancellableCommand {
     static let configuration = CommandConfiguration(
         commandName: "video",
-        abstract: "Train the attention model stn-video runs by default (two-resolution ST-CNN on synthetic Fashion-MNIST scenes).")
+        abstract:
+            "Train the attention model stn-video runs by default (two-resolution ST-CNN on synthetic Fashion-MNIST scenes)."
+    )
 
     @Option(help: "Directory of the IDX files (train split used).")
     var data = FashionMNIST.defaultDirectory.path
@@ -34,9 +36,14 @@ struct TrainVideo: CancellableCommand {
     var localisationScale: Float = 0.7
     @Option(help: "Classifier warm-up steps on item glimpses (64 each) before the joint training.")
     var warmupSteps = 1500
-    @Option(help: "Learning-rate multiplier of the classifier during the joint training (0: the warmed-up classifier stays fixed and only θ learns).")
+    @Option(
+        help:
+            "Learning-rate multiplier of the classifier during the joint training (0: the warmed-up classifier stays fixed and only θ learns)."
+    )
     var classifierScale: Float = 0.3
-    @Option(help: "Final steps that train the classifier alone on the trained localisation's glimpses (localisation frozen).")
+    @Option(
+        help:
+            "Final steps that train the classifier alone on the trained localisation's glimpses (localisation frozen).")
     var finetuneSteps = 0
     @Option(help: "Curriculum length: item sizes shrink from 70–100% to 15–50% of the shorter side over these steps.")
     var curriculumSteps = 6000
@@ -44,23 +51,48 @@ struct TrainVideo: CancellableCommand {
     var glimpse = 32
     @Option(help: "Side of the localisation network's square luminance input (--source-side must be a multiple of it).")
     var localisationSide = 64
-    @Option(help: "Localisation network: small (conv stack, fc regression), keypoints (spatial soft-argmax) or keypoints-lite (its strided, cheaper form); keypoints-deep and keypoints-wide are trials of more capacity, keypoints-fine of finer (32×32) keypoint maps.")
+    @Option(
+        help:
+            "Localisation network: small (conv stack, fc regression), keypoints (spatial soft-argmax) or keypoints-lite (its strided, cheaper form); keypoints-deep and keypoints-wide are trials of more capacity, keypoints-fine of finer (32×32) keypoint maps."
+    )
     var localisationNet: VideoLocalisationNet = .small
-    @Option(help: "How item sizes are drawn within the range: uniform, or arcsine (as the sample videos' smooth size path visits them, more often near both ends).")
+    @Option(
+        help:
+            "How item sizes are drawn within the range: uniform, or arcsine (as the sample videos' smooth size path visits them, more often near both ends)."
+    )
     var itemSizes: ItemSizeDistribution = .uniform
-    @Option(help: "Scene statistics: plain (a few dim patches smaller than the item) or robust (randomised clutter coverage and size, background, noise, blur, contrast, and item-free scenes; --item-sizes and --clutter-sizing then do not apply).")
+    @Option(
+        help:
+            "Scene statistics: plain (a few dim patches smaller than the item) or robust (randomised clutter coverage and size, background, noise, blur, contrast, and item-free scenes; --item-sizes and --clutter-sizing then do not apply)."
+    )
     var scenes: SceneProfile = .plain
-    @Option(help: "Share of item-free scenes when --scenes robust; a share above 0 gives the model an 11th class, \"no item\".")
+    @Option(
+        help:
+            "Share of item-free scenes when --scenes robust; a share above 0 gives the model an 11th class, \"no item\"."
+    )
     var noItemShare: Double = 0.1
-    @Option(help: "Start from the weights of this model file where names match (the leading rows where only the class count differs), e.g. a trained model at another --localisation-side.")
+    @Option(
+        help:
+            "Start from the weights of this model file where names match (the leading rows where only the class count differs), e.g. a trained model at another --localisation-side."
+    )
     var initialiseFrom: String?
-    @Option(help: "What clutter is scaled to: item (the item's side, patches always smaller than it) or independent (a size drawn apart from the item's, as in the sample videos, whose static clutter stays while the item shrinks).")
+    @Option(
+        help:
+            "What clutter is scaled to: item (the item's side, patches always smaller than it) or independent (a size drawn apart from the item's, as in the sample videos, whose static clutter stays while the item shrinks)."
+    )
     var clutterSizing: ClutterSizing = .item
-    @Option(help: "Glimpse classifier: small or wide. With --resume, a different one than the file's starts fresh (warm-up included) on the file's localisation network.")
+    @Option(
+        help:
+            "Glimpse classifier: small or wide. With --resume, a different one than the file's starts fresh (warm-up included) on the file's localisation network."
+    )
     var classifierNet: VideoClassifierNet?
-    @Option(help: "Side of the highest-resolution canvas the glimpse is sampled from (a multiple of --localisation-side).")
+    @Option(
+        help: "Side of the highest-resolution canvas the glimpse is sampled from (a multiple of --localisation-side).")
     var sourceSide = 192
-    @Option(help: "Weight of the prior scale-prior · mean(s) added to the loss during joint training (0: none): a pull toward the smallest window that still classifies well.")
+    @Option(
+        help:
+            "Weight of the prior scale-prior · mean(s) added to the loss during joint training (0: none): a pull toward the smallest window that still classifies well."
+    )
     var scalePrior: Float = 0
     @Option(help: "Random seed (scenes and initialisation).")
     var seed: UInt64 = 1
@@ -68,7 +100,10 @@ struct TrainVideo: CancellableCommand {
     var logEvery = 50
     @Option(help: "Write the model file every N steps.")
     var checkpointEvery = 250
-    @Flag(help: "Diagnostic, not weak supervision: train only the localisation network, regressing θ onto the true boxes (no warm-up, no classifier), to measure the architecture's localisation ceiling.")
+    @Flag(
+        help:
+            "Diagnostic, not weak supervision: train only the localisation network, regressing θ onto the true boxes (no warm-up, no classifier), to measure the architecture's localisation ceiling."
+    )
     var boxSupervision = false
     @Flag(help: "Continue from the model file at --output (the step count restarts).")
     var resume = false
@@ -78,17 +113,32 @@ struct TrainVideo: CancellableCommand {
         guard (1...4096).contains(batchSize) else { throw ValidationError("--batch-size must be in 1…4096") }
         // The warm-up renders items at 12…glimpse pixels and enlarges them to the glimpse.
         guard (12...256).contains(glimpse) else { throw ValidationError("--glimpse must be in 12…256") }
-        guard warmupSteps >= 0, curriculumSteps >= 0 else { throw ValidationError("--warmup-steps and --curriculum-steps must not be negative") }
-        guard (0...steps).contains(finetuneSteps) else { throw ValidationError("--finetune-steps must be in 0…--steps (\(steps))") }
-        guard logEvery >= 1, checkpointEvery >= 1 else { throw ValidationError("--log-every and --checkpoint-every must be at least 1") }
-        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be a positive number") }
-        for (name, value) in [("--localisation-scale", localisationScale), ("--classifier-scale", classifierScale), ("--scale-prior", scalePrior)] {
+        guard warmupSteps >= 0, curriculumSteps >= 0 else {
+            throw ValidationError("--warmup-steps and --curriculum-steps must not be negative")
+        }
+        guard (0...steps).contains(finetuneSteps) else {
+            throw ValidationError("--finetune-steps must be in 0…--steps (\(steps))")
+        }
+        guard logEvery >= 1, checkpointEvery >= 1 else {
+            throw ValidationError("--log-every and --checkpoint-every must be at least 1")
+        }
+        guard learningRate > 0, learningRate.isFinite else {
+            throw ValidationError("--learning-rate must be a positive number")
+        }
+        for (name, value) in [
+            ("--localisation-scale", localisationScale), ("--classifier-scale", classifierScale),
+            ("--scale-prior", scalePrior)
+        ] {
             guard value >= 0, value.isFinite else { throw ValidationError("\(name) must be a finite number ≥ 0") }
         }
-        if boxSupervision && finetuneSteps > 0 { throw ValidationError("--box-supervision trains no classifier: drop --finetune-steps") }
+        if boxSupervision && finetuneSteps > 0 {
+            throw ValidationError("--box-supervision trains no classifier: drop --finetune-steps")
+        }
         guard localisationSide >= 16 else { throw ValidationError("--localisation-side must be at least 16") }
         guard (0..<1).contains(noItemShare) else { throw ValidationError("--no-item-share must be in [0, 1)") }
-        if initialiseFrom != nil && resume { throw ValidationError("--initialise-from starts a new model; --resume continues one: give one of them") }
+        if initialiseFrom != nil && resume {
+            throw ValidationError("--initialise-from starts a new model; --resume continues one: give one of them")
+        }
         guard sourceSide > 0, sourceSide % localisationSide == 0 else {
             throw ValidationError("--source-side must be a multiple of --localisation-side")
         }
@@ -102,24 +152,33 @@ struct TrainVideo: CancellableCommand {
         let withNoItem = scenes == .robust && noItemShare > 0
         let names = FashionMNIST.classNames + (withNoItem ? [ModelConfig.noItemClassName] : [])
         var net = try naming(output) {
-            resume ? try TwoResolutionSTCNN(contentsOf: url)
-                   : try TwoResolutionSTCNN(config: .videoAttention(localisationSide: localisationSide, glimpse: glimpse, classes: names.count,
-                                                                    localisationNet: localisationNet, classifierNet: classifierNet ?? .small,
-                                                                    classNames: names), seed: seed)
+            resume
+                ? try TwoResolutionSTCNN(contentsOf: url)
+                : try TwoResolutionSTCNN(
+                    config: .videoAttention(
+                        localisationSide: localisationSide, glimpse: glimpse, classes: names.count,
+                        localisationNet: localisationNet, classifierNet: classifierNet ?? .small,
+                        classNames: names), seed: seed)
         }
         if withNoItem && net.config.noItemClass != SceneLayout.noItemLabel {
-            throw ToolError(output, "the model has no \"\(ModelConfig.noItemClassName)\" class at index \(SceneLayout.noItemLabel); train item-free scenes into a model made with them (--initialise-from)")
+            throw ToolError(
+                output,
+                "the model has no \"\(ModelConfig.noItemClassName)\" class at index \(SceneLayout.noItemLabel); train item-free scenes into a model made with them (--initialise-from)"
+            )
         }
         net.thetaFrozenLabel = withNoItem ? Int32(SceneLayout.noItemLabel) : nil
         var freshClassifier = !resume
         if let source = initialiseFrom {
             let report = try naming(source) { try net.initialise(from: URL(fileURLWithPath: source)) }
-            print("stn-train video: from \(source): \(report.whole.count) tensors whole, \(report.partial.count) in part (\(report.partial.joined(separator: ", "))), \(report.skipped.count) fresh (\(report.skipped.joined(separator: ", ")))")
+            print(
+                "stn-train video: from \(source): \(report.whole.count) tensors whole, \(report.partial.count) in part (\(report.partial.joined(separator: ", "))), \(report.skipped.count) fresh (\(report.skipped.joined(separator: ", ")))"
+            )
             // A classifier copied only in part (a new class) warms up on glimpses first.
             freshClassifier = (report.skipped + report.partial).contains { $0.hasPrefix("classifier") }
         }
         if resume, let wanted = classifierNet, let layers = net.config.classifier,
-           VideoClassifierNet(layers: layers, classes: net.classCount) != wanted {
+            VideoClassifierNet(layers: layers, classes: net.classCount) != wanted
+        {
             net = try net.replacingClassifier(with: wanted.layers(classes: net.classCount), seed: seed)
             freshClassifier = true
             print("stn-train video: a fresh \(wanted) classifier on the localisation network of \(output)")
@@ -128,7 +187,8 @@ struct TrainVideo: CancellableCommand {
         defer { cancellation.stopHandlingSignals() }
         if freshClassifier && !boxSupervision { try warmUp(net, items: items, cancellation: cancellation) }
         net.scalePrior = scalePrior
-        let optimiser = Adam(learningRate: learningRate, groupScale: [.localisation: localisationScale, .classifier: classifierScale])
+        let optimiser = Adam(
+            learningRate: learningRate, groupScale: [.localisation: localisationScale, .classifier: classifierScale])
         let schedule = LearningRateSchedule.cosine(totalSteps: steps, minimum: learningRate * 0.05)
         var sampler = SceneSampler(items: items, options: scenes.options)
         if scenes == .plain {
@@ -139,16 +199,23 @@ struct TrainVideo: CancellableCommand {
         }
         let renderer = SceneRenderer(items: items)
         let batch = SceneBatch(capacity: batchSize, localisationSide: net.config.input.height, sourceSide: sourceSide)
-        let levels = zip(batch.levels, batch.levelSides).map { TwoResolutionSTCNN.SamplingLevel(images: UnsafePointer($0), side: $1) }
+        let levels = zip(batch.levels, batch.levelSides).map {
+            TwoResolutionSTCNN.SamplingLevel(images: UnsafePointer($0), side: $1)
+        }
         var random = RandomSource(seed: seed &+ 0x5EED)
         var targets = [Float](repeating: 0, count: batchSize * 3)
         var window = (loss: 0.0, correct: 0, seen: 0, stats: SceneEvaluation(), scale: 0.0)
         var clock = Date()
-        print("stn-train video: \(items.count) train items, \(steps) steps × \(batchSize), glimpse \(glimpse)², source \(batch.levelSides)")
+        print(
+            "stn-train video: \(items.count) train items, \(steps) steps × \(batchSize), glimpse \(glimpse)², source \(batch.levelSides)"
+        )
         for step in 0...steps {
             if let signal = cancellation.signal {
                 try naming(output) { try net.save(to: url) }
-                throw ToolError.interrupted(signal: signal, "interrupted at step \(step) of \(steps); \(output) holds the model so far (--resume continues from it, the schedule restarting)")
+                throw ToolError.interrupted(
+                    signal: signal,
+                    "interrupted at step \(step) of \(steps); \(output) holds the model so far (--resume continues from it, the schedule restarting)"
+                )
             }
             if step == steps { break }  // the extra pass only honours a signal from the last step
             let progress = min(1, Double(step) / Double(max(curriculumSteps, 1)))
@@ -170,20 +237,32 @@ struct TrainVideo: CancellableCommand {
             let result: (loss: Float, correct: Int)
             if boxSupervision {
                 for (n, box) in batch.canvasBoxes.prefix(batchSize).enumerated() {
-                    targets[3 * n] = Float(box.halfSide); targets[3 * n + 1] = Float(box.centreX); targets[3 * n + 2] = Float(box.centreY)
+                    targets[3 * n] = Float(box.halfSide); targets[3 * n + 1] = Float(box.centreX);
+                    targets[3 * n + 2] = Float(box.centreY)
                 }
-                result = (net.trainLocalisationStep(localisationInput: batch.localisation, targets: targets, batch: batchSize, optimiser: optimiser), 0)
+                result = (
+                    net.trainLocalisationStep(
+                        localisationInput: batch.localisation, targets: targets, batch: batchSize, optimiser: optimiser),
+                    0
+                )
             } else {
                 result = batch.labels.withUnsafeBufferPointer { labels in
-                    net.trainStep(localisationInput: batch.localisation, levels: levels, labels: labels.baseAddress!, batch: batchSize, optimiser: optimiser)
+                    net.trainStep(
+                        localisationInput: batch.localisation, levels: levels, labels: labels.baseAddress!,
+                        batch: batchSize, optimiser: optimiser)
                 }
             }
             guard result.loss.isFinite else {
-                throw ToolError(output, "training diverged at step \(step + 1) (loss \(result.loss)); \(output) keeps its last checkpoint, if any; try a smaller --learning-rate")
+                throw ToolError(
+                    output,
+                    "training diverged at step \(step + 1) (loss \(result.loss)); \(output) keeps its last checkpoint, if any; try a smaller --learning-rate"
+                )
             }
             let theta = net.lastTheta!
             for n in 0..<batchSize where batch.labels[n] != SceneLayout.noItemLabel {
-                window.stats.add(theta: (Double(theta[3 * n]), Double(theta[3 * n + 1]), Double(theta[3 * n + 2])), box: batch.canvasBoxes[n])
+                window.stats.add(
+                    theta: (Double(theta[3 * n]), Double(theta[3 * n + 1]), Double(theta[3 * n + 2])),
+                    box: batch.canvasBoxes[n])
                 window.scale += Double(theta[3 * n])
             }
             window.loss += Double(result.loss) * Double(batchSize)
@@ -191,18 +270,26 @@ struct TrainVideo: CancellableCommand {
             window.seen += batchSize
             if (step + 1) % logEvery == 0 || step + 1 == steps {
                 let elapsed = Date().timeIntervalSince(clock)
-                print(String(format: "step %5d/%d  loss %.3f  acc %.1f%%  centre-in-box %.1f%%  IoU %.3f  mean s %.3f  min frac %.2f  lr %.2e  %.0f img/s",
-                             step + 1, steps, window.loss / Double(window.seen), 100 * Double(window.correct) / Double(window.seen),
-                             100 * window.stats.centreInBoxRate, window.stats.meanIoU, window.scale / Double(window.seen),
-                             sampler.options.itemFraction.lowerBound, optimiser.learningRate, Double(window.seen) / elapsed))
+                print(
+                    String(
+                        format:
+                            "step %5d/%d  loss %.3f  acc %.1f%%  centre-in-box %.1f%%  IoU %.3f  mean s %.3f  min frac %.2f  lr %.2e  %.0f img/s",
+                        step + 1, steps, window.loss / Double(window.seen),
+                        100 * Double(window.correct) / Double(window.seen),
+                        100 * window.stats.centreInBoxRate, window.stats.meanIoU, window.scale / Double(window.seen),
+                        sampler.options.itemFraction.lowerBound, optimiser.learningRate, Double(window.seen) / elapsed))
                 fflush(nil)
                 window = (0, 0, 0, SceneEvaluation(), 0)
                 clock = Date()
             }
             if (step + 1) % checkpointEvery == 0 || step + 1 == steps {
                 // An update can make the weights non-finite before any loss shows it.
-                guard net.parameters.allSatisfy({ p in (0..<p.value.count).allSatisfy { p.value.data[$0].isFinite } }) else {
-                    throw ToolError(output, "training diverged at step \(step + 1) (weights no longer finite); \(output) keeps its last checkpoint, if any; try a smaller --learning-rate")
+                guard net.parameters.allSatisfy({ p in (0..<p.value.count).allSatisfy { p.value.data[$0].isFinite } })
+                else {
+                    throw ToolError(
+                        output,
+                        "training diverged at step \(step + 1) (weights no longer finite); \(output) keeps its last checkpoint, if any; try a smaller --learning-rate"
+                    )
                 }
                 try naming(output) { try net.save(to: url) }
             }
@@ -228,33 +315,46 @@ struct TrainVideo: CancellableCommand {
         let optimiser = Adam(learningRate: learningRate)
         var random = RandomSource(seed: seed &+ 0xC1A55)
         var identity = [Float](repeating: 0, count: plane * 2)
-        identity.withUnsafeMutableBufferPointer { AttentionGridGenerator().forward(theta: [1, 0, 0], batch: 1, height: side, width: side, grid: $0.baseAddress!) }
+        identity.withUnsafeMutableBufferPointer {
+            AttentionGridGenerator().forward(
+                theta: [1, 0, 0], batch: 1, height: side, width: side, grid: $0.baseAddress!)
+        }
         var glimpses = [Float](repeating: 0, count: count * plane)
         var labels = [Int32](repeating: 0, count: count)
         var window = (loss: 0.0, correct: 0, seen: 0)
         for step in 0..<warmupSteps {
             if let signal = cancellation.signal {
-                throw ToolError.interrupted(signal: signal, "interrupted during the classifier warm-up (step \(step) of \(warmupSteps)); nothing saved")
+                throw ToolError.interrupted(
+                    signal: signal,
+                    "interrupted during the classifier warm-up (step \(step) of \(warmupSteps)); nothing saved")
             }
             for n in 0..<count {
                 let resolution = 12 + random.int(below: side - 11)
                 let layout = sampler.layout(width: resolution, height: resolution, random: &random)
                 let small = renderer.render(layout, raster: .frame(width: resolution, height: resolution))
                 glimpses.withUnsafeMutableBufferPointer { out in
-                    BilinearSampler.forward(input: small, batch: 1, channels: 1, inputHeight: resolution, inputWidth: resolution, grid: identity,
-                                            outputHeight: side, outputWidth: side, padding: .border, output: out.baseAddress! + n * plane)
+                    BilinearSampler.forward(
+                        input: small, batch: 1, channels: 1, inputHeight: resolution, inputWidth: resolution,
+                        grid: identity,
+                        outputHeight: side, outputWidth: side, padding: .border, output: out.baseAddress! + n * plane)
                 }
                 labels[n] = Int32(layout.label)
             }
-            optimiser.learningRate = LearningRateSchedule.cosine(totalSteps: warmupSteps, minimum: learningRate * 0.3).learningRate(base: learningRate, step: step)
+            optimiser.learningRate = LearningRateSchedule.cosine(totalSteps: warmupSteps, minimum: learningRate * 0.3)
+                .learningRate(base: learningRate, step: step)
             let result = net.trainClassifierStep(glimpses: glimpses, labels: labels, batch: count, optimiser: optimiser)
             guard result.loss.isFinite else {
-                throw ToolError(output, "the classifier warm-up diverged at step \(step + 1) (loss \(result.loss)); try a smaller --learning-rate")
+                throw ToolError(
+                    output,
+                    "the classifier warm-up diverged at step \(step + 1) (loss \(result.loss)); try a smaller --learning-rate"
+                )
             }
             window.loss += Double(result.loss) * Double(count); window.correct += result.correct; window.seen += count
             if (step + 1) % (logEvery * 2) == 0 || step + 1 == warmupSteps {
-                print(String(format: "warm-up %5d/%d  loss %.3f  acc %.1f%%", step + 1, warmupSteps,
-                             window.loss / Double(window.seen), 100 * Double(window.correct) / Double(window.seen)))
+                print(
+                    String(
+                        format: "warm-up %5d/%d  loss %.3f  acc %.1f%%", step + 1, warmupSteps,
+                        window.loss / Double(window.seen), 100 * Double(window.correct) / Double(window.seen)))
                 fflush(nil)
                 window = (0, 0, 0)
             }

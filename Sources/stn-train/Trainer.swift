@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import CommandSupport
 import Foundation
@@ -27,7 +27,9 @@ final class Trainer {
         self.options = options
         let directory = URL(fileURLWithPath: options.output)
         self.directory = directory
-        try naming(options.output) { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
+        try naming(options.output) {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        }
 
         let dataDirectory = URL(fileURLWithPath: options.data)
         var trainSet: IDXDataset, testSet: IDXDataset
@@ -39,12 +41,17 @@ final class Trainer {
         if let limit = options.testLimit { testSet = testSet.prefix(limit) }
         let files = FashionMNIST.files(.test, in: dataDirectory)
         guard testSet.height == trainSet.height, testSet.width == trainSet.width else {
-            throw ToolError(files.images.path, "test images are \(testSet.height)×\(testSet.width), training images \(trainSet.height)×\(trainSet.width)")
+            throw ToolError(
+                files.images.path,
+                "test images are \(testSet.height)×\(testSet.width), training images \(trainSet.height)×\(trainSet.width)"
+            )
         }
         let side = options.distortion.canvasSide
         guard options.distortion == .none || (trainSet.height <= side && trainSet.width <= side) else {
-            throw ToolError(FashionMNIST.files(.train, in: dataDirectory).images.path,
-                               "\(trainSet.height)×\(trainSet.width) images do not fit the \(side)×\(side) canvas of \(options.distortion.rawValue)")
+            throw ToolError(
+                FashionMNIST.files(.train, in: dataDirectory).images.path,
+                "\(trainSet.height)×\(trainSet.width) images do not fit the \(side)×\(side) canvas of \(options.distortion.rawValue)"
+            )
         }
         train = DistortedDataset(trainSet, distortion: options.distortion, seed: options.seed)
         test = DistortedDataset(testSet, distortion: options.distortion, seed: options.testSeed)
@@ -58,24 +65,34 @@ final class Trainer {
         }
         let scale: [ParameterGroup: Float] = [.localisation: options.localisationScale]
         switch options.optimiser {
-        case .sgd: optimiser = SGD(learningRate: options.learningRate, momentum: options.momentum, weightDecay: options.weightDecay, groupScale: scale)
-        case .adam: optimiser = Adam(learningRate: options.learningRate, weightDecay: options.weightDecay, groupScale: scale)
+        case .sgd:
+            optimiser = SGD(
+                learningRate: options.learningRate, momentum: options.momentum, weightDecay: options.weightDecay,
+                groupScale: scale)
+        case .adam:
+            optimiser = Adam(learningRate: options.learningRate, weightDecay: options.weightDecay, groupScale: scale)
         }
 
         let checkpoint = Checkpoint(directory: directory)
         let state = options.resume ? try checkpoint.readState() : nil
         if options.resume && state == nil && !options.quiet {
-            FileHandle.standardError.write(Data("stn-train: no checkpoint in \(options.output) to resume; starting at step 0\n".utf8))
+            FileHandle.standardError.write(
+                Data("stn-train: no checkpoint in \(options.output) to resume; starting at step 0\n".utf8))
         }
         if let state {
             // The step budget may differ: a larger --steps extends the run (checkpoints of older
             // builds name theirs in the signature; it is left out of the comparison).
             let stored = state.signature.replacing(#/steps=(epochs )?\d+ /#, with: "")
             guard stored == Self.signature(options) else {
-                throw ToolError(checkpoint.stateURL.path, "the checkpoint was made with other settings (\(state.signature)); these are \(Self.signature(options))")
+                throw ToolError(
+                    checkpoint.stateURL.path,
+                    "the checkpoint was made with other settings (\(state.signature)); these are \(Self.signature(options))"
+                )
             }
             network = try naming(checkpoint.weightsURL.path) { () throws -> any TrainableClassifier in
-                options.model == .cnn ? try CNNClassifier(contentsOf: checkpoint.weightsURL) : try STCNN(contentsOf: checkpoint.weightsURL)
+                options.model == .cnn
+                    ? try CNNClassifier(contentsOf: checkpoint.weightsURL)
+                    : try STCNN(contentsOf: checkpoint.weightsURL)
             }
             input = InputSpec(height: side, width: side, mean: [state.mean], std: [state.std])
             startStep = state.step
@@ -83,11 +100,14 @@ final class Trainer {
         } else {
             let (mean, std) = Self.statistics(of: train)
             input = InputSpec(height: train.side, width: train.side, mean: [mean], std: [std])
-            var config = ModelConfig.tutorial(height: train.side, width: train.side, classes: max(trainSet.classCount, testSet.classCount),
-                                              transform: options.model.transform ?? .affine, mean: mean, std: std)
+            var config = ModelConfig.tutorial(
+                height: train.side, width: train.side, classes: max(trainSet.classCount, testSet.classCount),
+                transform: options.model.transform ?? .affine, mean: mean, std: std)
             config.input = input
             network = try naming(options.output) { () throws -> any TrainableClassifier in
-                options.model == .cnn ? try CNNClassifier(baselineOf: config, seed: options.seed) : try STCNN(config: config, seed: options.seed)
+                options.model == .cnn
+                    ? try CNNClassifier(baselineOf: config, seed: options.seed)
+                    : try STCNN(config: config, seed: options.seed)
             }
         }
     }
@@ -129,7 +149,10 @@ final class Trainer {
         let images = UnsafeMutablePointer<Float>.allocate(capacity: options.batchSize * train.sampleSize)
         let labels = UnsafeMutablePointer<Int32>.allocate(capacity: options.batchSize)
         defer { images.deallocate(); labels.deallocate() }
-        if startStep > 0 { progress.note("resuming at step \(startStep) of \(totalSteps) (\(Int(priorSeconds)) s trained; momentum restarts)") }
+        if startStep > 0 {
+            progress.note(
+                "resuming at step \(startStep) of \(totalSteps) (\(Int(priorSeconds)) s trained; momentum restarts)")
+        }
 
         let clock = ContinuousClock(), started = clock.now
         func elapsed() -> Double {
@@ -144,35 +167,56 @@ final class Trainer {
         while step < totalSteps || cancellation.isCancelled {
             if let budget, elapsed() >= budget { stoppedBy = "time-budget"; break }
             if let signal = cancellation.signal {
-                try checkpoint.write(network, state: .init(step: step, trainSeconds: elapsed(), signature: Self.signature(options), mean: input.mean[0], std: input.std[0]))
+                try checkpoint.write(
+                    network,
+                    state: .init(
+                        step: step, trainSeconds: elapsed(), signature: Self.signature(options), mean: input.mean[0],
+                        std: input.std[0]))
                 progress.finish()
-                throw ToolError.interrupted(signal: signal, "interrupted at step \(step) of \(totalSteps); the checkpoint in \(options.output) resumes it (--resume)")
+                throw ToolError.interrupted(
+                    signal: signal,
+                    "interrupted at step \(step) of \(totalSteps); the checkpoint in \(options.output) resumes it (--resume)"
+                )
             }
             let stepEpoch = step / stepsPerEpoch
             if stepEpoch != epoch { epoch = stepEpoch; permutation = order(epoch: epoch) }
             let from = (step % stepsPerEpoch) * options.batchSize, to = min(from + options.batchSize, train.count)
             train.fill(indices: permutation[from..<to], pass: epoch, images: images, labels: labels)
             optimiser.learningRate = schedule.learningRate(base: options.learningRate, step: step)
-            let (loss, correct) = network.trainStep(images: images, labels: labels, batch: to - from, optimiser: optimiser)
+            let (loss, correct) = network.trainStep(
+                images: images, labels: labels, batch: to - from, optimiser: optimiser)
             guard loss.isFinite else {
-                throw ToolError(options.output, "training diverged at step \(step) (loss \(loss)); try a smaller --learning-rate")
+                throw ToolError(
+                    options.output, "training diverged at step \(step) (loss \(loss)); try a smaller --learning-rate")
             }
             step += 1
             let now = elapsed()
             let rate = Double((step - lastStepsSecond.0) * options.batchSize) / max(now - lastStepsSecond.1, 1e-9)
             if step % 50 == 0 { lastStepsSecond = (step, now) }
-            progress.update(step: step, epoch: epoch, loss: loss, correct: correct, batch: to - from, imagesPerSecond: rate, seconds: now)
+            progress.update(
+                step: step, epoch: epoch, loss: loss, correct: correct, batch: to - from, imagesPerSecond: rate,
+                seconds: now)
             if step % options.checkpointEvery == 0 || step == totalSteps {
-                try checkpoint.write(network, state: .init(step: step, trainSeconds: now, signature: Self.signature(options), mean: input.mean[0], std: input.std[0]))
+                try checkpoint.write(
+                    network,
+                    state: .init(
+                        step: step, trainSeconds: now, signature: Self.signature(options), mean: input.mean[0],
+                        std: input.std[0]))
             }
         }
         cancellation.stopHandlingSignals()
         let trainSeconds = elapsed()
         if stoppedBy == "time-budget" {
-            try checkpoint.write(network, state: .init(step: step, trainSeconds: trainSeconds, signature: Self.signature(options), mean: input.mean[0], std: input.std[0]))
+            try checkpoint.write(
+                network,
+                state: .init(
+                    step: step, trainSeconds: trainSeconds, signature: Self.signature(options), mean: input.mean[0],
+                    std: input.std[0]))
         }
         progress.finish()
-        progress.note("trained \(step) steps in \(Int(trainSeconds)) s (stopped by \(stoppedBy)); testing on \(test.count) \(options.distortion.rawValue) images")
+        progress.note(
+            "trained \(step) steps in \(Int(trainSeconds)) s (stopped by \(stoppedBy)); testing on \(test.count) \(options.distortion.rawValue) images"
+        )
 
         let evaluation = evaluate()
         let modelURL = directory.appendingPathComponent("model.safetensors")
@@ -180,21 +224,29 @@ final class Trainer {
         let result = RunResult(
             model: options.model.rawValue, modelTitle: options.model.title, distortion: options.distortion.rawValue,
             canvas: train.side, seed: options.seed, testSeed: options.testSeed, plannedSteps: totalSteps, steps: step,
-            epochs: Double(step) / Double(stepsPerEpoch), batchSize: options.batchSize, optimiser: options.optimiser.rawValue,
-            learningRate: options.learningRate, localisationScale: options.localisationScale, schedule: options.schedule.rawValue,
-            stoppedBy: stoppedBy, timeBudgetMinutes: options.timeBudget, trainSeconds: (trainSeconds * 10).rounded() / 10,
-            trainImages: train.count, testImages: test.count, testLoss: evaluation.loss, testAccuracy: evaluation.accuracy,
+            epochs: Double(step) / Double(stepsPerEpoch), batchSize: options.batchSize,
+            optimiser: options.optimiser.rawValue,
+            learningRate: options.learningRate, localisationScale: options.localisationScale,
+            schedule: options.schedule.rawValue,
+            stoppedBy: stoppedBy, timeBudgetMinutes: options.timeBudget,
+            trainSeconds: (trainSeconds * 10).rounded() / 10,
+            trainImages: train.count, testImages: test.count, testLoss: evaluation.loss,
+            testAccuracy: evaluation.accuracy,
             testErrorPercent: ((1 - Double(evaluation.accuracy)) * 10000).rounded() / 100,
             parameterCount: network.parameters.reduce(0) { $0 + $1.value.count },
             command: "stn-train " + CommandLine.arguments.dropFirst().joined(separator: " "),
             date: ISO8601DateFormatter().string(from: Date()))
         try result.write(to: directory.appendingPathComponent("results.json"))
         try naming(directory.appendingPathComponent("results.md").path) {
-            try (RunResult.markdownHeader + result.markdownRow + "\n").write(to: directory.appendingPathComponent("results.md"), atomically: true, encoding: .utf8)
+            try (RunResult.markdownHeader + result.markdownRow + "\n").write(
+                to: directory.appendingPathComponent("results.md"), atomically: true, encoding: .utf8)
         }
         if let extra = options.results { try result.write(to: URL(fileURLWithPath: extra)) }
-        print(String(format: "%@ on %@: test error %.2f%% (loss %.4f) after %d steps, %.0f s", options.model.title, options.distortion.rawValue,
-                     result.testErrorPercent, evaluation.loss, step, trainSeconds))
+        print(
+            String(
+                format: "%@ on %@: test error %.2f%% (loss %.4f) after %d steps, %.0f s", options.model.title,
+                options.distortion.rawValue,
+                result.testErrorPercent, evaluation.loss, step, trainSeconds))
     }
 
     /// Test loss and accuracy over the whole (fixed) distorted test set, in batches of 250.

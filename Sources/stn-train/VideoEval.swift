@@ -8,14 +8,15 @@ import STNData
 struct VideoEval: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "video-eval",
-        abstract: "Score an attention model on generated test-split videos: centre in box, IoU of window and box, glimpse accuracy.",
+        abstract:
+            "Score an attention model on generated test-split videos: centre in box, IoU of window and box, glimpse accuracy.",
         discussion: """
-        With --log and --truth, scores the windows of an existing stn-video parameter log against \
-        stn-make-video's ground truth instead (centre in box and IoU of the smoothed windows):
+            With --log and --truth, scores the windows of an existing stn-video parameter log against \
+            stn-make-video's ground truth instead (centre in box and IoU of the smoothed windows):
 
-          stn-make-video clip.mp4 && stn-video clip.mp4 out.mp4
-          stn-train video-eval --log out.params.csv --truth clip.truth.csv
-        """)
+              stn-make-video clip.mp4 && stn-video clip.mp4 out.mp4
+              stn-train video-eval --log out.params.csv --truth clip.truth.csv
+            """)
 
     @Option(help: "Model file (default: the bundled model, the one stn-video runs by default).")
     var model: String?
@@ -27,19 +28,28 @@ struct VideoEval: ParsableCommand {
     var sizes = "640x360,480x360,360x360,360x640"
     @Option(help: "Random seed of the videos.")
     var seed: UInt64 = 2024
-    @Option(help: "Side of the canvas the glimpses are sampled from (default: 3 × the localisation side; a multiple of it).")
+    @Option(
+        help: "Side of the canvas the glimpses are sampled from (default: 3 × the localisation side; a multiple of it)."
+    )
     var sourceSide: Int?
-    @Option(help: ArgumentHelp("Score this stn-video parameter log (.csv, attention) against --truth.", valueName: "log"))
+    @Option(
+        help: ArgumentHelp("Score this stn-video parameter log (.csv, attention) against --truth.", valueName: "log"))
     var log: String?
     @Option(help: ArgumentHelp("The clip's ground truth, as stn-make-video writes it (with --log).", valueName: "csv"))
     var truth: String?
-    @Flag(help: "Run the held-out suite instead: one row per bucket (clutter, background, noise, blur, contrast, H.264, frame sizes, item-free scenes) and the worst bucket.")
+    @Flag(
+        help:
+            "Run the held-out suite instead: one row per bucket (clutter, background, noise, blur, contrast, H.264, frame sizes, item-free scenes) and the worst bucket."
+    )
     var suite = false
     @Option(help: "Frames per bucket of --suite.")
     var framesPerBucket = 2000
     @Option(help: "With --suite, only the buckets whose names contain one of these comma-separated words.")
     var buckets: String?
-    @Flag(help: "Diagnostic: scale each scene's clutter with its item, as in training scenes with --clutter-sizing item (the videos keep clutter still while the item shrinks below it).")
+    @Flag(
+        help:
+            "Diagnostic: scale each scene's clutter with its item, as in training scenes with --clutter-sizing item (the videos keep clutter still while the item shrinks below it)."
+    )
     var clutterFollowsItem = false
 
     func validate() throws {
@@ -54,7 +64,9 @@ struct VideoEval: ParsableCommand {
     private func parsedSizes() throws -> [(Int, Int)] {
         let parsed = try sizes.split(separator: ",", omittingEmptySubsequences: false).map { text -> (Int, Int) in
             let parts = text.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-            guard parts.count == 2, let width = parts[0], let height = parts[1], (16...8192).contains(width), (16...8192).contains(height) else {
+            guard parts.count == 2, let width = parts[0], let height = parts[1], (16...8192).contains(width),
+                (16...8192).contains(height)
+            else {
                 throw ValidationError("--sizes: bad size \"\(text)\" (expected WxH, each side 16…8192)")
             }
             return (width, height)
@@ -75,22 +87,27 @@ struct VideoEval: ParsableCommand {
         let model = self.model ?? BundledModelFile.name
         let stn = try naming(model) { try STNModel.load(contentsOf: url) }
         guard stn.transformKind == .attention else {
-            throw ToolError(model, "video-eval scores attention models (θ = s,tx,ty, a square window, as stn-video's bundled "
-                            + "model and 'stn-train video' make); this one is \(stn.transformKind.rawValue)")
+            throw ToolError(
+                model,
+                "video-eval scores attention models (θ = s,tx,ty, a square window, as stn-video's bundled "
+                    + "model and 'stn-train video' make); this one is \(stn.transformKind.rawValue)")
         }
         if let sourceSide, sourceSide % stn.inputHeight != 0 {
             throw ValidationError("--source-side must be a multiple of the localisation side \(stn.inputHeight)")
         }
-        let classifier = try naming(model) { stn.config.classifier != nil ? try TwoResolutionSTCNN(contentsOf: url) : nil }
+        let classifier = try naming(model) {
+            stn.config.classifier != nil ? try TwoResolutionSTCNN(contentsOf: url) : nil
+        }
         if suite { return try runSuite(stn: stn, classifier: classifier, items: items) }
         // Every size scored gets a frame at least: with fewer frames than sizes, the first sizes.
         let parsed = Array(try parsedSizes().prefix(frames))
         var total = SceneEvaluation()
         for (index, size) in parsed.enumerated() {
             let count = frames / parsed.count + (index < frames % parsed.count ? 1 : 0)
-            let result = try SceneEvaluation.run(model: stn, classifier: classifier, items: items, width: size.0, height: size.1,
-                                             frames: count, seed: seed &+ UInt64(index), sourceSide: sourceSide,
-                                             clutterFollowsItem: clutterFollowsItem)
+            let result = try SceneEvaluation.run(
+                model: stn, classifier: classifier, items: items, width: size.0, height: size.1,
+                frames: count, seed: seed &+ UInt64(index), sourceSide: sourceSide,
+                clutterFollowsItem: clutterFollowsItem)
             print("\(size.0)x\(size.1): \(result)")
             total.merge(result)
         }
@@ -101,18 +118,26 @@ struct VideoEval: ParsableCommand {
     /// One row per `SceneSuite` bucket, then the worst bucket of each figure.
     private func runSuite(stn: STNModel, classifier: TwoResolutionSTCNN?, items: IDXDataset) throws {
         let wanted = buckets?.split(separator: ",").map { $0.lowercased() }
-        let chosen = SceneSuite.buckets.filter { bucket in wanted.map { $0.contains { bucket.name.lowercased().contains($0) } } ?? true }
-        guard !chosen.isEmpty else { throw ValidationError("--buckets matches none of: \(SceneSuite.buckets.map(\.name).joined(separator: ", "))") }
-        print("| bucket | frames | centre in box | IoU | accuracy | true-box accuracy | ratio | present | item-free called absent |")
+        let chosen = SceneSuite.buckets.filter { bucket in
+            wanted.map { $0.contains { bucket.name.lowercased().contains($0) } } ?? true
+        }
+        guard !chosen.isEmpty else {
+            throw ValidationError(
+                "--buckets matches none of: \(SceneSuite.buckets.map(\.name).joined(separator: ", "))")
+        }
+        print(
+            "| bucket | frames | centre in box | IoU | accuracy | true-box accuracy | ratio | present | item-free called absent |"
+        )
         print("|---|---|---|---|---|---|---|---|---|")
         var rows: [(name: String, result: SceneEvaluation)] = []
         for bucket in chosen {
             // Seeded by its place in the whole suite, so that --buckets gives the same rows.
             let index = SceneSuite.buckets.firstIndex { $0.name == bucket.name }!
             let degrade = bucket.crf.map { H264RoundTrip(width: bucket.width, height: bucket.height, crf: $0) }
-            let result = try SceneEvaluation.run(model: stn, classifier: classifier, items: items, width: bucket.width, height: bucket.height,
-                                                 frames: framesPerBucket, seed: seed &+ UInt64(1000 + index), sourceSide: sourceSide,
-                                                 options: bucket.options, degrade: degrade.map { d in { try d($0, count: $1) } })
+            let result = try SceneEvaluation.run(
+                model: stn, classifier: classifier, items: items, width: bucket.width, height: bucket.height,
+                frames: framesPerBucket, seed: seed &+ UInt64(1000 + index), sourceSide: sourceSide,
+                options: bucket.options, degrade: degrade.map { d in { try d($0, count: $1) } })
             rows.append((bucket.name, result))
             print(Self.row(bucket.name, result))
             fflush(nil)
@@ -128,14 +153,17 @@ struct VideoEval: ParsableCommand {
             worst("accuracy", { 100 * $0.accuracy }, format: "%.2f%%")
             worst("accuracy / true-box accuracy", { $0.accuracy / max($0.boxAccuracy, 1e-9) }, format: "%.3f")
             worst("true-box accuracy", { 100 * $0.boxAccuracy }, format: "%.2f%%")
-            if rows.contains(where: { $0.result.measuresPresence }) { worst("present", { 100 * $0.presenceRate }, format: "%.2f%%") }
+            if rows.contains(where: { $0.result.measuresPresence }) {
+                worst("present", { 100 * $0.presenceRate }, format: "%.2f%%")
+            }
         }
     }
 
     private static func row(_ name: String, _ r: SceneEvaluation) -> String {
         func percent(_ value: Double, _ valid: Bool) -> String { valid ? String(format: "%.2f %%", 100 * value) : "–" }
         let tracked = r.frames > 0, classified = r.classifiedFrames > 0
-        return "| \(name) | \(r.frames + r.absentFrames) | \(percent(r.centreInBoxRate, tracked)) | \(tracked ? String(format: "%.3f", r.meanIoU) : "–") | "
+        return
+            "| \(name) | \(r.frames + r.absentFrames) | \(percent(r.centreInBoxRate, tracked)) | \(tracked ? String(format: "%.3f", r.meanIoU) : "–") | "
             + "\(percent(r.accuracy, classified)) | \(percent(r.boxAccuracy, classified)) | "
             + "\(classified ? String(format: "%.3f", r.accuracy / max(r.boxAccuracy, 1e-9)) : "–") | "
             + "\(percent(r.presenceRate, classified && r.measuresPresence)) | \(percent(r.absenceRate, r.absentFrames > 0)) |"
@@ -149,13 +177,21 @@ struct VideoEval: ParsableCommand {
         var score = SceneEvaluation()
         for window in windows {
             guard let box = boxByFrame[Int(window[0])] else { continue }
-            score.add(theta: (window[1], window[2], window[3]), box: SceneSquare(centreX: box[1], centreY: box[2], halfSide: box[3]))
+            score.add(
+                theta: (window[1], window[2], window[3]),
+                box: SceneSquare(centreX: box[1], centreY: box[2], halfSide: box[3]))
         }
         guard score.frames > 0 else { throw ToolError(log, "no frame of the log is in \(truth)") }
-        print("\(log): " + String(format: "frames %d  centre-in-box %.2f%%  mean IoU %.3f", score.frames, 100 * score.centreInBoxRate, score.meanIoU))
+        print(
+            "\(log): "
+                + String(
+                    format: "frames %d  centre-in-box %.2f%%  mean IoU %.3f", score.frames, 100 * score.centreInBoxRate,
+                    score.meanIoU))
         print("     \(score.missSummary)")
         if windows.count != boxes.count {
-            writeStandardError("stn-train: warning: \(log) has \(windows.count) rows, \(truth) \(boxes.count); frames in both are scored\n")
+            writeStandardError(
+                "stn-train: warning: \(log) has \(windows.count) rows, \(truth) \(boxes.count); frames in both are scored\n"
+            )
         }
     }
 

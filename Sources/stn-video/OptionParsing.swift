@@ -14,9 +14,13 @@ struct ThetaArgument: Sendable {
     let values: [Double]
 
     init(parsing argument: String) throws {
-        let fields = argument.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let fields = argument.split(separator: ",", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
         values = try fields.map { field in
-            guard let value = Double(field), value.isFinite else { throw ValidationError("'\(field)' is not a finite number") }
+            guard let value = Double(field), value.isFinite else {
+                throw ValidationError("'\(field)' is not a finite number")
+            }
             return value
         }
         switch values.count {
@@ -25,7 +29,8 @@ struct ThetaArgument: Sendable {
             kind = .attention
         case 6: kind = .affine
         case 8: kind = .projective
-        default: throw ValidationError("expected 3 numbers (s,tx,ty), 6 (affine) or 8 (projective), got \(values.count)")
+        default:
+            throw ValidationError("expected 3 numbers (s,tx,ty), 6 (affine) or 8 (projective), got \(values.count)")
         }
     }
 }

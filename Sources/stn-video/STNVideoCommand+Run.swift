@@ -20,7 +20,8 @@ extension STNVideoCommand {
             } catch let failure as PipelineFailure {
                 if !quiet { failure.warnings.forEach(printWarning) }
                 // As after a signal, what was encoded is finalised: say how much there is.
-                let kept = failure.framesWritten > 0 ? " (\(destination) holds the first \(failure.framesWritten) frames)" : ""
+                let kept =
+                    failure.framesWritten > 0 ? " (\(destination) holds the first \(failure.framesWritten) frames)" : ""
                 throw ToolError(nil, "\(failure)\(kept)")
             } catch {
                 // A signal while the input was still opening (a pipe with no data yet): nothing was written.
@@ -31,8 +32,10 @@ extension STNVideoCommand {
             }
             if !quiet { summary.warnings.forEach(printWarning) }
             if let signal = summary.interruptedBy {
-                let holds = summary.outputAbandoned ? "was not being read; it holds at most \(summary.framesWritten) frames"
-                                                    : "holds \(summary.framesWritten) frames"
+                let holds =
+                    summary.outputAbandoned
+                    ? "was not being read; it holds at most \(summary.framesWritten) frames"
+                    : "holds \(summary.framesWritten) frames"
                 throw ToolError.interrupted(signal: signal, quiet ? "" : "interrupted; \(destination) \(holds)")
             }
             if summary.framesWritten == 0 && !quiet {
@@ -49,7 +52,8 @@ extension STNVideoCommand {
 
     /// The pipeline's settings from the command line; loads the model or the replayed log.
     func rectifyOptions() throws -> RectifyOptions {
-        var options = RectifyOptions(input: input, output: output, transforms: .fixed(kind: .attention, parameters: [1, 0, 0]))
+        var options = RectifyOptions(
+            input: input, output: output, transforms: .fixed(kind: .attention, parameters: [1, 0, 0]))
         do {
             if let theta {
                 options.transforms = .fixed(kind: theta.kind, parameters: theta.values)
@@ -70,8 +74,9 @@ extension STNVideoCommand {
         options.outputHeight = size.height
         options.canvas = canvas
         options.padding = padding
-        options.encoder = EncoderSettings(codec: encoding.codec, crf: encoding.crf, preset: encoding.preset,
-                                          bitrate: encoding.bitrate?.bitsPerSecond, threads: threads)
+        options.encoder = EncoderSettings(
+            codec: encoding.codec, crf: encoding.crf, preset: encoding.preset,
+            bitrate: encoding.bitrate?.bitsPerSecond, threads: threads)
         options.copyAudio = !noAudio
         if let log { options.logPath = log }
         options.threads = threads

@@ -11,18 +11,21 @@ final class BatchScriptTests: XCTestCase {
         let directory = try TemporaryDirectory()
         let input = directory.path("in"), output = directory.path("out")
         try FileManager.default.createDirectory(atPath: input + "/sub dir", withIntermediateDirectories: true)
-        try Tools.ffmpeg("-f lavfi -i testsrc2=size=160x120:rate=25 -frames:v 20 -c:v libx264 -preset ultrafast '\(input)/a.mp4'")
+        try Tools.ffmpeg(
+            "-f lavfi -i testsrc2=size=160x120:rate=25 -frames:v 20 -c:v libx264 -preset ultrafast '\(input)/a.mp4'")
         try Tools.ffmpeg("-f lavfi -i testsrc2=size=200x100:rate=25 -frames:v 15 -c:v ffv1 '\(input)/sub dir/b.mkv'")
         try "not a video".write(toFile: input + "/broken.mp4", atomically: true, encoding: .utf8)
         let script = PyTorchExportTests.repository.appendingPathComponent("pipelines/batch.sh").path
-        let command = "'\(script)' -j 2 --stn '\(Tools.stnVideo)' '\(input)' '\(output)' -- --theta 0.5,0,0 --size 64x64"
+        let command =
+            "'\(script)' -j 2 --stn '\(Tools.stnVideo)' '\(input)' '\(output)' -- --theta 0.5,0,0 --size 64x64"
 
         var r = try Tools.shell(command)
         XCTAssertEqual(r.status, 1, "one input failed: \(r.stdoutText)\(r.stderr)")
         XCTAssertTrue(r.stdoutText.contains("2 ok, 1 failed, 0 skipped"), r.stdoutText)
         XCTAssertEqual(try Tools.probeStreams(output + "/a.mp4").first?.frames, 20)
         XCTAssertEqual(try Tools.probeStreams(output + "/sub dir/b.mp4").first?.frames, 15)
-        XCTAssertEqual(try String(contentsOfFile: output + "/a.params.csv", encoding: .utf8).split(separator: "\n").count, 21)
+        XCTAssertEqual(
+            try String(contentsOfFile: output + "/a.params.csv", encoding: .utf8).split(separator: "\n").count, 21)
         XCTAssertFalse(FileManager.default.fileExists(atPath: output + "/broken.mp4"), "no output for a failed input")
         let brokenLog = try String(contentsOfFile: output + "/broken.log", encoding: .utf8)
         XCTAssertTrue(brokenLog.hasPrefix("stn-video: error: "), brokenLog)
@@ -76,10 +79,12 @@ final class BatchScriptTests: XCTestCase {
         var r = try batch("'\(folder)/list.txt' '\(folder)' -- --theta 0.5,0,0 --size 64x64")
         XCTAssertEqual(r.status, 1, "a refused input is a failed input: \(r.stdoutText)\(r.stderr)")
         XCTAssertTrue(r.stdoutText.contains("1 ok, 1 failed, 0 skipped"), r.stdoutText)
-        XCTAssertTrue(r.stdoutText.contains(
-            "failed          -        -  \(folder)/a.mp4  (refused: its output \(folder)/a.mp4 would overwrite the input; choose another OUTPUT_DIR)\n"
-                + "ok              5 "), r.stdoutText)
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: folder + "/a.mp4")), original, "the input keeps its bytes")
+        XCTAssertTrue(
+            r.stdoutText.contains(
+                "failed          -        -  \(folder)/a.mp4  (refused: its output \(folder)/a.mp4 would overwrite the input; choose another OUTPUT_DIR)\n"
+                    + "ok              5 "), r.stdoutText)
+        XCTAssertEqual(
+            try Data(contentsOf: URL(fileURLWithPath: folder + "/a.mp4")), original, "the input keeps its bytes")
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/a.log"), "nothing written for a refused input")
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/a.params.csv"))
         XCTAssertEqual(try Tools.probeStreams(folder + "/b.mp4").first?.frames, 5, "b.mov's output beside it")
@@ -90,9 +95,14 @@ final class BatchScriptTests: XCTestCase {
         try "a.mp4\n".write(toFile: folder + "/list.txt", atomically: true, encoding: .utf8)
         r = try batch("'\(folder)/list.txt' '\(output)' -- --theta 0.5,0,0 --size 64x64")
         XCTAssertEqual(r.status, 1, r.stdoutText + r.stderr)
-        XCTAssertTrue(r.stdoutText.contains("(refused: its output \(output)/a.mp4 would overwrite the input; choose another OUTPUT_DIR)"), r.stdoutText)
+        XCTAssertTrue(
+            r.stdoutText.contains(
+                "(refused: its output \(output)/a.mp4 would overwrite the input; choose another OUTPUT_DIR)"),
+            r.stdoutText)
         XCTAssertTrue(r.stdoutText.contains("0 ok, 1 failed, 0 skipped"), r.stdoutText)
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: folder + "/a.mp4")), original, "the hard-linked input keeps its bytes")
+        XCTAssertEqual(
+            try Data(contentsOf: URL(fileURLWithPath: folder + "/a.mp4")), original,
+            "the hard-linked input keeps its bytes")
     }
 
     /// x.mp4 and x.mkv would both be written to OUTPUT_DIR/x.mp4 (and share x.log): the batch is
@@ -108,7 +118,9 @@ final class BatchScriptTests: XCTestCase {
 
         let r = try batch("'\(input)' '\(output)' -- --theta 0.5,0,0 --size 64x64")
         XCTAssertEqual(r.status, 2, r.stdoutText + r.stderr)
-        XCTAssertTrue(r.stderr.contains("batch.sh: \(input)/x.mkv and \(input)/x.mp4 would both be written to \(output)/x.mp4;"), r.stderr)
+        XCTAssertTrue(
+            r.stderr.contains("batch.sh: \(input)/x.mkv and \(input)/x.mp4 would both be written to \(output)/x.mp4;"),
+            r.stderr)
         XCTAssertTrue(r.stderr.contains("nothing was processed"), r.stderr)
         XCTAssertEqual(r.stdoutText, "", "no summary: nothing ran")
         XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: output)) ?? [], [], "no output at all")
@@ -124,7 +136,10 @@ final class BatchScriptTests: XCTestCase {
 
         let r = try batch("'\(input)' '\(output)' -- --no-such-option")
         XCTAssertEqual(r.status, 1, r.stdoutText + r.stderr)
-        XCTAssertTrue(r.stdoutText.contains("failed          -        -  \(input)/a.mp4  (stn-video: error: Unknown option '--no-such-option'"), r.stdoutText)
+        XCTAssertTrue(
+            r.stdoutText.contains(
+                "failed          -        -  \(input)/a.mp4  (stn-video: error: Unknown option '--no-such-option'"),
+            r.stdoutText)
         XCTAssertFalse(r.stdoutText.contains("--help"), r.stdoutText)
         XCTAssertTrue(r.stdoutText.contains("0 ok, 1 failed, 0 skipped"), r.stdoutText)
     }
@@ -139,13 +154,22 @@ final class BatchScriptTests: XCTestCase {
         try makeVideo(input + "/a.mp4")
         let cases = [
             ("'\(Self.script)' -j", "batch.sh: -j needs a value"),
-            ("'\(Self.script)' -j x2 '\(input)' '\(input)/out'", "batch.sh: -j takes a number of jobs as GNU parallel does (4, 0, 50%, +1, -1), not 'x2'"),
+            (
+                "'\(Self.script)' -j x2 '\(input)' '\(input)/out'",
+                "batch.sh: -j takes a number of jobs as GNU parallel does (4, 0, 50%, +1, -1), not 'x2'"
+            ),
             ("'\(Self.script)' '\(input)'", "batch.sh: needs INPUT and OUTPUT_DIR"),
             ("'\(Self.script)' --ext", "batch.sh: --ext needs a value"),
             ("'\(Self.script)' --sshloginfile", "batch.sh: --sshloginfile needs a value"),
             ("'\(Self.script)' --stn -j 2 '\(input)' '\(input)/out'", "batch.sh: --stn needs a value"),
-            ("'\(Self.script)' --stn '\(Tools.stnVideo)' '\(input)' '\(input)'", "batch.sh: the output folder \(input) must not be the input folder \(input) or contain it"),
-            ("'\(Self.script)' --stn '\(Tools.stnVideo)' '\(input)' '\(input)/..'", "batch.sh: the output folder \(input)/.. must not be the input folder \(input) or contain it"),
+            (
+                "'\(Self.script)' --stn '\(Tools.stnVideo)' '\(input)' '\(input)'",
+                "batch.sh: the output folder \(input) must not be the input folder \(input) or contain it"
+            ),
+            (
+                "'\(Self.script)' --stn '\(Tools.stnVideo)' '\(input)' '\(input)/..'",
+                "batch.sh: the output folder \(input)/.. must not be the input folder \(input) or contain it"
+            )
         ]
         for (command, message) in cases {
             let r = try Tools.shell(command)
@@ -169,7 +193,8 @@ final class BatchScriptTests: XCTestCase {
         }
         let link = try physicalPath(directory, "link")
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: real)
-        try "\(link)/videos/sub1/a.mp4\nsub2/a.mp4\n".write(toFile: real + "/videos/list.txt", atomically: true, encoding: .utf8)
+        try "\(link)/videos/sub1/a.mp4\nsub2/a.mp4\n".write(
+            toFile: real + "/videos/list.txt", atomically: true, encoding: .utf8)
         let output = try physicalPath(directory, "out")
         let r = try batch("'\(link)/videos/list.txt' '\(output)' -- --theta 0.5,0,0 --size 32x32")
         XCTAssertEqual(r.status, 0, r.stdoutText + r.stderr)
@@ -192,7 +217,8 @@ final class BatchScriptTests: XCTestCase {
 
         var r = try batch("'\(input)' '\(output)' -- --theta 0.5,0,0 --size 32x32")
         XCTAssertEqual(r.status, 0, r.stdoutText + r.stderr)
-        XCTAssertEqual(try String(contentsOfFile: output + "/sub/b.options", encoding: .utf8), "--theta 0.5,0,0 --size 32x32\n")
+        XCTAssertEqual(
+            try String(contentsOfFile: output + "/sub/b.options", encoding: .utf8), "--theta 0.5,0,0 --size 32x32\n")
         let made = try Data(contentsOf: URL(fileURLWithPath: output + "/a.params.csv"))
 
         r = try batch("'\(input)' '\(output)' -- --threads 1 --theta 0.5,0,0 --size 32x32 --quiet")
@@ -201,16 +227,27 @@ final class BatchScriptTests: XCTestCase {
 
         r = try batch("'\(input)' '\(output)' -- --theta 0.25,0,0 --size 32x32")
         XCTAssertEqual(r.status, 2, r.stdoutText + r.stderr)
-        XCTAssertTrue(r.stderr.contains("batch.sh: refused: \(output)/a.mp4 was made with other stn-video options (--theta 0.5,0,0 --size 32x32; this run: --theta 0.25,0,0 --size 32x32)\n"), r.stderr)
-        XCTAssertTrue(r.stderr.contains("batch.sh: refused: \(output)/sub/b.mp4 was made with other stn-video options"), r.stderr)
-        XCTAssertTrue(r.stderr.contains("2 finished output(s) were made with other stn-video options; nothing was processed. Rerun with --force"), r.stderr)
+        XCTAssertTrue(
+            r.stderr.contains(
+                "batch.sh: refused: \(output)/a.mp4 was made with other stn-video options (--theta 0.5,0,0 --size 32x32; this run: --theta 0.25,0,0 --size 32x32)\n"
+            ), r.stderr)
+        XCTAssertTrue(
+            r.stderr.contains("batch.sh: refused: \(output)/sub/b.mp4 was made with other stn-video options"), r.stderr)
+        XCTAssertTrue(
+            r.stderr.contains(
+                "2 finished output(s) were made with other stn-video options; nothing was processed. Rerun with --force"
+            ), r.stderr)
         XCTAssertEqual(r.stdoutText, "", "no summary: nothing ran")
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: output + "/a.params.csv")), made, "the old output stays")
+        XCTAssertEqual(
+            try Data(contentsOf: URL(fileURLWithPath: output + "/a.params.csv")), made, "the old output stays")
 
         r = try batch("--force '\(input)' '\(output)' -- --theta 0.25,0,0 --size 32x32")
         XCTAssertEqual(r.status, 0, r.stdoutText + r.stderr)
         XCTAssertTrue(r.stdoutText.contains("2 ok, 0 failed, 0 skipped"), r.stdoutText)
-        XCTAssertEqual(try String(contentsOfFile: output + "/a.options", encoding: .utf8), "--theta 0.25,0,0 --size 32x32\n")
-        XCTAssertTrue(try String(contentsOfFile: output + "/a.params.csv", encoding: .utf8).contains(",0.25,0.0,0.0,"), "remade with the new θ")
+        XCTAssertEqual(
+            try String(contentsOfFile: output + "/a.options", encoding: .utf8), "--theta 0.25,0,0 --size 32x32\n")
+        XCTAssertTrue(
+            try String(contentsOfFile: output + "/a.params.csv", encoding: .utf8).contains(",0.25,0.0,0.0,"),
+            "remade with the new θ")
     }
 }

@@ -31,7 +31,9 @@ final class BundledModelTests: XCTestCase {
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
         let header = lines[0].split(separator: ",").map(String.init)
         return lines.dropFirst().map { line in
-            Dictionary(uniqueKeysWithValues: zip(header, line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)))
+            Dictionary(
+                uniqueKeysWithValues: zip(
+                    header, line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)))
         }
     }
 
@@ -52,7 +54,9 @@ final class BundledModelTests: XCTestCase {
 
     /// Generates one t10k clip per (size, seed), runs `stn-video IN OUT` on each and scores the
     /// smoothed windows of the logs against the truth.
-    func scoreDefaultRuns(_ clips: [(size: String, seed: Int)], seconds: String, frames: Int, makeVideoOptions: [String] = []) throws -> Score {
+    func scoreDefaultRuns(
+        _ clips: [(size: String, seed: Int)], seconds: String, frames: Int, makeVideoOptions: [String] = []
+    ) throws -> Score {
         guard FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist") else {
             throw XCTSkip("Fashion-MNIST is not installed (scripts/setup.sh installs dataset-fashion-mnist)")
         }
@@ -60,23 +64,28 @@ final class BundledModelTests: XCTestCase {
         var total = Score()
         for (size, seed) in clips {
             let clip = directory.path("\(size).mp4"), output = directory.path("\(size)-out.mp4")
-            var r = try Tools.run(Self.makeVideo, ["--seconds", seconds, "--size", size, "--seed", "\(seed)", "--split", "t10k"]
-                                  + makeVideoOptions + [clip])
+            var r = try Tools.run(
+                Self.makeVideo,
+                ["--seconds", seconds, "--size", size, "--seed", "\(seed)", "--split", "t10k"]
+                    + makeVideoOptions + [clip])
             XCTAssertEqual(r.status, 0, r.stderr)
             r = try Tools.run(Tools.stnVideo, ["--quiet", clip, output])
             XCTAssertEqual(r.status, 0, r.stderr)
             XCTAssertEqual(try Tools.probeStreams(output).first?.frames, frames, size)
             XCTAssertEqual(try Self.rows(directory.path("\(size)-out.params.csv")).count, frames, "log rows of \(size)")
-            try Self.score(log: directory.path("\(size)-out.params.csv"), truth: directory.path("\(size).truth.csv"), into: &total)
+            try Self.score(
+                log: directory.path("\(size)-out.params.csv"), truth: directory.path("\(size).truth.csv"), into: &total)
         }
         XCTAssertEqual(total.frames, frames * clips.count)
         return total
     }
 
     func testDefaultRunPutsTheWindowOnTheItem() throws {
-        let total = try scoreDefaultRuns([("480x270", 11), ("320x240", 11), ("270x480", 11)], seconds: "4", frames: 100,
-                                         makeVideoOptions: ["--preset", "ultrafast"])
-        print("bundled model on three 4 s t10k clips: centre in box \(total.centreInBoxRate), mean IoU \(total.meanIoU)")
+        let total = try scoreDefaultRuns(
+            [("480x270", 11), ("320x240", 11), ("270x480", 11)], seconds: "4", frames: 100,
+            makeVideoOptions: ["--preset", "ultrafast"])
+        print(
+            "bundled model on three 4 s t10k clips: centre in box \(total.centreInBoxRate), mean IoU \(total.meanIoU)")
         XCTAssertGreaterThanOrEqual(total.centreInBoxRate, Floor.centreInBox)
         XCTAssertGreaterThanOrEqual(total.meanIoU, Floor.meanIoU)
     }
@@ -87,21 +96,26 @@ final class BundledModelTests: XCTestCase {
     /// 0.950, mean IoU 0.584 (smoothed without the camera 0.963, 0.594; raw θ 0.975, 0.623; in
     /// process, on the rendered frames, 1.0 and 0.646).
     func testSmoothedWindowsMeetTheTargetsOnTheSceneModelClip() throws {
-        let total = try scoreDefaultRuns([("256x144", 77), ("192x192", 78), ("144x256", 79)], seconds: "3.2", frames: 80)
-        print("bundled model on SceneModelTests' clip through stn-video: centre in box \(total.centreInBoxRate), mean IoU \(total.meanIoU)")
+        let total = try scoreDefaultRuns(
+            [("256x144", 77), ("192x192", 78), ("144x256", 79)], seconds: "3.2", frames: 80)
+        print(
+            "bundled model on SceneModelTests' clip through stn-video: centre in box \(total.centreInBoxRate), mean IoU \(total.meanIoU)"
+        )
         XCTAssertGreaterThanOrEqual(total.centreInBoxRate, 0.95)
         XCTAssertGreaterThanOrEqual(total.meanIoU, 0.5)
     }
 
     /// The compiled-in model is the file in samples/model at build time: `--model samples/...` gives the same log.
     func testBundledModelIsTheCommittedFile() throws {
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let model = repository.appendingPathComponent("samples/model/attention-fashion.safetensors").path
         let input = repository.appendingPathComponent("samples/testsrc-640x360.mp4").path
         let directory = try TemporaryDirectory()
         var r = try Tools.run(Tools.stnVideo, ["--quiet", "--codec", "ffv1", input, directory.path("a.mkv")])
         XCTAssertEqual(r.status, 0, r.stderr)
-        r = try Tools.run(Tools.stnVideo, ["--quiet", "--codec", "ffv1", "--model", model, input, directory.path("b.mkv")])
+        r = try Tools.run(
+            Tools.stnVideo, ["--quiet", "--codec", "ffv1", "--model", model, input, directory.path("b.mkv")])
         XCTAssertEqual(r.status, 0, r.stderr)
         let a = try String(contentsOfFile: directory.path("a.params.csv"), encoding: .utf8)
         let b = try String(contentsOfFile: directory.path("b.params.csv"), encoding: .utf8)

@@ -6,20 +6,24 @@ import XCTest
 /// windows inside the picture unless `--allow-outside`.
 final class CameraTests: XCTestCase {
     /// Three 2 s shots of different sources (the first moves): cuts at frames 50 and 100.
-    static let cutsClip = "-f lavfi -i testsrc2=size=320x240:rate=25:d=2 -f lavfi -i smptebars=size=320x240:rate=25:d=2 "
+    static let cutsClip =
+        "-f lavfi -i testsrc2=size=320x240:rate=25:d=2 -f lavfi -i smptebars=size=320x240:rate=25:d=2 "
         + "-f lavfi -i mandelbrot=size=320x240:rate=25,trim=duration=2 "
         + "-filter_complex '[0][1][2]concat=n=3:v=1:a=0,format=yuv420p' -c:v libx264 -preset ultrafast"
     /// One picture with fresh noise in every frame, 4 s.
-    static let stillClip = "-f lavfi -i testsrc2=size=320x240:rate=25:d=0.04,loop=loop=99:size=1:start=0,noise=alls=8:allf=t,format=yuv420p "
+    static let stillClip =
+        "-f lavfi -i testsrc2=size=320x240:rate=25:d=0.04,loop=loop=99:size=1:start=0,noise=alls=8:allf=t,format=yuv420p "
         + "-c:v libx264 -preset ultrafast -t 4"
 
     /// Runs stn-video with `options` on `clip`; returns the log's rows as (raw s, tx, ty, used s, tx, ty, cut).
     private func windows(_ clip: String, _ options: [String], in directory: TemporaryDirectory, name: String) throws
-        -> [(raw: [Double], used: [Double], cut: Bool)] {
+        -> [(raw: [Double], used: [Double], cut: Bool)]
+    {
         let output = directory.path("\(name).mp4")
         let r = try Tools.run(Tools.stnVideo, ["--quiet", "--preset", "ultrafast"] + options + [clip, output])
         XCTAssertEqual(r.status, 0, r.stderr)
-        let lines = try String(contentsOfFile: directory.path("\(name).params.csv"), encoding: .utf8).split(separator: "\n")
+        let lines = try String(contentsOfFile: directory.path("\(name).params.csv"), encoding: .utf8).split(
+            separator: "\n")
         XCTAssertEqual(lines.first, "frame,pts_time,raw_s,raw_tx,raw_ty,s,tx,ty,scene_cut,presence,label,confidence")
         return lines.dropFirst().map { line in
             let f = line.split(separator: ",").map(String.init)

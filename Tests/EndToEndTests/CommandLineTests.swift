@@ -13,7 +13,9 @@ final class CommandLineTests: ClipTestCase {
         for tool in [Tools.stnVideo, Tools.stnTrain, Tools.stnMakeVideo] {
             let r = try Tools.run(tool, ["--version"])
             XCTAssertEqual(r.status, 0, "\(tool): \(r.stderr)")
-            XCTAssertTrue(r.stdoutText.range(of: #"^\d+\.\d+\.\d+\n$"#, options: .regularExpression) != nil, "\(tool): \(r.stdoutText)")
+            XCTAssertTrue(
+                r.stdoutText.range(of: #"^\d+\.\d+\.\d+\n$"#, options: .regularExpression) != nil,
+                "\(tool): \(r.stdoutText)")
         }
     }
 
@@ -22,8 +24,10 @@ final class CommandLineTests: ClipTestCase {
         let output = directory.path("out.mp4")
         var r = try stnVideo(["--theta", "0.5,0,0", clip, output])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stderr.range(of: #"^stn-video: 10 frames in [0-9.]+ s \([0-9.]+ fps\) to "# + output + "\n$",
-                                     options: .regularExpression) != nil, r.stderr)
+        XCTAssertTrue(
+            r.stderr.range(
+                of: #"^stn-video: 10 frames in [0-9.]+ s \([0-9.]+ fps\) to "# + output + "\n$",
+                options: .regularExpression) != nil, r.stderr)
         r = try stnVideo(["--quiet", "--theta", "0.5,0,0", clip, output])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stderr, "")
@@ -43,11 +47,14 @@ final class CommandLineTests: ClipTestCase {
         let log = directory.path("only.csv")
         let r = try stnVideo(["--quiet", "--theta", "0.5,0,0", "--log", log, clip, "/dev/null"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").count, 11, "a header and ten rows")
+        XCTAssertEqual(
+            try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").count, 11, "a header and ten rows")
     }
 
     func testMessagesSayWhatIsWrong() throws {
-        func assertError(_ arguments: [String], _ expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        func assertError(_ arguments: [String], _ expected: String, file: StaticString = #filePath, line: UInt = #line)
+            throws
+        {
             let r = try stnVideo(arguments)
             XCTAssertEqual(r.status, 1, r.stderr, file: file, line: line)
             XCTAssertTrue(r.stderr.hasPrefix("stn-video: error: " + expected), r.stderr, file: file, line: line)
@@ -59,15 +66,18 @@ final class CommandLineTests: ClipTestCase {
 
         // An MP4 cut short before its index (moov at the end, as ffmpeg writes by default).
         let long = directory.path("long.mp4"), cut = directory.path("cut.mp4")
-        try Tools.ffmpeg("-f lavfi -i testsrc2=size=160x120:rate=25 -frames:v 50 -c:v libx264 -preset ultrafast '\(long)'")
+        try Tools.ffmpeg(
+            "-f lavfi -i testsrc2=size=160x120:rate=25 -frames:v 50 -c:v libx264 -preset ultrafast '\(long)'")
         let bytes = try Data(contentsOf: URL(fileURLWithPath: long))
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: cut))
         try assertError(["--theta", "1,0,0", cut, directory.path("o.mp4")], "\(cut): moov atom not found")
 
-        try assertError(["--theta", "1,0,0", "--input-format", "yuv4mpegpipe", clip, directory.path("o.mp4")],
-                        "\(clip!): cannot be read as 'yuv4mpegpipe' (--input-format)")
-        try assertError(["--theta", "1,0,0", "--crf", "60", clip, directory.path("o.mp4")],
-                        "\(directory.path("o.mp4")): --crf 60 is out of range for libx264 (it takes 0–51)")
+        try assertError(
+            ["--theta", "1,0,0", "--input-format", "yuv4mpegpipe", clip, directory.path("o.mp4")],
+            "\(clip!): cannot be read as 'yuv4mpegpipe' (--input-format)")
+        try assertError(
+            ["--theta", "1,0,0", "--crf", "60", clip, directory.path("o.mp4")],
+            "\(directory.path("o.mp4")): --crf 60 is out of range for libx264 (it takes 0–51)")
     }
 
     func testOptionsTheRunWouldIgnoreAreWarnedAbout() throws {
@@ -76,7 +86,7 @@ final class CommandLineTests: ClipTestCase {
             (["--theta", "0.5,0,0", "--alpha", "0.3"], "--alpha ignored with --theta (a fixed transform)"),
             (["--theta", "0.5,0,0", "--lookahead", "4", "--beta", "1"], "--beta, --lookahead ignored with --theta"),
             (["--smoothing", "kalman", "--alpha", "0.3"], "--alpha ignored: it applies to --smoothing ema, not kalman"),
-            (["--smoothing", "none", "--lookahead", "2"], "--lookahead ignored with --smoothing none"),
+            (["--smoothing", "none", "--lookahead", "2"], "--lookahead ignored with --smoothing none")
         ] {
             let r = try stnVideo(arguments + [clip, output])
             XCTAssertEqual(r.status, 0, "\(arguments): \(r.stderr)")
@@ -98,22 +108,30 @@ final class CommandLineTests: ClipTestCase {
         let output = directory.path("b.mp4")
         r = try stnVideo(["--transforms", short, clip, output])
         XCTAssertEqual(r.status, 1, r.stderr)
-        XCTAssertEqual(r.stderr, "stn-video: error: \(short): the log has 6 rows but the video has 10 frames (\(output) holds the first 6 frames)\n")
+        XCTAssertEqual(
+            r.stderr,
+            "stn-video: error: \(short): the log has 6 rows but the video has 10 frames (\(output) holds the first 6 frames)\n"
+        )
         XCTAssertEqual(try Tools.probeStreams(output).first?.frames, 6, "a finalised output of the log's frames")
-        XCTAssertEqual(try String(contentsOfFile: directory.path("b.params.csv"), encoding: .utf8).split(separator: "\n").count, 7)
+        XCTAssertEqual(
+            try String(contentsOfFile: directory.path("b.params.csv"), encoding: .utf8).split(separator: "\n").count, 7)
 
         let five = directory.path("five.mp4")
-        try Tools.ffmpeg("-f lavfi -i testsrc2=size=160x120:rate=25 -frames:v 5 -c:v libx264 -preset ultrafast '\(five)'")
+        try Tools.ffmpeg(
+            "-f lavfi -i testsrc2=size=160x120:rate=25 -frames:v 5 -c:v libx264 -preset ultrafast '\(five)'")
         r = try stnVideo(["--transforms", directory.path("a.params.csv"), five, directory.path("c.mp4")])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stderr.hasPrefix("stn-video: warning: \(directory.path("a.params.csv")): the log has 10 rows but the video 5 frames; "
-                                         + "the last 5 rows were not used\n"), r.stderr)
+        XCTAssertTrue(
+            r.stderr.hasPrefix(
+                "stn-video: warning: \(directory.path("a.params.csv")): the log has 10 rows but the video 5 frames; "
+                    + "the last 5 rows were not used\n"), r.stderr)
     }
 
     /// At 80 columns (what --help uses when standard output is not a terminal) no example
     /// command wraps: every line of an Examples block is indented.
     func testHelpExamplesDoNotWrapAt80Columns() throws {
-        let helps: [(String, [String])] = [(Tools.stnVideo, []), (Tools.stnMakeVideo, []), (Tools.stnTrain, [])]
+        let helps: [(String, [String])] =
+            [(Tools.stnVideo, []), (Tools.stnMakeVideo, []), (Tools.stnTrain, [])]
             + ["classify", "table", "preview", "video", "video-eval"].map { (Tools.stnTrain, [$0]) }
         for (tool, subcommand) in helps {
             let r = try Tools.run(tool, subcommand + ["--help"])

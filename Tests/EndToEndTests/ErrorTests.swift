@@ -7,14 +7,19 @@ final class ErrorTests: ClipTestCase {
         try Tools.run(Tools.stnVideo, arguments)
     }
 
-    private func assertRuntimeError(_ arguments: [String], _ expectedPrefix: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertRuntimeError(
+        _ arguments: [String], _ expectedPrefix: String, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let r = try stnVideo(arguments)
         XCTAssertEqual(r.status, 1, r.stderr, file: file, line: line)
-        XCTAssertTrue(r.stderr.hasPrefix("stn-video: error: " + expectedPrefix), "got: \(r.stderr)", file: file, line: line)
+        XCTAssertTrue(
+            r.stderr.hasPrefix("stn-video: error: " + expectedPrefix), "got: \(r.stderr)", file: file, line: line)
         XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "one line: \(r.stderr)", file: file, line: line)
     }
 
-    private func assertUsageError(_ arguments: [String], _ fragments: String..., file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertUsageError(
+        _ arguments: [String], _ fragments: String..., file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let r = try stnVideo(arguments)
         XCTAssertEqual(r.status, 2, r.stderr, file: file, line: line)
         XCTAssertTrue(r.stderr.hasPrefix("stn-video: error: "), r.stderr, file: file, line: line)
@@ -30,7 +35,8 @@ final class ErrorTests: ClipTestCase {
     }
 
     func testInputIsADirectory() throws {
-        try assertRuntimeError(["--theta", "1,0,0", directory.url.path, directory.path("o.mp4")], "\(directory.url.path): ")
+        try assertRuntimeError(
+            ["--theta", "1,0,0", directory.url.path, directory.path("o.mp4")], "\(directory.url.path): ")
     }
 
     func testNotAMediaFile() throws {
@@ -62,21 +68,27 @@ final class ErrorTests: ClipTestCase {
     }
 
     func testBadTheta() throws {
-        for (theta, reason) in [("1,2", "got 2"), ("a,b,c", "'a' is not a finite number"), ("0,0,0", "s must not be 0"),
-                                ("1,0,0,0", "got 4"), ("nan,0,0", "'nan' is not a finite number"), ("1,,0,0", "'' is not a finite number")] {
+        for (theta, reason) in [
+            ("1,2", "got 2"), ("a,b,c", "'a' is not a finite number"), ("0,0,0", "s must not be 0"),
+            ("1,0,0,0", "got 4"), ("nan,0,0", "'nan' is not a finite number"), ("1,,0,0", "'' is not a finite number")
+        ] {
             try assertUsageError(["--theta", theta, clip, directory.path("o.mp4")], "--theta <numbers>': ", reason)
         }
     }
 
     func testBadSize() throws {
-        for (size, reason) in [("255x256", "must be even"), ("0x0", "must be even"), ("256", "expected WxH"), ("wxh", "expected WxH"),
-                               ("-2x4", "must be even")] {
-            try assertUsageError(["--theta", "1,0,0", "--size=\(size)", clip, directory.path("o.mp4")], "--size <WxH>': ", reason)
+        for (size, reason) in [
+            ("255x256", "must be even"), ("0x0", "must be even"), ("256", "expected WxH"), ("wxh", "expected WxH"),
+            ("-2x4", "must be even")
+        ] {
+            try assertUsageError(
+                ["--theta", "1,0,0", "--size=\(size)", clip, directory.path("o.mp4")], "--size <WxH>': ", reason)
         }
     }
 
     func testConflictingTransformSourcesAndMissingArguments() throws {
-        try assertUsageError(["--theta", "1,0,0", "--model", "m.safetensors", clip, directory.path("o.mp4")], "Use only one of")
+        try assertUsageError(
+            ["--theta", "1,0,0", "--model", "m.safetensors", clip, directory.path("o.mp4")], "Use only one of")
         try assertUsageError(["--theta", "1,0,0"], "Missing expected argument")
         try assertUsageError(["--theta", "1,0,0", "--lookahead", "-1", clip, directory.path("o.mp4")], "--lookahead")
     }
@@ -85,16 +97,24 @@ final class ErrorTests: ClipTestCase {
         let model = directory.path("bad.safetensors")
         try Data("definitely not a model".utf8).write(to: URL(fileURLWithPath: model))
         try assertRuntimeError(["--model", model, clip, directory.path("o.mp4")], "\(model): ")
-        try assertRuntimeError(["--model", directory.path("none.safetensors"), clip, directory.path("o.mp4")], "\(directory.path("none.safetensors")): ")
+        try assertRuntimeError(
+            ["--model", directory.path("none.safetensors"), clip, directory.path("o.mp4")],
+            "\(directory.path("none.safetensors")): ")
     }
 
     func testBadCodec() throws {
-        try assertRuntimeError(["--theta", "1,0,0", "--codec", "nosuchcodec", clip, directory.path("o.mp4")], "\(directory.path("o.mp4")): unknown video encoder 'nosuchcodec'")
-        try assertRuntimeError(["--theta", "1,0,0", "--codec", "ffv1", clip, directory.path("o.mp4")], "\(directory.path("o.mp4")): container 'mp4' cannot hold codec 'ffv1'")
+        try assertRuntimeError(
+            ["--theta", "1,0,0", "--codec", "nosuchcodec", clip, directory.path("o.mp4")],
+            "\(directory.path("o.mp4")): unknown video encoder 'nosuchcodec'")
+        try assertRuntimeError(
+            ["--theta", "1,0,0", "--codec", "ffv1", clip, directory.path("o.mp4")],
+            "\(directory.path("o.mp4")): container 'mp4' cannot hold codec 'ffv1'")
     }
 
     func testUnknownContainer() throws {
-        try assertRuntimeError(["--theta", "1,0,0", clip, directory.path("o.weird")], "\(directory.path("o.weird")): cannot choose a container")
+        try assertRuntimeError(
+            ["--theta", "1,0,0", clip, directory.path("o.weird")],
+            "\(directory.path("o.weird")): cannot choose a container")
     }
 
     func testMalformedTransformsLog() throws {
@@ -105,7 +125,8 @@ final class ErrorTests: ClipTestCase {
 
     func testDamagedPacketsAreSkippedWithACount() throws {
         let ts = directory.path("clip.ts"), damaged = directory.path("damaged.ts"), output = directory.path("o.mkv")
-        try Tools.ffmpeg("-f lavfi -i testsrc2=size=320x240:rate=25 -frames:v 100 -c:v libx264 -preset ultrafast -g 10 '\(ts)'")
+        try Tools.ffmpeg(
+            "-f lavfi -i testsrc2=size=320x240:rate=25 -frames:v 100 -c:v libx264 -preset ultrafast -g 10 '\(ts)'")
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: ts)))
         // Overwrite the payload (not the 4-byte headers) of 40 transport packets in the middle with
         // the same pseudo-random bytes every run (xorshift64), so the damage does not vary: with
@@ -120,7 +141,9 @@ final class ErrorTests: ClipTestCase {
         try Data(bytes).write(to: URL(fileURLWithPath: damaged))
         let r = try stnVideo(["--theta", "1,0,0", "--size", "64x64", damaged, output])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stderr.hasPrefix("stn-video: warning: \(damaged): ") && r.stderr.contains("damaged packet(s) skipped or concealed"), r.stderr)
+        XCTAssertTrue(
+            r.stderr.hasPrefix("stn-video: warning: \(damaged): ")
+                && r.stderr.contains("damaged packet(s) skipped or concealed"), r.stderr)
         let frames = try Tools.probeStreams(output).first?.frames ?? 0
         XCTAssertGreaterThan(frames, 50, "decoding goes on past the damage")
     }

@@ -5,8 +5,11 @@ import XCTest
 final class InterruptionTests: XCTestCase {
     private func interruptMidRun(signal: Int32, expectedStatus: Int32) throws {
         let directory = try TemporaryDirectory()
-        let input = directory.path("long.mp4"), output = directory.path("out.mp4"), log = directory.path("out.params.csv")
-        try Tools.ffmpeg("-f lavfi -i testsrc2=size=640x480:rate=30 -f lavfi -i sine -frames:v 900 -t 30 -c:v libx264 -preset ultrafast -c:a aac '\(input)'")
+        let input = directory.path("long.mp4"), output = directory.path("out.mp4"),
+            log = directory.path("out.params.csv")
+        try Tools.ffmpeg(
+            "-f lavfi -i testsrc2=size=640x480:rate=30 -f lavfi -i sine -frames:v 900 -t 30 -c:v libx264 -preset ultrafast -c:a aac '\(input)'"
+        )
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Tools.stnVideo)
         process.arguments = ["--theta", "0.5,0,0", "--size", "512x512", "--preset", "veryslow", input, output]
@@ -50,7 +53,8 @@ final class InterruptionTests: XCTestCase {
         let directory = try TemporaryDirectory()
         let clip = directory.path("clip.nut"), output = directory.path("out.mkv")
         // Enough data for FFmpeg's stream probing, which would otherwise wait for more.
-        try Tools.ffmpeg("-f lavfi -i testsrc2=size=320x240:rate=25 -frames:v 100 -c:v libx264 -preset ultrafast -g 10 '\(clip)'")
+        try Tools.ffmpeg(
+            "-f lavfi -i testsrc2=size=320x240:rate=25 -frames:v 100 -c:v libx264 -preset ultrafast -g 10 '\(clip)'")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Tools.stnVideo)
         process.arguments = ["--theta", "0.5,0,0", "-", output]
@@ -61,7 +65,9 @@ final class InterruptionTests: XCTestCase {
         input.fileHandleForWriting.write(try Data(contentsOf: URL(fileURLWithPath: clip)))  // and the pipe stays open
         let log = directory.path("out.params.csv")
         let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, ((try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").count ?? 0) < 11 {
+        while Date() < deadline,
+            ((try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").count ?? 0) < 11
+        {
             usleep(20_000)
         }
         try terminateWhileThePipeStalls(process, input: input)
@@ -77,7 +83,8 @@ final class InterruptionTests: XCTestCase {
     func testSignalStopsARunWhoseOutputPipeStalls() throws {
         let directory = try TemporaryDirectory()
         let clip = directory.path("clip.mp4"), written = directory.path("written.nut")
-        try Tools.ffmpeg("-f lavfi -i testsrc2=size=320x240:rate=25 -frames:v 200 -c:v libx264 -preset ultrafast '\(clip)'")
+        try Tools.ffmpeg(
+            "-f lavfi -i testsrc2=size=320x240:rate=25 -frames:v 200 -c:v libx264 -preset ultrafast '\(clip)'")
         for (signal, status) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Tools.stnVideo)
@@ -104,7 +111,9 @@ final class InterruptionTests: XCTestCase {
             process.waitUntilExit()
             XCTAssertEqual(process.terminationStatus, status)
             let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            XCTAssertTrue(message.hasPrefix("stn-video: interrupted; standard output was not being read; it holds at most "), message)
+            XCTAssertTrue(
+                message.hasPrefix("stn-video: interrupted; standard output was not being read; it holds at most "),
+                message)
             XCTAssertEqual(message.split(separator: "\n").count, 1, message)
             try (firstBytes + rest).write(to: URL(fileURLWithPath: written))
             let frames = try Tools.probeStreams(written).first?.frames ?? 0
@@ -125,14 +134,17 @@ final class InterruptionTests: XCTestCase {
         try process.run()
         usleep(2_000_000)  // time to start and install the handlers, even on a loaded machine
         try terminateWhileThePipeStalls(process, input: input)
-        XCTAssertEqual(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
-                       "stn-video: interrupted before the first frame\n")
+        XCTAssertEqual(
+            String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+            "stn-video: interrupted before the first frame\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: output))
     }
 
     /// SIGTERM to `process`, whose standard input `input` is open but silent: it must end
     /// within 10 s with status 143 (the pipe is closed only afterwards).
-    private func terminateWhileThePipeStalls(_ process: Process, input: Pipe, file: StaticString = #filePath, line: UInt = #line) throws {
+    private func terminateWhileThePipeStalls(
+        _ process: Process, input: Pipe, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         kill(process.processIdentifier, SIGTERM)
         let signalled = Date()
         while process.isRunning && Date().timeIntervalSince(signalled) < 10 { usleep(10_000) }

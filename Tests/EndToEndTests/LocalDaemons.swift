@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Real engines for the batch scripts' tests, started by the test and stopped by pid: a
@@ -38,7 +38,9 @@ enum LocalDaemons {
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
             let bound = withUnsafeMutablePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+                }
             }
             guard bound else { throw NSError(domain: "bind", code: Int(errno)) }
             ports.append(Int(UInt16(bigEndian: address.sin_port)))
@@ -55,7 +57,8 @@ enum LocalDaemons {
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        let closeInherited = "for fd in $(ls /proc/$$/fd); do [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done 2> /dev/null\n"
+        let closeInherited =
+            "for fd in $(ls /proc/$$/fd); do [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done 2> /dev/null\n"
         process.arguments = ["-c", closeInherited + script]
         process.standardInput = FileHandle.nullDevice
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
@@ -72,7 +75,8 @@ enum LocalDaemons {
         let deadline = Date().addingTimeInterval(seconds)
         repeat {
             if let text = try? String(contentsOfFile: path, encoding: .utf8),
-               let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 {
+                let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0
+            {
                 return pid
             }
             usleep(50_000)
@@ -106,7 +110,8 @@ final class LocalSlurmCluster {
 
     init() throws {
         try LocalDaemons.require(["/usr/sbin/munged", "/usr/bin/munge"], package: "munge")
-        try LocalDaemons.require(["/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/bin/sbatch", "/usr/bin/squeue"], package: "slurm-wlm")
+        try LocalDaemons.require(
+            ["/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/bin/sbatch", "/usr/bin/squeue"], package: "slurm-wlm")
         try LocalDaemons.requireRoot("A test Slurm cluster")
         directory = try TemporaryDirectory()
         do { try start() } catch { stop(); throw error }
@@ -117,7 +122,8 @@ final class LocalSlurmCluster {
         let ports = try LocalDaemons.freeLoopbackPorts(2)
         let host = try Tools.shell("hostname -s").stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         // munged insists on a key readable by its user only and a socket folder others may enter.
-        let started = try LocalDaemons.launch("""
+        let started = try LocalDaemons.launch(
+            """
             set -e; cd '\(d)'; mkdir -p munge state spool log; chmod 755 . munge
             head -c 1024 /dev/urandom > munge/key; chmod 400 munge/key
             /usr/sbin/munged --socket='\(d)/munge/socket' --key-file='\(d)/munge/key' --log-file='\(d)/munge/log' \
@@ -130,33 +136,33 @@ final class LocalSlurmCluster {
         // The node's CPUs and memory as configured whatever the machine has (config_overrides),
         // so slurm-array.sh's --cpus-per-task=2 --mem=2G fit and two tasks run at once.
         try """
-            ClusterName=stntest
-            SlurmctldHost=\(host)(127.0.0.1)
-            SlurmctldPort=\(ports[0])
-            SlurmdPort=\(ports[1])
-            SlurmUser=root
-            SlurmdUser=root
-            AuthType=auth/munge
-            CredType=cred/munge
-            AuthInfo=socket=\(d)/munge/socket
-            MpiDefault=none
-            ProctrackType=proctrack/linuxproc
-            TaskPlugin=task/none
-            ReturnToService=2
-            SlurmdParameters=config_overrides
-            SchedulerType=sched/backfill
-            SelectType=select/cons_tres
-            SelectTypeParameters=CR_Core
-            StateSaveLocation=\(d)/state
-            SlurmdSpoolDir=\(d)/spool
-            SlurmctldPidFile=\(d)/slurmctld.pid
-            SlurmdPidFile=\(d)/slurmd.pid
-            SlurmctldLogFile=\(d)/log/slurmctld.log
-            SlurmdLogFile=\(d)/log/slurmd.log
-            NodeName=stntest NodeHostname=\(host) NodeAddr=127.0.0.1 CPUs=4 RealMemory=4096 State=UNKNOWN
-            PartitionName=test Nodes=stntest Default=YES MaxTime=INFINITE State=UP
+        ClusterName=stntest
+        SlurmctldHost=\(host)(127.0.0.1)
+        SlurmctldPort=\(ports[0])
+        SlurmdPort=\(ports[1])
+        SlurmUser=root
+        SlurmdUser=root
+        AuthType=auth/munge
+        CredType=cred/munge
+        AuthInfo=socket=\(d)/munge/socket
+        MpiDefault=none
+        ProctrackType=proctrack/linuxproc
+        TaskPlugin=task/none
+        ReturnToService=2
+        SlurmdParameters=config_overrides
+        SchedulerType=sched/backfill
+        SelectType=select/cons_tres
+        SelectTypeParameters=CR_Core
+        StateSaveLocation=\(d)/state
+        SlurmdSpoolDir=\(d)/spool
+        SlurmctldPidFile=\(d)/slurmctld.pid
+        SlurmdPidFile=\(d)/slurmd.pid
+        SlurmctldLogFile=\(d)/log/slurmctld.log
+        SlurmdLogFile=\(d)/log/slurmd.log
+        NodeName=stntest NodeHostname=\(host) NodeAddr=127.0.0.1 CPUs=4 RealMemory=4096 State=UNKNOWN
+        PartitionName=test Nodes=stntest Default=YES MaxTime=INFINITE State=UP
 
-            """.write(toFile: d + "/slurm.conf", atomically: true, encoding: .utf8)
+        """.write(toFile: d + "/slurm.conf", atomically: true, encoding: .utf8)
         var r = try LocalDaemons.launch("\(environment) /usr/sbin/slurmctld", log: d + "/log/slurmctld.out")
         guard r.status == 0, let controller = LocalDaemons.pid(inFile: d + "/slurmctld.pid") else {
             throw XCTSkip("slurmctld cannot run here: \(r.output)\(LocalDaemons.tail(d + "/log/slurmctld.log"))")
@@ -168,15 +174,20 @@ final class LocalSlurmCluster {
         }
         pids.append(node)
         // Ready when the node is idle (about a second).
-        let ready = try Tools.shell("for i in $(seq 200); do \(environment) sinfo -h -o %T 2> /dev/null | grep -qx idle && exit 0; sleep 0.1; done; exit 1")
+        let ready = try Tools.shell(
+            "for i in $(seq 200); do \(environment) sinfo -h -o %T 2> /dev/null | grep -qx idle && exit 0; sleep 0.1; done; exit 1"
+        )
         guard ready.status == 0 else {
-            throw XCTSkip("the test Slurm node did not become idle in 20 s: \(LocalDaemons.tail(d + "/log/slurmd.log"))")
+            throw XCTSkip(
+                "the test Slurm node did not become idle in 20 s: \(LocalDaemons.tail(d + "/log/slurmd.log"))")
         }
     }
 
     /// Waits until `job` has left the queue (every array task ended).
     func waitForJob(_ job: String, seconds: Int = 120) throws {
-        let r = try Tools.shell("for i in $(seq \(seconds * 5)); do [ -z \"$(\(environment) squeue -h -j \(job) -o %i 2> /dev/null)\" ] && exit 0; sleep 0.2; done; exit 1")
+        let r = try Tools.shell(
+            "for i in $(seq \(seconds * 5)); do [ -z \"$(\(environment) squeue -h -j \(job) -o %i 2> /dev/null)\" ] && exit 0; sleep 0.2; done; exit 1"
+        )
         XCTAssertEqual(r.status, 0, "job \(job) still queued after \(seconds) s")
     }
 
@@ -208,7 +219,8 @@ final class LoopbackSSHServer {
         port = try LocalDaemons.freeLoopbackPorts(1)[0]
         let d = directory.path("")
         let listen = addresses.map { "-o ListenAddress=\($0)" }.joined(separator: " ")
-        let r = try LocalDaemons.launch("""
+        let r = try LocalDaemons.launch(
+            """
             set -e; cd '\(d)'; mkdir -p /run/sshd
             ssh-keygen -q -t ed25519 -N '' -f host_key; ssh-keygen -q -t ed25519 -N '' -f client_key
             cp client_key.pub authorized_keys; chmod 600 authorized_keys
@@ -222,17 +234,24 @@ final class LoopbackSSHServer {
         pids.append(pid)
         for address in addresses {
             let master = try LocalDaemons.launch(
-                "\(sshOptions) -o ControlMaster=yes -o ControlPersist=yes -f -N \(user)@\(address)", log: d + "/master.out")
+                "\(sshOptions) -o ControlMaster=yes -o ControlPersist=yes -f -N \(user)@\(address)",
+                log: d + "/master.out")
             let check = try Tools.shell("\(sshCommand) -O check \(user)@\(address) 2>&1")
-            guard master.status == 0, let match = check.stdoutText.firstMatch(of: /pid=(\d+)/), let masterPid = pid_t(match.1) else {
+            guard master.status == 0, let match = check.stdoutText.firstMatch(of: /pid=(\d+)/),
+                let masterPid = pid_t(match.1)
+            else {
                 stop()
-                throw XCTSkip("cannot log in to the test sshd: \(master.output)\(check.stdoutText)\(LocalDaemons.tail(d + "/log"))")
+                throw XCTSkip(
+                    "cannot log in to the test sshd: \(master.output)\(check.stdoutText)\(LocalDaemons.tail(d + "/log"))"
+                )
             }
             pids.append(masterPid)
         }
     }
 
-    var user: String { (try? Tools.shell("id -un").stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)) ?? "root" }
+    var user: String {
+        (try? Tools.shell("id -un").stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)) ?? "root"
+    }
 
     /// ssh with this server's port and key, no host-key prompt and no password prompt.
     private var sshOptions: String {
@@ -245,7 +264,8 @@ final class LoopbackSSHServer {
     /// A GNU parallel --sshloginfile with one line per address, `jobs` jobs on each.
     func writeLoginFile(_ path: String, jobs: Int = 1) throws {
         let name = user
-        try addresses.map { "\(jobs)/\(sshCommand) \(name)@\($0)\n" }.joined().write(toFile: path, atomically: true, encoding: .utf8)
+        try addresses.map { "\(jobs)/\(sshCommand) \(name)@\($0)\n" }.joined().write(
+            toFile: path, atomically: true, encoding: .utf8)
     }
 
     /// The shared connections, then sshd.

@@ -7,7 +7,8 @@ final class MakeVideoTests: XCTestCase {
     func testTruthRowsMatchTheFramesAndBadArgumentsAreUsageErrors() throws {
         let directory = try TemporaryDirectory()
         let clip = directory.path("clip.mp4")
-        let r = try Tools.run(Tools.stnMakeVideo, ["--seconds", "0.6", "--fps", "10", "--size", "64x48", "--preset", "ultrafast", clip])
+        let r = try Tools.run(
+            Tools.stnMakeVideo, ["--seconds", "0.6", "--fps", "10", "--size", "64x48", "--preset", "ultrafast", clip])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(try Tools.probeStreams(clip).first?.frames, 6)
         let truth = try String(contentsOfFile: directory.path("clip.truth.csv"), encoding: .utf8)
@@ -16,7 +17,7 @@ final class MakeVideoTests: XCTestCase {
         for (arguments, reason) in [
             (["--seconds", "0.01", directory.path("a.mp4")], "--seconds 0.01 at 25 fps is no frame at all"),
             (["--seconds", "1e300", directory.path("a.mp4")], "--seconds must be positive and at most 86400"),
-            (["--truth", clip, clip], "the ground truth \(clip) and the video must be different files"),
+            (["--truth", clip, clip], "the ground truth \(clip) and the video must be different files")
         ] {
             let r = try Tools.run(Tools.stnMakeVideo, arguments)
             XCTAssertEqual(r.status, 2, "\(arguments): \(r.stderr)")
@@ -33,13 +34,21 @@ final class MakeVideoTests: XCTestCase {
         try Tools.writeIDXDataset(in: data, count: 20)
         let labels = data + "/t10k-labels-idx1-ubyte"
         let before = try Data(contentsOf: URL(fileURLWithPath: labels))
-        var r = try Tools.run(Tools.stnMakeVideo, ["--data", data, "--truth", labels, "--seconds", "0.2", "--size", "64x48", directory.path("v.mp4")])
+        var r = try Tools.run(
+            Tools.stnMakeVideo,
+            ["--data", data, "--truth", labels, "--seconds", "0.2", "--size", "64x48", directory.path("v.mp4")])
         XCTAssertEqual(r.status, 1, r.stderr)
-        XCTAssertEqual(r.stderr, "stn-make-video: error: \(labels): is the data file \(labels); refusing to overwrite it\n")
+        XCTAssertEqual(
+            r.stderr, "stn-make-video: error: \(labels): is the data file \(labels); refusing to overwrite it\n")
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: labels)), before)
 
         let video = directory.path("w.mp4")
-        r = try Tools.run(Tools.stnMakeVideo, ["--data", data, "--truth", directory.path("no/such/dir/t.csv"), "--seconds", "0.2", "--size", "64x48", video])
+        r = try Tools.run(
+            Tools.stnMakeVideo,
+            [
+                "--data", data, "--truth", directory.path("no/such/dir/t.csv"), "--seconds", "0.2", "--size", "64x48",
+                video
+            ])
         XCTAssertEqual(r.status, 1, r.stderr)
         XCTAssertTrue(r.stderr.hasPrefix("stn-make-video: error: \(directory.path("no/such/dir/t.csv")): "), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: video), "no empty video left behind")
@@ -65,7 +74,8 @@ final class MakeVideoTests: XCTestCase {
         let frames = try Tools.probeStreams(clip).first?.frames ?? 0
         XCTAssertGreaterThan(frames, 9)
         XCTAssertLessThan(frames, 3000)
-        XCTAssertEqual(try String(contentsOfFile: truth, encoding: .utf8).split(separator: "\n").count - 1, frames,
-                       "a truth row for every frame in the video, and none more")
+        XCTAssertEqual(
+            try String(contentsOfFile: truth, encoding: .utf8).split(separator: "\n").count - 1, frames,
+            "a truth row for every frame in the video, and none more")
     }
 }

@@ -6,8 +6,10 @@ import XCTest
 final class OutputSafetyTests: ClipTestCase {
     private func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
 
-    private func assertRefused(_ arguments: [String], stdin: String? = nil, _ message: String,
-                               file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertRefused(
+        _ arguments: [String], stdin: String? = nil, _ message: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let r = try Tools.run(Tools.stnVideo, arguments, stdinPath: stdin)
         XCTAssertEqual(r.status, 1, r.stderr, file: file, line: line)
         XCTAssertEqual(r.stderr, "stn-video: error: \(message)\n", file: file, line: line)
@@ -16,38 +18,45 @@ final class OutputSafetyTests: ClipTestCase {
     func testTheInputIsNeverOverwrittenHoweverItIsNamed() throws {
         let before = try bytes(clip)
         // FFmpeg's file: protocol spelling of the same path.
-        try assertRefused(["--theta", "0.5,0,0", clip, "file:" + clip],
-                          "file:\(clip!): the output is the same file as the input; refusing to overwrite it")
+        try assertRefused(
+            ["--theta", "0.5,0,0", clip, "file:" + clip],
+            "file:\(clip!): the output is the same file as the input; refusing to overwrite it")
         // The input on standard input, redirected from the output file.
         let mkv = directory.path("clip.mkv")
         try Tools.ffmpeg("-i '\(clip!)' -c copy '\(mkv)'")
         let mkvBefore = try bytes(mkv)
-        try assertRefused(["--theta", "0.5,0,0", "-", mkv], stdin: mkv,
-                          "\(mkv): the output is the same file as the input; refusing to overwrite it")
+        try assertRefused(
+            ["--theta", "0.5,0,0", "-", mkv], stdin: mkv,
+            "\(mkv): the output is the same file as the input; refusing to overwrite it")
         XCTAssertEqual(try bytes(clip), before)
         XCTAssertEqual(try bytes(mkv), mkvBefore)
     }
 
     func testNeitherTheModelNorAReplayedLogIsOverwritten() throws {
         let model = directory.path("m.safetensors")
-        let bundled = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let bundled = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("samples/model/attention-fashion.safetensors")
         try FileManager.default.copyItem(at: bundled, to: URL(fileURLWithPath: model))
-        try assertRefused(["--model", model, clip, model], "\(model): the output is the same file as the input \(model); refusing to overwrite it")
+        try assertRefused(
+            ["--model", model, clip, model],
+            "\(model): the output is the same file as the input \(model); refusing to overwrite it")
         XCTAssertEqual(try bytes(model), try bytes(bundled.path))
 
         let first = directory.path("first.mp4"), log = directory.path("first.params.csv")
         XCTAssertEqual(try Tools.run(Tools.stnVideo, ["--theta", "0.5,0,0", clip, first]).status, 0)
         let logBefore = try bytes(log)
-        try assertRefused(["--transforms", log, "--log", log, clip, directory.path("again.mp4")],
-                          "\(log): the parameter log is the same file as the input \(log); refusing to overwrite it")
+        try assertRefused(
+            ["--transforms", log, "--log", log, clip, directory.path("again.mp4")],
+            "\(log): the parameter log is the same file as the input \(log); refusing to overwrite it")
         XCTAssertEqual(try bytes(log), logBefore)
     }
 
     func testTwoOutputsOnOneFileAreRefused() throws {
         let same = directory.path("same.mp4")
-        try assertRefused(["--theta", "0.5,0,0", "--log", same, "--overlay", same, clip, directory.path("o.mkv")],
-                          "\(same): the overlay video and the parameter log would be the same file")
+        try assertRefused(
+            ["--theta", "0.5,0,0", "--log", same, "--overlay", same, clip, directory.path("o.mkv")],
+            "\(same): the overlay video and the parameter log would be the same file")
         XCTAssertFalse(FileManager.default.fileExists(atPath: same))
     }
 
@@ -59,8 +68,9 @@ final class OutputSafetyTests: ClipTestCase {
         let logDirectory = directory.path("logs")
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
         try "precious\n".write(toFile: logDirectory + "/a.txt", atomically: true, encoding: .utf8)
-        try assertRefused(["--theta", "0.5,0,0", "--log", logDirectory, clip, output],
-                          "\(logDirectory): is a directory; the parameter log must be a file")
+        try assertRefused(
+            ["--theta", "0.5,0,0", "--log", logDirectory, clip, output],
+            "\(logDirectory): is a directory; the parameter log must be a file")
         XCTAssertEqual(try bytes(output), before, "the output of the earlier run is untouched")
         XCTAssertEqual(try String(contentsOfFile: logDirectory + "/a.txt", encoding: .utf8), "precious\n")
         // An output that cannot be opened after the log was made ready: the earlier log keeps its
@@ -69,7 +79,9 @@ final class OutputSafetyTests: ClipTestCase {
         XCTAssertEqual(r.status, 1, r.stderr)
         XCTAssertEqual(try bytes(log), logBefore, "the earlier log is untouched")
         let fresh = directory.path("fresh.csv")
-        XCTAssertEqual(try Tools.run(Tools.stnVideo, ["--theta", "0.5,0,0", "--codec", "ffv1", "--log", fresh, clip, output]).status, 1)
+        XCTAssertEqual(
+            try Tools.run(Tools.stnVideo, ["--theta", "0.5,0,0", "--codec", "ffv1", "--log", fresh, clip, output])
+                .status, 1)
         XCTAssertFalse(FileManager.default.fileExists(atPath: fresh), "no empty log left behind")
     }
 
@@ -82,7 +94,9 @@ final class OutputSafetyTests: ClipTestCase {
 
     func testAFileURLLogIsWrittenToItsPath() throws {
         let log = directory.path("url.csv")
-        XCTAssertEqual(try Tools.run(Tools.stnVideo, ["--theta", "0.5,0,0", "--log", "file:" + log, clip, directory.path("o.mp4")]).status, 0)
+        XCTAssertEqual(
+            try Tools.run(Tools.stnVideo, ["--theta", "0.5,0,0", "--log", "file:" + log, clip, directory.path("o.mp4")])
+                .status, 0)
         XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").count, 11)
     }
 
@@ -95,7 +109,8 @@ final class OutputSafetyTests: ClipTestCase {
 
     func testNonFiniteInputsAreRefusedBeforeAnyOutput() throws {
         // A model whose last weight is NaN, as a diverged training run would save it.
-        let bundled = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let bundled = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("samples/model/attention-fashion.safetensors")
         var model = try Data(contentsOf: bundled)
         model.replaceSubrange((model.count - 4)..<model.count, with: [0x00, 0x00, 0xC0, 0x7F])
@@ -103,7 +118,9 @@ final class OutputSafetyTests: ClipTestCase {
         try model.write(to: URL(fileURLWithPath: nanModel))
         let r = try Tools.run(Tools.stnVideo, ["--model", nanModel, clip, output])
         XCTAssertEqual(r.status, 1, r.stderr)
-        XCTAssertTrue(r.stderr.hasPrefix("stn-video: error: \(nanModel): ") && r.stderr.contains("is nan, not a finite number"), r.stderr)
+        XCTAssertTrue(
+            r.stderr.hasPrefix("stn-video: error: \(nanModel): ") && r.stderr.contains("is nan, not a finite number"),
+            r.stderr)
 
         // A replayed log with a NaN in a smoothed column: named by file and line.
         let log = directory.path("nan.params.csv")
@@ -118,21 +135,25 @@ final class OutputSafetyTests: ClipTestCase {
             (["--threads", "3000000000"], "--threads must be in 0…1024"),
             (["--bitrate", "1e30M"], "'1e30M' is invalid for '--bitrate"),
             (["--bitrate", "inf"], "'inf' is invalid for '--bitrate"),
-            (["--min-cutoff", "1e308"], "--min-cutoff must be in [0, 1e6]"),
+            (["--min-cutoff", "1e308"], "--min-cutoff must be in [0, 1e6]")
         ] {
             let r = try Tools.run(Tools.stnVideo, ["--theta", "0.5,0,0"] + arguments + [clip, directory.path("o.mp4")])
             XCTAssertEqual(r.status, 2, "\(arguments): \(r.stderr)")
-            XCTAssertTrue(r.stderr.hasPrefix("stn-video: error: ") && r.stderr.contains(fragment), "\(arguments): \(r.stderr)")
+            XCTAssertTrue(
+                r.stderr.hasPrefix("stn-video: error: ") && r.stderr.contains(fragment), "\(arguments): \(r.stderr)")
         }
     }
 
     func testTheOverlayOfAnOddSizedInputHoldsEveryFrame() throws {
         let odd = directory.path("odd.mkv"), overlay = directory.path("overlay.mp4")
         try Tools.ffmpeg("-f lavfi -i testsrc2=size=161x121:rate=25 -frames:v 10 -c:v ffv1 '\(odd)'")
-        let r = try Tools.run(Tools.stnVideo, ["--theta", "0.5,0,0", "--overlay", overlay, odd, directory.path("o.mp4")])
+        let r = try Tools.run(
+            Tools.stnVideo, ["--theta", "0.5,0,0", "--overlay", overlay, odd, directory.path("o.mp4")])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(try Tools.probeStreams(overlay).first?.frames, 10)
         let size = try Tools.shell("ffprobe -v error -show_entries stream=width,height -of csv=p=0 '\(overlay)'")
-        XCTAssertEqual(size.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines), "160,120", "x264 takes even sizes: the last column and row go")
+        XCTAssertEqual(
+            size.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines), "160,120",
+            "x264 takes even sizes: the last column and row go")
     }
 }

@@ -9,7 +9,9 @@ final class PipingTests: ClipTestCase {
 
     func testNutFromStandardInputToMP4File() throws {
         let output = directory.path("out.mp4")
-        let r = try Tools.shell("ffmpeg -nostdin -v error -i '\(clip!)' -c copy -f nut - | '\(Tools.stnVideo)' --theta 0.5,0,0 --size 64x64 - '\(output)'")
+        let r = try Tools.shell(
+            "ffmpeg -nostdin -v error -i '\(clip!)' -c copy -f nut - | '\(Tools.stnVideo)' --theta 0.5,0,0 --size 64x64 - '\(output)'"
+        )
         XCTAssertEqual(r.status, 0, r.stderr)
         let streams = try Tools.probeStreams(output)
         XCTAssertEqual(streams.first?.frames, 50)
@@ -18,8 +20,12 @@ final class PipingTests: ClipTestCase {
 
     func testStandardInputToStandardOutput() throws {
         for (inFormat, outFormat) in [("nut", ""), ("matroska", "--format matroska"), ("mpegts", "--format mp4")] {
-            let r = try Tools.shell("ffmpeg -nostdin -v error -i '\(clip!)' -c copy -f \(inFormat) - | '\(Tools.stnVideo)' --theta 0.5,0,0 --size 64x64 \(outFormat) - - | ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 -")
-            XCTAssertEqual(r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines), "50", "\(inFormat) → \(outFormat): \(r.stderr)")
+            let r = try Tools.shell(
+                "ffmpeg -nostdin -v error -i '\(clip!)' -c copy -f \(inFormat) - | '\(Tools.stnVideo)' --theta 0.5,0,0 --size 64x64 \(outFormat) - - | ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 -"
+            )
+            XCTAssertEqual(
+                r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines), "50",
+                "\(inFormat) → \(outFormat): \(r.stderr)")
         }
     }
 
@@ -27,7 +33,9 @@ final class PipingTests: ClipTestCase {
     func testMPEGTSAudioIntoMP4AndMatroska() throws {
         for name in ["ts.mp4", "ts.mkv"] {
             let output = directory.path(name)
-            let r = try Tools.shell("ffmpeg -nostdin -v error -i '\(clip!)' -c copy -f mpegts - | '\(Tools.stnVideo)' --theta 0.5,0,0 --size 64x64 - '\(output)'")
+            let r = try Tools.shell(
+                "ffmpeg -nostdin -v error -i '\(clip!)' -c copy -f mpegts - | '\(Tools.stnVideo)' --theta 0.5,0,0 --size 64x64 - '\(output)'"
+            )
             XCTAssertEqual(r.status, 0, r.stderr)
             let check = try Tools.shell("ffmpeg -nostdin -v error -i '\(output)' -f null - 2>&1")
             XCTAssertEqual(check.stdoutText, "", name)
@@ -36,13 +44,18 @@ final class PipingTests: ClipTestCase {
     }
 
     func testRawY4MBothWays() throws {
-        let r = try Tools.shell("ffmpeg -nostdin -v error -i '\(clip!)' -f yuv4mpegpipe - | '\(Tools.stnVideo)' --theta 1,0,0 --size 320x240 --codec rawvideo --format yuv4mpegpipe --input-format yuv4mpegpipe - - | ffprobe -v error -count_frames -show_entries stream=codec_name,nb_read_frames -of csv=p=0 -")
+        let r = try Tools.shell(
+            "ffmpeg -nostdin -v error -i '\(clip!)' -f yuv4mpegpipe - | '\(Tools.stnVideo)' --theta 1,0,0 --size 320x240 --codec rawvideo --format yuv4mpegpipe --input-format yuv4mpegpipe - - | ffprobe -v error -count_frames -show_entries stream=codec_name,nb_read_frames -of csv=p=0 -"
+        )
         XCTAssertEqual(r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines), "rawvideo,50", r.stderr)
     }
 
     func testClosedOutputPipeEndsWithAMessageNotACrash() throws {
-        let r = try Tools.shell("'\(Tools.stnVideo)' --theta 0.5,0,0 --size 256x256 --codec rawvideo '\(clip!)' - | head -c 1000 > /dev/null; echo \"status=${PIPESTATUS[0]}\"")
+        let r = try Tools.shell(
+            "'\(Tools.stnVideo)' --theta 0.5,0,0 --size 256x256 --codec rawvideo '\(clip!)' - | head -c 1000 > /dev/null; echo \"status=${PIPESTATUS[0]}\""
+        )
         XCTAssertTrue(r.stdoutText.contains("status=1"), r.stdoutText + r.stderr)
-        XCTAssertTrue(r.stderr.contains("stn-video: error: standard output: output pipe closed by the reader"), r.stderr)
+        XCTAssertTrue(
+            r.stderr.contains("stn-video: error: standard output: output pipe closed by the reader"), r.stderr)
     }
 }

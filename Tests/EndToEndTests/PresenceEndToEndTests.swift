@@ -4,12 +4,18 @@ import XCTest
 /// What the bundled model's classifier saw, in the log and the overlay, and the window while
 /// it sees nothing (`--min-presence`).
 final class PresenceEndToEndTests: XCTestCase {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     static var clip: String { repository.appendingPathComponent("samples/fashion-640x360.mp4").path }
-    static let itemClasses = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+    static let itemClasses = [
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"
+    ]
 
-    private func run(_ options: [String], in directory: TemporaryDirectory, name: String = "out") throws -> [[String: String]] {
-        let r = try Tools.run(Tools.stnVideo, ["--quiet", "--codec", "ffv1"] + options + [Self.clip, directory.path("\(name).mkv")])
+    private func run(_ options: [String], in directory: TemporaryDirectory, name: String = "out") throws -> [[String:
+        String]]
+    {
+        let r = try Tools.run(
+            Tools.stnVideo, ["--quiet", "--codec", "ffv1"] + options + [Self.clip, directory.path("\(name).mkv")])
         XCTAssertEqual(r.status, 0, r.stderr)
         return try BundledModelTests.rows(directory.path("\(name).params.csv"))
     }
@@ -17,11 +23,13 @@ final class PresenceEndToEndTests: XCTestCase {
     func testTheLogSaysWhatTheClassifierSawInEveryFrame() throws {
         let directory = try TemporaryDirectory()
         let rows = try run(["--smoothing", "none"], in: directory)
-        let header = try String(contentsOfFile: directory.path("out.params.csv"), encoding: .utf8).split(separator: "\n")[0]
+        let header = try String(contentsOfFile: directory.path("out.params.csv"), encoding: .utf8).split(
+            separator: "\n")[0]
         XCTAssertEqual(header, "frame,pts_time,raw_s,raw_tx,raw_ty,s,tx,ty,scene_cut,presence,label,confidence")
         XCTAssertEqual(rows.count, 250)
         for row in rows {
-            let presence = try XCTUnwrap(Double(row["presence"]!)), confidence = try XCTUnwrap(Double(row["confidence"]!))
+            let presence = try XCTUnwrap(Double(row["presence"]!)),
+                confidence = try XCTUnwrap(Double(row["confidence"]!))
             XCTAssertTrue((0...1).contains(presence) && (0...1).contains(confidence), "\(row)")
             XCTAssertTrue(Self.itemClasses.contains(row["label"]!), "label \(row["label"]!) is not an item class")
         }
@@ -33,12 +41,17 @@ final class PresenceEndToEndTests: XCTestCase {
     func testTheWindowFollowsThetaOnlyWhileSomethingIsThere() throws {
         let directory = try TemporaryDirectory()
         // Presence 0 needed: every frame is followed; with no smoothing and no camera the used window is the raw one.
-        for row in try run(["--smoothing", "none", "--camera", "follow", "--allow-outside", "--min-presence", "0"], in: directory, name: "follow") {
+        for row in try run(
+            ["--smoothing", "none", "--camera", "follow", "--allow-outside", "--min-presence", "0"], in: directory,
+            name: "follow")
+        {
             XCTAssertEqual([row["s"], row["tx"], row["ty"]], [row["raw_s"], row["raw_tx"], row["raw_ty"]])
         }
         // Presence 1 needed: nothing is ever confident, so the window is the whole picture
         // from the first frame, while the raw columns keep the model's θ.
-        let rows = try run(["--smoothing", "none", "--camera", "follow", "--allow-outside", "--min-presence", "1"], in: directory, name: "hold")
+        let rows = try run(
+            ["--smoothing", "none", "--camera", "follow", "--allow-outside", "--min-presence", "1"], in: directory,
+            name: "hold")
         for row in rows { XCTAssertEqual([row["s"], row["tx"], row["ty"]], ["1.0", "0.0", "0.0"]) }
         XCTAssertTrue(rows.contains { $0["raw_s"] != "1.0" })
     }
@@ -46,7 +59,9 @@ final class PresenceEndToEndTests: XCTestCase {
     func testTheOverlayCarriesACaption() throws {
         let directory = try TemporaryDirectory()
         _ = try run(["--overlay", directory.path("overlay.mkv")], in: directory)
-        try Tools.ffmpeg("-i \(directory.path("overlay.mkv")) -frames:v 1 -f rawvideo -pix_fmt yuv420p \(directory.path("first.yuv"))")
+        try Tools.ffmpeg(
+            "-i \(directory.path("overlay.mkv")) -frames:v 1 -f rawvideo -pix_fmt yuv420p \(directory.path("first.yuv"))"
+        )
         let yuv = [UInt8](try Data(contentsOf: URL(fileURLWithPath: directory.path("first.yuv"))))
         XCTAssertEqual(yuv.count, 640 * 360 * 3 / 2)
         // A 360-row frame draws the 5×7 font at 2×: a 22-row black box with white ink, its

@@ -16,16 +16,24 @@ final class RotationTests: XCTestCase {
         let directory = try TemporaryDirectory()
         let stored = directory.path("stored.mp4")
         // Lossless 4:2:0, so that both decodes start from the same samples.
-        try Tools.ffmpeg("-f lavfi -i testsrc2=size=\(width)x\(height):rate=25 -frames:v 5 -c:v libx264 -qp 0 -pix_fmt yuv420p '\(stored)'")
+        try Tools.ffmpeg(
+            "-f lavfi -i testsrc2=size=\(width)x\(height):rate=25 -frames:v 5 -c:v libx264 -qp 0 -pix_fmt yuv420p '\(stored)'"
+        )
         for (degrees, size) in [(90, "\(height)x\(width)"), (180, "\(width)x\(height)"), (270, "\(height)x\(width)")] {
             let rotated = directory.path("rotated\(degrees).mp4"), output = directory.path("out\(degrees).y4m")
             try Tools.ffmpeg("-i '\(stored)' -c copy -metadata:s:v rotate=\(degrees) '\(rotated)'")
-            let r = try Tools.run(Tools.stnVideo, ["--theta", "1,0,0", "--canvas", "frame", "--size", size, "--codec", "rawvideo", rotated, output])
+            let r = try Tools.run(
+                Tools.stnVideo,
+                ["--theta", "1,0,0", "--canvas", "frame", "--size", size, "--codec", "rawvideo", rotated, output])
             XCTAssertEqual(r.status, 0, r.stderr)
             let reference = try Tools.shell("ffmpeg -v error -i '\(rotated)' -f rawvideo -pix_fmt yuv420p -")
             let ours = try Tools.shell("ffmpeg -v error -i '\(output)' -f rawvideo -pix_fmt yuv420p -")
-            XCTAssertEqual(reference.stdout.count, 5 * (width * height + 2 * ((width + 1) / 2) * ((height + 1) / 2)), reference.stderr)
-            XCTAssertTrue(ours.stdout == reference.stdout, "\(width)x\(height), rotate=\(degrees): the output is not ffmpeg's upright picture")
+            XCTAssertEqual(
+                reference.stdout.count, 5 * (width * height + 2 * ((width + 1) / 2) * ((height + 1) / 2)),
+                reference.stderr)
+            XCTAssertTrue(
+                ours.stdout == reference.stdout,
+                "\(width)x\(height), rotate=\(degrees): the output is not ffmpeg's upright picture")
         }
     }
 }

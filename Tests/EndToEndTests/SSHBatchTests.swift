@@ -22,13 +22,13 @@ final class SSHBatchTests: XCTestCase {
     /// 30 s on inputs whose name contains "slow".
     private func writeRecordingStn(_ path: String, log: String, slowFlag: String = "/nonexistent") throws {
         try """
-            #!/bin/sh
-            server=$(echo "${SSH_CONNECTION:-local - local}" | cut -d' ' -f3)
-            echo "$server $PWD $*" >> '\(log)'
-            for a in "$@"; do case "$a" in *slow*) [ -e '\(slowFlag)' ] && exec sleep 30 ;; esac; done
-            exec '\(Tools.stnVideo)' "$@"
+        #!/bin/sh
+        server=$(echo "${SSH_CONNECTION:-local - local}" | cut -d' ' -f3)
+        echo "$server $PWD $*" >> '\(log)'
+        for a in "$@"; do case "$a" in *slow*) [ -e '\(slowFlag)' ] && exec sleep 30 ;; esac; done
+        exec '\(Tools.stnVideo)' "$@"
 
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
     }
 
@@ -44,16 +44,20 @@ final class SSHBatchTests: XCTestCase {
         let names = ["c1", "c2", "c3", "c4", "d/c5", "d/slow"]
         try FileManager.default.createDirectory(atPath: root + "/in/d", withIntermediateDirectories: true)
         for (index, name) in names.enumerated() {
-            try Tools.ffmpeg("-f lavfi -i testsrc=size=64x48:rate=10 -frames:v \(5 + index) -c:v libx264 -preset ultrafast '\(root)/in/\(name).mp4'")
+            try Tools.ffmpeg(
+                "-f lavfi -i testsrc=size=64x48:rate=10 -frames:v \(5 + index) -c:v libx264 -preset ultrafast '\(root)/in/\(name).mp4'"
+            )
         }
         try server.writeLoginFile(root + "/hosts")
         let stn = root + "/stn", calls = root + "/calls.txt", slow = root + "/slow-flag"
         try writeRecordingStn(stn, log: calls, slowFlag: slow)
         XCTAssertTrue(FileManager.default.createFile(atPath: slow, contents: nil))
-        let command = "'\(Self.script)' --sshloginfile '\(root)/hosts' --stn '\(stn)' '\(root)/in' '\(root)/out' -- --theta 0.5,0,0 --size 32x32"
+        let command =
+            "'\(Self.script)' --sshloginfile '\(root)/hosts' --stn '\(stn)' '\(root)/in' '\(root)/out' -- --theta 0.5,0,0 --size 32x32"
 
         // Killed (SIGTERM to the whole batch) once the slow clip has started.
-        var r = try Tools.shell("""
+        var r = try Tools.shell(
+            """
             cd '\(root)'; setsid bash -c "exec \(command.replacingOccurrences(of: "\"", with: "\\\"")) > run1.txt 2>&1" & pid=$!
             for i in $(seq 1200); do grep -q slow '\(calls)' 2> /dev/null && break; sleep 0.1; done
             kill -TERM -- -$pid; wait $pid; echo "status $?"
@@ -61,7 +65,10 @@ final class SSHBatchTests: XCTestCase {
         XCTAssertEqual(r.stdoutText, "status 143\n", r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/out/d/slow.mp4"))
         XCTAssertEqual(try Tools.probeStreams(root + "/out/c1.mp4").first?.frames, 5)
-        let servers = Set(try String(contentsOfFile: calls, encoding: .utf8).split(separator: "\n").map { String($0.split(separator: " ")[0]) })
+        let servers = Set(
+            try String(contentsOfFile: calls, encoding: .utf8).split(separator: "\n").map {
+                String($0.split(separator: " ")[0])
+            })
         XCTAssertEqual(servers, ["127.0.0.1", "127.0.0.2"], "both hosts ran jobs")
 
         try FileManager.default.removeItem(atPath: slow)
@@ -74,7 +81,8 @@ final class SSHBatchTests: XCTestCase {
         for (index, name) in names.enumerated() {
             XCTAssertEqual(try Tools.probeStreams("\(root)/out/\(name).mp4").first?.frames, 5 + index, name)
         }
-        XCTAssertEqual(try FileManager.default.subpathsOfDirectory(atPath: root + "/out").filter { $0.contains(".partial-") }, [])
+        XCTAssertEqual(
+            try FileManager.default.subpathsOfDirectory(atPath: root + "/out").filter { $0.contains(".partial-") }, [])
     }
 
     /// --transfer, for hosts without a shared file system: the host works on copies in a working
@@ -90,27 +98,41 @@ final class SSHBatchTests: XCTestCase {
         let root = try physicalPath(directory)
         try FileManager.default.createDirectory(atPath: root + "/in/sub dir", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: root + "/work", withIntermediateDirectories: true)
-        try Tools.ffmpeg("-f lavfi -i testsrc=size=64x48:rate=10 -frames:v 7 -c:v libx264 -preset ultrafast '\(root)/in/a.mp4'")
+        try Tools.ffmpeg(
+            "-f lavfi -i testsrc=size=64x48:rate=10 -frames:v 7 -c:v libx264 -preset ultrafast '\(root)/in/a.mp4'")
         try Tools.ffmpeg("-f lavfi -i testsrc=size=64x48:rate=10 -frames:v 9 -c:v ffv1 '\(root)/in/sub dir/b.mkv'")
         try "not a video".write(toFile: root + "/in/broken.mp4", atomically: true, encoding: .utf8)
         try server.writeLoginFile(root + "/hosts", jobs: 2)
         let stn = root + "/stn", calls = root + "/calls.txt"
         try writeRecordingStn(stn, log: calls)
-        let command = "cd '\(root)/work' && timeout 300 '\(Self.script)' --sshloginfile ../hosts --transfer --stn '\(stn)' ../in ../out -- --theta 0.5,0,0 --size 64x64"
+        let command =
+            "cd '\(root)/work' && timeout 300 '\(Self.script)' --sshloginfile ../hosts --transfer --stn '\(stn)' ../in ../out -- --theta 0.5,0,0 --size 64x64"
 
         var r = try Tools.shell(command)
         XCTAssertEqual(r.status, 1, r.stdoutText + r.stderr)
         XCTAssertTrue(r.stdoutText.contains("2 ok, 1 failed, 0 skipped"), r.stdoutText)
-        XCTAssertTrue(r.stdoutText.contains("failed          -        -  \(root)/in/broken.mp4  (stn-video: error: \(root)/in/broken.mp4: "), r.stdoutText)
+        XCTAssertTrue(
+            r.stdoutText.contains(
+                "failed          -        -  \(root)/in/broken.mp4  (stn-video: error: \(root)/in/broken.mp4: "),
+            r.stdoutText)
         XCTAssertEqual(try Tools.probeStreams(root + "/out/a.mp4").first?.frames, 7)
         XCTAssertEqual(try Tools.probeStreams(root + "/out/sub dir/b.mp4").first?.frames, 9)
-        XCTAssertEqual(try String(contentsOfFile: root + "/out/sub dir/b.params.csv", encoding: .utf8).split(separator: "\n").count, 10)
-        XCTAssertEqual(try String(contentsOfFile: root + "/out/a.options", encoding: .utf8), "--theta 0.5,0,0 --size 64x64\n")
-        XCTAssertTrue(try String(contentsOfFile: root + "/out/broken.log", encoding: .utf8).hasPrefix("stn-video: error: "))
-        XCTAssertEqual(try FileManager.default.subpathsOfDirectory(atPath: root + "/out").filter { $0.contains(".partial-") || $0.contains(".stn-input") }, [])
+        XCTAssertEqual(
+            try String(contentsOfFile: root + "/out/sub dir/b.params.csv", encoding: .utf8).split(separator: "\n")
+                .count, 10)
+        XCTAssertEqual(
+            try String(contentsOfFile: root + "/out/a.options", encoding: .utf8), "--theta 0.5,0,0 --size 64x64\n")
+        XCTAssertTrue(
+            try String(contentsOfFile: root + "/out/broken.log", encoding: .utf8).hasPrefix("stn-video: error: "))
+        XCTAssertEqual(
+            try FileManager.default.subpathsOfDirectory(atPath: root + "/out").filter {
+                $0.contains(".partial-") || $0.contains(".stn-input")
+            }, [])
 
         let home = FileManager.default.homeDirectoryForCurrentUser.path
-        let lines = try String(contentsOfFile: calls, encoding: .utf8).split(separator: "\n").map { $0.split(separator: " ", maxSplits: 2).map(String.init) }
+        let lines = try String(contentsOfFile: calls, encoding: .utf8).split(separator: "\n").map {
+            $0.split(separator: " ", maxSplits: 2).map(String.init)
+        }
         XCTAssertEqual(lines.count, 3)
         for line in lines {
             XCTAssertEqual(line[0], "127.0.0.1", "ran over ssh")
@@ -123,6 +145,8 @@ final class SSHBatchTests: XCTestCase {
         r = try Tools.shell(command)
         XCTAssertEqual(r.status, 1, r.stdoutText + r.stderr)
         XCTAssertTrue(r.stdoutText.contains("0 ok, 1 failed, 2 skipped"), r.stdoutText)
-        XCTAssertEqual(try String(contentsOfFile: calls, encoding: .utf8).split(separator: "\n").count, 4, "only the broken input ran again")
+        XCTAssertEqual(
+            try String(contentsOfFile: calls, encoding: .utf8).split(separator: "\n").count, 4,
+            "only the broken input ran again")
     }
 }

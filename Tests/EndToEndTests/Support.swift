@@ -32,7 +32,12 @@ enum Tools {
         var images = header(0x0803, [UInt32(count), 28, 28]), labels = header(0x0801, [UInt32(count)])
         for n in 0..<count {
             var pixels = [UInt8](repeating: 0, count: 28 * 28)
-            for y in 0..<28 { for x in 0..<28 where (n % 16..<n % 16 + 6 + n % 10).contains(x) && (n % 16..<n % 16 + 6 + n % 10).contains(y) { pixels[y * 28 + x] = 230 } }
+            for y in 0..<28 {
+                for x in 0..<28
+                where (n % 16..<n % 16 + 6 + n % 10).contains(x) && (n % 16..<n % 16 + 6 + n % 10).contains(y) {
+                    pixels[y * 28 + x] = 230
+                }
+            }
             images.append(contentsOf: pixels)
             labels.append(UInt8(n % 10))
         }
@@ -51,7 +56,11 @@ enum Tools {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        if let stdinPath { process.standardInput = FileHandle(forReadingAtPath: stdinPath) } else { process.standardInput = FileHandle.nullDevice }
+        if let stdinPath {
+            process.standardInput = FileHandle(forReadingAtPath: stdinPath)
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
         try process.run()
         // Read both pipes concurrently so neither fills up and blocks the child.
         nonisolated(unsafe) var errData = Data()
@@ -60,7 +69,8 @@ enum Tools {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         while !errThread.isFinished { usleep(1000) }
-        return RunResult(status: process.terminationStatus, stdout: outData, stderr: String(decoding: errData, as: UTF8.self))
+        return RunResult(
+            status: process.terminationStatus, stdout: outData, stderr: String(decoding: errData, as: UTF8.self))
     }
 
     /// Runs a shell pipeline with bash (`set -o pipefail` is not set: each stage's status is in PIPESTATUS).
@@ -71,12 +81,15 @@ enum Tools {
 
     static func ffmpeg(_ arguments: String) throws {
         let r = try shell("ffmpeg -nostdin -v error -y \(arguments)")
-        guard r.status == 0 else { throw NSError(domain: "ffmpeg", code: Int(r.status), userInfo: [NSLocalizedDescriptionKey: r.stderr]) }
+        guard r.status == 0 else {
+            throw NSError(domain: "ffmpeg", code: Int(r.status), userInfo: [NSLocalizedDescriptionKey: r.stderr])
+        }
     }
 
     /// Per-stream (codec_name, decoded frame count) of a file or of `-` fed from `stdinPath`.
     static func probeStreams(_ path: String) throws -> [(codec: String, frames: Int)] {
-        let r = try shell("ffprobe -v error -count_frames -show_entries stream=codec_name,nb_read_frames -of csv=p=0 '\(path)'")
+        let r = try shell(
+            "ffprobe -v error -count_frames -show_entries stream=codec_name,nb_read_frames -of csv=p=0 '\(path)'")
         return r.stdoutText.split(separator: "\n").map { line in
             let f = line.split(separator: ",")
             return (String(f[0]), Int(f[1]) ?? -1)
@@ -113,7 +126,9 @@ class ClipTestCase: XCTestCase {
     var clip: String!
 
     /// 10 frames of 160×120 H.264; override for another clip.
-    var clipArguments: String { "-f lavfi -i testsrc2=size=160x120:rate=25 -frames:v 10 -c:v libx264 -preset ultrafast" }
+    var clipArguments: String {
+        "-f lavfi -i testsrc2=size=160x120:rate=25 -frames:v 10 -c:v libx264 -preset ultrafast"
+    }
 
     override func setUpWithError() throws {
         directory = try TemporaryDirectory()

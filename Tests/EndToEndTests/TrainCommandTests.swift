@@ -5,12 +5,16 @@ import XCTest
 /// arguments, exit 1 and one line naming the file for failures at run time (DESIGN.md §5),
 /// no output written over an input, and no crash on degenerate data or settings.
 final class TrainCommandTests: XCTestCase {
-    private func assertExit(_ arguments: [String], _ status: Int32, _ fragments: String...,
-                            file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertExit(
+        _ arguments: [String], _ status: Int32, _ fragments: String...,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let r = try Tools.run(Tools.stnTrain, arguments)
         XCTAssertEqual(r.status, status, "\(arguments): \(r.stderr)", file: file, line: line)
         for fragment in fragments {
-            XCTAssertTrue(r.stderr.contains(fragment), "\(arguments): \"\(fragment)\" not in: \(r.stderr)", file: file, line: line)
+            XCTAssertTrue(
+                r.stderr.contains(fragment), "\(arguments): \"\(fragment)\" not in: \(r.stderr)", file: file, line: line
+            )
         }
         if status == 1 {
             let lines = r.stderr.split(separator: "\n")
@@ -34,15 +38,20 @@ final class TrainCommandTests: XCTestCase {
         let directory = try TemporaryDirectory()
         let model = directory.path("m.safetensors")
         try assertExit(["video", "--glimpse", "8", "-o", model], 2, "--glimpse must be in 12…256")
-        try assertExit(["video", "--log-every", "0", "-o", model], 2, "--log-every and --checkpoint-every must be at least 1")
+        try assertExit(
+            ["video", "--log-every", "0", "-o", model], 2, "--log-every and --checkpoint-every must be at least 1")
         try assertExit(["video", "--learning-rate", "nan", "-o", model], 2, "--learning-rate must be a positive number")
         try assertExit(["video", "--batch-size", "100000000", "-o", model], 2, "--batch-size must be in 1…4096")
-        try assertExit(["video", "--steps", "3", "--finetune-steps", "10", "-o", model], 2, "--finetune-steps must be in 0…--steps (3)")
+        try assertExit(
+            ["video", "--steps", "3", "--finetune-steps", "10", "-o", model], 2,
+            "--finetune-steps must be in 0…--steps (3)")
         try assertExit(["video-eval", "--frames", "0"], 2, "--frames must be at least 1")
         try assertExit(["video-eval", "--sizes", ","], 2, "--sizes: bad size \"\"")
         try assertExit(["video-eval", "--sizes", "abc"], 2, "--sizes: bad size \"abc\"")
         try assertExit(["preview", "--count=-3", "--output", directory.path("p.pgm")], 2, "--count must be in 1…1000")
-        try assertExit(["classify", "--localisation-scale", "nan", "--output", directory.path("run")], 2, "--localisation-scale must be a finite number")
+        try assertExit(
+            ["classify", "--localisation-scale", "nan", "--output", directory.path("run")], 2,
+            "--localisation-scale must be a finite number")
         XCTAssertFalse(FileManager.default.fileExists(atPath: model), "nothing written on a usage error")
     }
 
@@ -50,7 +59,8 @@ final class TrainCommandTests: XCTestCase {
         let directory = try TemporaryDirectory()
         let missing = directory.path("missing.safetensors")
         try assertExit(["video-eval", "--model", missing, "--frames", "4"], 1, "\(missing): no such file")
-        try assertExit(["table", directory.path("none.json")], 1, "\(directory.path("none.json")): No such file or directory")
+        try assertExit(
+            ["table", directory.path("none.json")], 1, "\(directory.path("none.json")): No such file or directory")
         let bad = directory.path("bad.json")
         try Data("{\"model\": \"cnn\"}".utf8).write(to: URL(fileURLWithPath: bad))
         try assertExit(["table", bad], 1, "\(bad): not the JSON expected: no \"")
@@ -59,8 +69,11 @@ final class TrainCommandTests: XCTestCase {
         let empty = directory.path("empty")
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
         try Tools.writeIDXDataset(in: empty, count: 0)
-        try assertExit(["video", "--data", empty, "-o", directory.path("e.safetensors"), "--steps", "1"], 1, "no images (N = 0)")
-        try assertExit(["classify", "--data", empty, "--model", "cnn", "--steps", "1", "--output", directory.path("run")], 1, "no images (N = 0)")
+        try assertExit(
+            ["video", "--data", empty, "-o", directory.path("e.safetensors"), "--steps", "1"], 1, "no images (N = 0)")
+        try assertExit(
+            ["classify", "--data", empty, "--model", "cnn", "--steps", "1", "--output", directory.path("run")], 1,
+            "no images (N = 0)")
     }
 
     func testOutputsNeverReplaceInputs() throws {
@@ -72,11 +85,17 @@ final class TrainCommandTests: XCTestCase {
         let before = try [images, labels].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
         try assertExit(["preview", "--data", data, "--output", images], 1, "refusing to overwrite")
         // Another spelling of the same path, and a symbolic link to it.
-        try assertExit(["preview", "--data", data, "--output", data + "/../data/t10k-images-idx3-ubyte"], 1, "refusing to overwrite")
+        try assertExit(
+            ["preview", "--data", data, "--output", data + "/../data/t10k-images-idx3-ubyte"], 1,
+            "refusing to overwrite")
         let link = directory.path("link")
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: labels)
-        try assertExit(["classify", "--data", data, "--model", "cnn", "--steps", "1", "--output", directory.path("run"), "--results", link],
-                       1, "refusing to overwrite")
+        try assertExit(
+            [
+                "classify", "--data", data, "--model", "cnn", "--steps", "1", "--output", directory.path("run"),
+                "--results", link
+            ],
+            1, "refusing to overwrite")
         try assertExit(["video", "--data", data, "--steps", "1", "-o", images], 1, "refusing to overwrite")
         let after = try [images, labels].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
         XCTAssertEqual(before, after, "the data files are untouched")
@@ -93,15 +112,21 @@ final class TrainCommandTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         try Tools.writeIDXDataset(in: data, count: 20)
         let model = directory.path("m.safetensors")
-        let r = try Tools.run(Tools.stnTrain, ["video", "--data", data, "-o", model, "--steps", "5", "--warmup-steps", "0",
-                                               "--batch-size", "4", "--learning-rate", "1e30", "--checkpoint-every", "100"])
+        let r = try Tools.run(
+            Tools.stnTrain,
+            [
+                "video", "--data", data, "-o", model, "--steps", "5", "--warmup-steps", "0",
+                "--batch-size", "4", "--learning-rate", "1e30", "--checkpoint-every", "100"
+            ])
         XCTAssertEqual(r.status, 1, r.stderr)
         XCTAssertTrue(r.stderr.contains("stn-train: error: \(model): training diverged at step"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: model), "no model of non-finite weights")
     }
 
     /// Starts `stn-train arguments`, waits for `ready` in its output, sends `signal`.
-    private func interrupt(_ arguments: [String], after ready: String, with signal: Int32) throws -> (status: Int32, stderr: String) {
+    private func interrupt(_ arguments: [String], after ready: String, with signal: Int32) throws -> (
+        status: Int32, stderr: String
+    ) {
         let directory = try TemporaryDirectory()
         let transcript = directory.path("transcript.txt")
         XCTAssertTrue(FileManager.default.createFile(atPath: transcript, contents: nil))
@@ -126,11 +151,14 @@ final class TrainCommandTests: XCTestCase {
         let data = directory.path("data"), run = directory.path("run")
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         try Tools.writeIDXDataset(in: data, count: 20)
-        let classify = ["classify", "--data", data, "--model", "cnn", "--distortion", "none", "--steps", "1000000",
-                        "--checkpoint-every", "1000000", "--log-every", "10", "--output", run]
+        let classify = [
+            "classify", "--data", data, "--model", "cnn", "--distortion", "none", "--steps", "1000000",
+            "--checkpoint-every", "1000000", "--log-every", "10", "--output", run
+        ]
         let first = try interrupt(classify, after: "step 20/", with: SIGINT)
         XCTAssertEqual(first.status, 130, first.stderr)
-        let stopped = try XCTUnwrap(first.stderr.firstMatch(of: /interrupted at step (\d+) of 1000000/)?.1, first.stderr)
+        let stopped = try XCTUnwrap(
+            first.stderr.firstMatch(of: /interrupted at step (\d+) of 1000000/)?.1, first.stderr)
         let state = try String(contentsOfFile: run + "/checkpoint.json", encoding: .utf8)
         XCTAssertTrue(state.contains("\"step\" : \(stopped),"), state)
         let second = try interrupt(classify + ["--resume"], after: "resuming at step", with: SIGTERM)
@@ -138,11 +166,15 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(second.stderr.contains("resuming at step \(stopped) of 1000000"), second.stderr)
 
         let model = directory.path("m.safetensors")
-        let video = try interrupt(["video", "--data", data, "-o", model, "--steps", "1000000", "--warmup-steps", "0",
-                                   "--batch-size", "4", "--log-every", "2"], after: "step     2/", with: SIGTERM)
+        let video = try interrupt(
+            [
+                "video", "--data", data, "-o", model, "--steps", "1000000", "--warmup-steps", "0",
+                "--batch-size", "4", "--log-every", "2"
+            ], after: "step     2/", with: SIGTERM)
         XCTAssertEqual(video.status, 143, video.stderr)
         XCTAssertTrue(video.stderr.contains("\(model) holds the model so far"), video.stderr)
-        let eval = try Tools.run(Tools.stnTrain, ["video-eval", "--data", data, "--model", model, "--frames", "4", "--sizes", "64x64"])
+        let eval = try Tools.run(
+            Tools.stnTrain, ["video-eval", "--data", data, "--model", model, "--frames", "4", "--sizes", "64x64"])
         XCTAssertEqual(eval.status, 0, "the saved model loads: \(eval.stderr)")
     }
 
@@ -162,10 +194,17 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertFalse(r.stdoutText.contains("frames 0 "), r.stdoutText)
 
         let run = directory.path("run")
-        XCTAssertEqual(try Tools.run(Tools.stnTrain, ["classify", "--data", data, "--model", "affine", "--steps", "1", "--quiet",
-                                                      "--output", run]).status, 0)
-        try assertExit(["video-eval", "--data", data, "--model", run + "/model.safetensors", "--frames", "2"], 1,
-                       "video-eval scores attention models", "this one is affine")
+        XCTAssertEqual(
+            try Tools.run(
+                Tools.stnTrain,
+                [
+                    "classify", "--data", data, "--model", "affine", "--steps", "1", "--quiet",
+                    "--output", run
+                ]
+            ).status, 0)
+        try assertExit(
+            ["video-eval", "--data", data, "--model", run + "/model.safetensors", "--frames", "2"], 1,
+            "video-eval scores attention models", "this one is affine")
     }
 
     /// classify never replaces a trained model unasked; --resume with a larger --steps trains on.
@@ -179,7 +218,8 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         let model = run + "/model.safetensors"
         let trained = try Data(contentsOf: URL(fileURLWithPath: model))
-        try assertExit(classify + ["--steps", "2"], 1, "\(model): exists; --resume continues that run, --force starts over")
+        try assertExit(
+            classify + ["--steps", "2"], 1, "\(model): exists; --resume continues that run, --force starts over")
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: model)), trained)
         try assertExit(classify + ["--resume", "--force"], 2, "--resume continues a run and --force starts over")
 
@@ -200,9 +240,14 @@ final class TrainCommandTests: XCTestCase {
         let data = directory.path("data"), clip = directory.path("clip.mp4")
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         try Tools.writeIDXDataset(in: data, count: 20)
-        XCTAssertEqual(try Tools.run(Tools.stnMakeVideo, ["--data", data, "--seconds", "0.4", "--size", "96x64", "--preset", "ultrafast", clip]).status, 0)
+        XCTAssertEqual(
+            try Tools.run(
+                Tools.stnMakeVideo,
+                ["--data", data, "--seconds", "0.4", "--size", "96x64", "--preset", "ultrafast", clip]
+            ).status, 0)
         // A log whose windows are the truth's boxes, as stn-video writes logs.
-        let truth = try String(contentsOfFile: directory.path("clip.truth.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+        let truth = try String(contentsOfFile: directory.path("clip.truth.csv"), encoding: .utf8).split(separator: "\n")
+            .dropFirst()
         var log = "frame,pts_time,raw_s,raw_tx,raw_ty,s,tx,ty,scene_cut\n"
         for row in truth {
             let f = row.split(separator: ",")
@@ -210,9 +255,11 @@ final class TrainCommandTests: XCTestCase {
         }
         let logPath = directory.path("clip.params.csv")
         try log.write(toFile: logPath, atomically: true, encoding: .utf8)
-        let r = try Tools.run(Tools.stnTrain, ["video-eval", "--log", logPath, "--truth", directory.path("clip.truth.csv")])
+        let r = try Tools.run(
+            Tools.stnTrain, ["video-eval", "--log", logPath, "--truth", directory.path("clip.truth.csv")])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stdoutText.hasPrefix("\(logPath): frames 10  centre-in-box 100.00%  mean IoU 1.000\n"), r.stdoutText)
+        XCTAssertTrue(
+            r.stdoutText.hasPrefix("\(logPath): frames 10  centre-in-box 100.00%  mean IoU 1.000\n"), r.stdoutText)
         try assertExit(["video-eval", "--log", logPath], 2, "--log and --truth go together")
     }
 }

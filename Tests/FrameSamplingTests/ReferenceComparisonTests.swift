@@ -11,8 +11,10 @@ final class ReferenceComparisonTests: XCTestCase {
 
     static let rotation: SourceTransform = {
         let angle = 0.3, scale = 0.8
-        return SourceTransform(affine: [scale * cos(angle), -scale * sin(angle), 0.1,
-                                        scale * sin(angle), scale * cos(angle), -0.05])
+        return SourceTransform(affine: [
+            scale * cos(angle), -scale * sin(angle), 0.1,
+            scale * sin(angle), scale * cos(angle), -0.05
+        ])
     }()
 
     static let transforms: [Case] = [
@@ -25,9 +27,11 @@ final class ReferenceComparisonTests: XCTestCase {
         Case(name: "affine shear zoom-out", transform: SourceTransform(affine: [1.3, 0.4, -0.1, -0.2, 1.5, 0.1])),
         // Source coordinates beyond ±2³⁰ px: the per-pixel kernel's Double walk.
         Case(name: "affine extreme zoom-out", transform: SourceTransform(affine: [3e7, 1e-3, 0.2, 0.01, 2e7, -0.1])),
-        Case(name: "projective", transform: SourceTransform(projective: [0.9, 0.1, 0.05, -0.05, 1.0, 0.02, 0.15, -0.1])),
-        Case(name: "projective past infinity",
-             transform: SourceTransform(projective: [1, 0, 0, 0, 1, 0, 0.9, 0.6])),
+        Case(
+            name: "projective", transform: SourceTransform(projective: [0.9, 0.1, 0.05, -0.05, 1.0, 0.02, 0.15, -0.1])),
+        Case(
+            name: "projective past infinity",
+            transform: SourceTransform(projective: [1, 0, 0, 0, 1, 0, 0.9, 0.6]))
     ]
 
     /// (input, output) luma sizes: odd, even, portrait, and a strong downscale (which takes the
@@ -37,7 +41,7 @@ final class ReferenceComparisonTests: XCTestCase {
         (320, 180, 96, 96),
         (241, 321, 99, 131),
         (321, 241, 21, 15),
-        (33, 17, 64, 48),
+        (33, 17, 64, 48)
     ]
 
     func testAgainstDoublePrecisionReference() {
@@ -49,8 +53,9 @@ final class ReferenceComparisonTests: XCTestCase {
                 for canvas in Canvas.allCases {
                     for padding in PaddingMode.allCases {
                         for range in [ColorRange.limited, .full] {
-                            let output = sampled(input, testCase.transform, outputWidth: outputWidth,
-                                                 outputHeight: outputHeight, canvas: canvas, padding: padding, range: range)
+                            let output = sampled(
+                                input, testCase.transform, outputWidth: outputWidth,
+                                outputHeight: outputHeight, canvas: canvas, padding: padding, range: range)
                             XCTAssertTrue(output.paddingIntact, "wrote past a row's width")
                             let reference = ReferenceSampler(
                                 inputWidth: inputWidth, inputHeight: inputHeight, outputWidth: outputWidth,
@@ -62,7 +67,8 @@ final class ReferenceComparisonTests: XCTestCase {
                                 var planeMismatches = 0
                                 for j in 0..<planeHeight {
                                     for i in 0..<planeWidth {
-                                        let (real, onHorizon) = reference.value(theta, input: input, plane: plane, i: i, j: j)
+                                        let (real, onHorizon) = reference.value(
+                                            theta, input: input, plane: plane, i: i, j: j)
                                         if onHorizon {
                                             horizon += 1
                                             continue
@@ -78,7 +84,8 @@ final class ReferenceComparisonTests: XCTestCase {
                                         } else if actual != expected {
                                             planeMismatches += 1
                                             if planeMismatches <= 3 {
-                                                XCTFail("""
+                                                XCTFail(
+                                                    """
                                                     \(testCase.name) \(inputWidth)×\(inputHeight)→\(outputWidth)×\(outputHeight) \
                                                     \(canvas) \(padding) \(range) plane \(plane) (\(i), \(j)): \
                                                     got \(actual), reference \(real)
@@ -101,7 +108,8 @@ final class ReferenceComparisonTests: XCTestCase {
         XCTAssertLessThan(Double(nearBoundary) / Double(compared), 0.01, "\(nearBoundary) of \(compared) near x.5")
         XCTAssertLessThan(Double(roundedOtherWay) / Double(compared), 0.001, "\(roundedOtherWay) rounded the other way")
         XCTAssertLessThan(horizon, 100, "points on a projective horizon are skipped")
-        print("""
+        print(
+            """
             reference comparison: \(compared) samples, \(nearBoundary) within 1e-3 of x.5 \
             (\(roundedOtherWay) rounded the other way), \(horizon) on a horizon skipped, \(mismatches) mismatches
             """)

@@ -4,17 +4,21 @@ import XCTest
 /// Hand-checkable behaviour of the sampler: identity, half-pixel shifts, zooms, canvas bars, threads.
 final class SamplerPropertyTests: XCTestCase {
     func testIdentityWithEqualSizesReproducesTheInput() {
-        let sizes = [(1, 1), (2, 2), (3, 5), (5, 3), (17, 64), (64, 17), (320, 240), (321, 241), (241, 321), (1920, 1080)]
+        let sizes = [
+            (1, 1), (2, 2), (3, 5), (5, 3), (17, 64), (64, 17), (320, 240), (321, 241), (241, 321), (1920, 1080)
+        ]
         for (width, height) in sizes {
             let input = TestFrame(width: width, height: height)
             input.fillRandom(seed: UInt64(width * 7919 + height))
             for canvas in Canvas.allCases {
                 for padding in PaddingMode.allCases {
-                    let output = sampled(input, .identity, outputWidth: width, outputHeight: height,
-                                         canvas: canvas, padding: padding, threads: 2)
+                    let output = sampled(
+                        input, .identity, outputWidth: width, outputHeight: height,
+                        canvas: canvas, padding: padding, threads: 2)
                     for plane in 0..<3 {
-                        XCTAssertEqual(output.samples(plane), input.samples(plane),
-                                       "\(width)×\(height) \(canvas) \(padding) plane \(plane)")
+                        XCTAssertEqual(
+                            output.samples(plane), input.samples(plane),
+                            "\(width)×\(height) \(canvas) \(padding) plane \(plane)")
                     }
                     XCTAssertTrue(output.paddingIntact)
                 }
@@ -55,8 +59,9 @@ final class SamplerPropertyTests: XCTestCase {
         for y in 0..<8 { for x in 0..<8 { input[0, x, y] = UInt8(16 * x) } }
         for y in 0..<4 { for x in 0..<4 { input[1, x, y] = UInt8(40 * x); input[2, x, y] = UInt8(40 * y) } }
         for padding in PaddingMode.allCases {
-            let output = sampled(input, SourceTransform(attention: 0.5, tx: 0, ty: 0),
-                                 outputWidth: 8, outputHeight: 8, canvas: .frame, padding: padding)
+            let output = sampled(
+                input, SourceTransform(attention: 0.5, tx: 0, ty: 0),
+                outputWidth: 8, outputHeight: 8, canvas: .frame, padding: padding)
             for y in 0..<8 { XCTAssertEqual((0..<8).map { output[0, $0, y] }, (0..<8).map { UInt8(28 + 8 * $0) }) }
             for y in 0..<4 { XCTAssertEqual((0..<4).map { output[1, $0, y] }, [30, 50, 70, 90]) }
             for x in 0..<4 { XCTAssertEqual((0..<4).map { output[2, x, $0] }, [30, 50, 70, 90]) }
@@ -69,8 +74,10 @@ final class SamplerPropertyTests: XCTestCase {
         for range in [ColorRange.limited, .full] {
             let wide = TestFrame(width: 16, height: 8)
             wide.fillRandom(seed: 42)
-            let black = sampled(wide, .identity, outputWidth: 16, outputHeight: 16, canvas: .square, padding: .black, range: range)
-            let border = sampled(wide, .identity, outputWidth: 16, outputHeight: 16, canvas: .square, padding: .border, range: range)
+            let black = sampled(
+                wide, .identity, outputWidth: 16, outputHeight: 16, canvas: .square, padding: .black, range: range)
+            let border = sampled(
+                wide, .identity, outputWidth: 16, outputHeight: 16, canvas: .square, padding: .border, range: range)
             for plane in 0..<3 {
                 let scale = plane == 0 ? 1 : 2
                 let blackValue = plane == 0 ? range.blackLuma : 128
@@ -79,7 +86,9 @@ final class SamplerPropertyTests: XCTestCase {
                     let inside = y >= bar && y < bar + 8 / scale
                     let sourceRow = min(max(y - bar, 0), 8 / scale - 1)
                     for x in 0..<width {
-                        XCTAssertEqual(black[plane, x, y], inside ? wide[plane, x, y - bar] : blackValue, "plane \(plane) (\(x), \(y))")
+                        XCTAssertEqual(
+                            black[plane, x, y], inside ? wide[plane, x, y - bar] : blackValue,
+                            "plane \(plane) (\(x), \(y))")
                         XCTAssertEqual(border[plane, x, y], wide[plane, x, sourceRow], "plane \(plane) (\(x), \(y))")
                     }
                 }
@@ -89,7 +98,9 @@ final class SamplerPropertyTests: XCTestCase {
         tall.fillRandom(seed: 43)
         let output = sampled(tall, .identity, outputWidth: 16, outputHeight: 16, canvas: .square, padding: .black)
         for y in 0..<16 {
-            XCTAssertEqual((0..<16).map { output[0, $0, y] }, (0..<4).map { _ in 16 } + (0..<8).map { tall[0, $0, y] } + (0..<4).map { _ in 16 })
+            XCTAssertEqual(
+                (0..<16).map { output[0, $0, y] },
+                (0..<4).map { _ in 16 } + (0..<8).map { tall[0, $0, y] } + (0..<4).map { _ in 16 })
         }
         for y in 0..<8 {
             XCTAssertEqual((0..<8).map { output[1, $0, y] }, [128, 128] + (0..<4).map { tall[1, $0, y] } + [128, 128])
@@ -100,8 +111,9 @@ final class SamplerPropertyTests: XCTestCase {
     /// zoom-out shows the whole frame with bars all round.
     func testZoomOutOnTheSquareCanvasLeavesAMargin() {
         let input = TestFrame(width: 16, height: 8, fill: 200)
-        let output = sampled(input, SourceTransform(attention: 2, tx: 0, ty: 0), outputWidth: 16, outputHeight: 8,
-                             canvas: .square, padding: .black)
+        let output = sampled(
+            input, SourceTransform(attention: 2, tx: 0, ty: 0), outputWidth: 16, outputHeight: 8,
+            canvas: .square, padding: .black)
         // Output canvas 16×16 (the output frame is its rows 4…11) shows input canvas [−2, 2]²:
         // output column x reads input column 2x − 7.5, output row y input row 2y − 3.5, so the
         // input frame fills output columns 4…11 of rows 2…5 and everything else is black.
@@ -119,14 +131,16 @@ final class SamplerPropertyTests: XCTestCase {
             SourceTransform.identity,
             SourceTransform(attention: 0.6, tx: 0.1, ty: -0.2),
             SourceTransform(affine: [0.8, -0.3, 0.05, 0.3, 0.8, 0.1]),
-            SourceTransform(projective: [0.9, 0.1, 0.05, -0.05, 1.0, 0.02, 0.15, -0.1]),
+            SourceTransform(projective: [0.9, 0.1, 0.05, -0.05, 1.0, 0.02, 0.15, -0.1])
         ]
         for transform in transforms {
             for (width, height) in [(640, 480), (321, 241)] {
-                let serial = sampled(input, transform, outputWidth: width, outputHeight: height, canvas: .square, padding: .black)
+                let serial = sampled(
+                    input, transform, outputWidth: width, outputHeight: height, canvas: .square, padding: .black)
                 for threads in [2, 3] {
-                    let parallel = sampled(input, transform, outputWidth: width, outputHeight: height,
-                                           canvas: .square, padding: .black, threads: threads)
+                    let parallel = sampled(
+                        input, transform, outputWidth: width, outputHeight: height,
+                        canvas: .square, padding: .black, threads: threads)
                     for plane in 0..<3 { XCTAssertEqual(parallel.samples(plane), serial.samples(plane)) }
                 }
             }
@@ -136,8 +150,9 @@ final class SamplerPropertyTests: XCTestCase {
     func testNonFiniteTransformGivesBlack() {
         let input = TestFrame(width: 32, height: 18)
         input.fillRandom(seed: 1)
-        let output = sampled(input, SourceTransform(attention: .nan, tx: 0, ty: 0), outputWidth: 16, outputHeight: 9,
-                             canvas: .frame, padding: .border, range: .full)
+        let output = sampled(
+            input, SourceTransform(attention: .nan, tx: 0, ty: 0), outputWidth: 16, outputHeight: 9,
+            canvas: .frame, padding: .border, range: .full)
         XCTAssertEqual(Set(output.samples(0)), [0])
         XCTAssertEqual(Set(output.samples(1)), [128])
         XCTAssertEqual(Set(output.samples(2)), [128])
@@ -147,17 +162,21 @@ final class SamplerPropertyTests: XCTestCase {
     func testReusingASamplerAcrossFramesAndTransforms() {
         let input = TestFrame(width: 96, height: 64)
         input.fillSmooth(seed: 3)
-        let sampler = FrameSampler(inputWidth: 96, inputHeight: 64, outputWidth: 48, outputHeight: 48,
-                                   canvas: .square, padding: .border, range: .limited, threads: 1)
-        let transforms = [SourceTransform(attention: 0.5, tx: 0.2, ty: 0.1), SourceTransform(affine: [0.5, 0.1, 0, -0.1, 0.5, 0]),
-                          SourceTransform(attention: 0.5, tx: 0.2, ty: 0.1)]
+        let sampler = FrameSampler(
+            inputWidth: 96, inputHeight: 64, outputWidth: 48, outputHeight: 48,
+            canvas: .square, padding: .border, range: .limited, threads: 1)
+        let transforms = [
+            SourceTransform(attention: 0.5, tx: 0.2, ty: 0.1), SourceTransform(affine: [0.5, 0.1, 0, -0.1, 0.5, 0]),
+            SourceTransform(attention: 0.5, tx: 0.2, ty: 0.1)
+        ]
         var results: [[UInt8]] = []
         for transform in transforms {
             let output = TestFrame(width: 48, height: 48)
             sampler.sample(transform, from: input.frame, into: output.mutableFrame)
             let fresh = sampled(input, transform, outputWidth: 48, outputHeight: 48, canvas: .square, padding: .border)
-            XCTAssertEqual(output.samples(0) + output.samples(1) + output.samples(2),
-                           fresh.samples(0) + fresh.samples(1) + fresh.samples(2))
+            XCTAssertEqual(
+                output.samples(0) + output.samples(1) + output.samples(2),
+                fresh.samples(0) + fresh.samples(1) + fresh.samples(2))
             results.append(output.samples(0))
         }
         XCTAssertEqual(results[0], results[2])

@@ -42,7 +42,9 @@ final class TestFrame {
     /// True when no byte of the stride padding was touched.
     var paddingIntact: Bool {
         planes.allSatisfy { p in
-            (0..<p.height).allSatisfy { y in (p.width..<p.stride).allSatisfy { p.pointer[y * p.stride + $0] == Self.sentinel } }
+            (0..<p.height).allSatisfy { y in
+                (p.width..<p.stride).allSatisfy { p.pointer[y * p.stride + $0] == Self.sentinel }
+            }
         }
     }
 
@@ -72,7 +74,8 @@ final class TestFrame {
 
     var mutableFrame: MutableYUV420Frame {
         func buffer(_ i: Int) -> MutablePlaneBuffer {
-            MutablePlaneBuffer(base: planes[i].pointer, width: planes[i].width, height: planes[i].height, stride: planes[i].stride)
+            MutablePlaneBuffer(
+                base: planes[i].pointer, width: planes[i].width, height: planes[i].height, stride: planes[i].stride)
         }
         return MutableYUV420Frame(y: buffer(0), u: buffer(1), v: buffer(2))
     }

@@ -20,7 +20,8 @@ final class BilinearSamplerTests: XCTestCase {
                     BilinearSampler.forward(
                         input: i.baseAddress!, batch: s.batch, channels: s.channels,
                         inputHeight: s.inputHeight, inputWidth: s.inputWidth, grid: g.baseAddress!,
-                        outputHeight: s.outputHeight, outputWidth: s.outputWidth, padding: padding, output: o.baseAddress!)
+                        outputHeight: s.outputHeight, outputWidth: s.outputWidth, padding: padding,
+                        output: o.baseAddress!)
                 }
             }
         }
@@ -57,7 +58,8 @@ final class BilinearSamplerTests: XCTestCase {
 
     static func identityGrid(_ s: Shape) -> [Float] {
         let theta = (0..<s.batch).flatMap { _ -> [Float] in [1, 0, 0, 0, 1, 0] }
-        return GridGeneratorTests.run(AffineGridGenerator(), theta: theta, batch: s.batch, height: s.outputHeight, width: s.outputWidth)
+        return GridGeneratorTests.run(
+            AffineGridGenerator(), theta: theta, batch: s.batch, height: s.outputHeight, width: s.outputWidth)
     }
 
     /// Random normalised source points whose pixel coordinates are ≥ 0.1 away from every integer
@@ -90,11 +92,13 @@ final class BilinearSamplerTests: XCTestCase {
     func testIdentityReproducesInputAtOtherSizes() {
         var random = SamplerTestRandom(seed: 22)
         for (height, width) in [(5, 7), (28, 28), (60, 60)] {
-            let s = Shape(batch: 1, channels: 3, inputHeight: height, inputWidth: width, outputHeight: height, outputWidth: width)
+            let s = Shape(
+                batch: 1, channels: 3, inputHeight: height, inputWidth: width, outputHeight: height, outputWidth: width)
             let input = random.values(s.inputCount, 0, 1)
             for padding in PaddingMode.allCases {
-                assertClose(Self.forward(input, Self.identityGrid(s), s, padding), input.map(Double.init),
-                            absolute: 1e-5, "\(padding) \(height)x\(width)")
+                assertClose(
+                    Self.forward(input, Self.identityGrid(s), s, padding), input.map(Double.init),
+                    absolute: 1e-5, "\(padding) \(height)x\(width)")
             }
         }
     }
@@ -104,7 +108,8 @@ final class BilinearSamplerTests: XCTestCase {
     func testHalfPixelShiftAveragesNeighbours() {
         let s = Shape(batch: 1, channels: 1, inputHeight: 2, inputWidth: 4, outputHeight: 2, outputWidth: 4)
         let input: [Float] = [1, 2, 4, 8, 16, 32, 64, 128]
-        let shiftX = GridGeneratorTests.run(AttentionGridGenerator(), theta: [1, 0.25, 0], batch: 1, height: 2, width: 4)
+        let shiftX = GridGeneratorTests.run(
+            AttentionGridGenerator(), theta: [1, 0.25, 0], batch: 1, height: 2, width: 4)
         XCTAssertEqual(Self.forward(input, shiftX, s, .black), [1.5, 3, 6, 4, 24, 48, 96, 64])
         XCTAssertEqual(Self.forward(input, shiftX, s, .border), [1.5, 3, 6, 8, 24, 48, 96, 128])
         let shiftY = GridGeneratorTests.run(AttentionGridGenerator(), theta: [1, 0, 0.5], batch: 1, height: 2, width: 4)
@@ -151,21 +156,24 @@ final class BilinearSamplerTests: XCTestCase {
         for padding in PaddingMode.allCases {
             func loss(_ u: [Double], _ g: [Double]) -> Double {
                 let v = SamplerReference.sample(
-                    input: u, batch: s.batch, channels: s.channels, inputHeight: s.inputHeight, inputWidth: s.inputWidth,
+                    input: u, batch: s.batch, channels: s.channels, inputHeight: s.inputHeight,
+                    inputWidth: s.inputWidth,
                     grid: g, outputHeight: s.outputHeight, outputWidth: s.outputWidth, padding: padding)
                 return zip(v, gradOutput).reduce(0) { $0 + $1.0 * Double($1.1) }
             }
             let (gradInput, gradGrid) = Self.backward(
                 input, grid, s, padding, gradOutput: gradOutput,
-                gradInput: [Float](repeating: 0, count: s.inputCount), gradGrid: [Float](repeating: 0, count: s.gridCount))
+                gradInput: [Float](repeating: 0, count: s.inputCount),
+                gradGrid: [Float](repeating: 0, count: s.gridCount))
             let u = input.map(Double.init), g = grid.map(Double.init)
             for index in 0..<s.inputCount {
                 var plus = u, minus = u
                 plus[index] += epsilon
                 minus[index] -= epsilon
                 let numeric = (loss(plus, g) - loss(minus, g)) / (2 * epsilon)
-                XCTAssertEqual(Double(gradInput![index]), numeric, accuracy: 1e-4 * max(1, abs(numeric)),
-                               "\(padding) ∂input[\(index)]")
+                XCTAssertEqual(
+                    Double(gradInput![index]), numeric, accuracy: 1e-4 * max(1, abs(numeric)),
+                    "\(padding) ∂input[\(index)]")
             }
             var clampedOrOutside = 0
             for index in 0..<s.gridCount {
@@ -174,8 +182,9 @@ final class BilinearSamplerTests: XCTestCase {
                 minus[index] -= epsilon
                 let numeric = (loss(u, plus) - loss(u, minus)) / (2 * epsilon)
                 if numeric == 0 { clampedOrOutside += 1 }
-                XCTAssertEqual(Double(gradGrid![index]), numeric, accuracy: 1e-4 * max(1, abs(numeric)),
-                               "\(padding) ∂grid[\(index)]")
+                XCTAssertEqual(
+                    Double(gradGrid![index]), numeric, accuracy: 1e-4 * max(1, abs(numeric)),
+                    "\(padding) ∂grid[\(index)]")
             }
             // The random points really exercise the zero-gradient cases (outside / clamped).
             XCTAssertGreaterThan(clampedOrOutside, 5, "\(padding)")
@@ -191,15 +200,19 @@ final class BilinearSamplerTests: XCTestCase {
         let gradOutput = random.values(s.outputCount, -1, 1)
         let zeroInput = [Float](repeating: 0, count: s.inputCount), zeroGrid = [Float](repeating: 0, count: s.gridCount)
         for padding in PaddingMode.allCases {
-            let both = Self.backward(input, grid, s, padding, gradOutput: gradOutput, gradInput: zeroInput, gradGrid: zeroGrid)
-            let inputOnly = Self.backward(input, grid, s, padding, gradOutput: gradOutput, gradInput: zeroInput, gradGrid: nil)
-            let gridOnly = Self.backward(input, grid, s, padding, gradOutput: gradOutput, gradInput: nil, gradGrid: zeroGrid)
+            let both = Self.backward(
+                input, grid, s, padding, gradOutput: gradOutput, gradInput: zeroInput, gradGrid: zeroGrid)
+            let inputOnly = Self.backward(
+                input, grid, s, padding, gradOutput: gradOutput, gradInput: zeroInput, gradGrid: nil)
+            let gridOnly = Self.backward(
+                input, grid, s, padding, gradOutput: gradOutput, gradInput: nil, gradGrid: zeroGrid)
             XCTAssertNil(inputOnly.grid)
             XCTAssertNil(gridOnly.input)
             XCTAssertEqual(inputOnly.input, both.input)
             XCTAssertEqual(gridOnly.grid, both.grid)
             let startInput = random.values(s.inputCount, -1, 1), startGrid = random.values(s.gridCount, -1, 1)
-            let onTop = Self.backward(input, grid, s, padding, gradOutput: gradOutput, gradInput: startInput, gradGrid: startGrid)
+            let onTop = Self.backward(
+                input, grid, s, padding, gradOutput: gradOutput, gradInput: startInput, gradGrid: startGrid)
             for index in 0..<s.inputCount {
                 XCTAssertEqual(onTop.input![index], startInput[index] + both.input![index], accuracy: 1e-6)
             }
@@ -233,14 +246,17 @@ final class BilinearSamplerTests: XCTestCase {
         var single = s
         single.batch = 1
         let input = random.values(s.inputCount, 0, 1)
-        let theta = (0..<s.batch).flatMap { _ in [random.uniform(0.5, 1.2), random.uniform(-0.3, 0.3), random.uniform(-0.3, 0.3)] }
+        let theta = (0..<s.batch).flatMap { _ in
+            [random.uniform(0.5, 1.2), random.uniform(-0.3, 0.3), random.uniform(-0.3, 0.3)]
+        }
         let grid = GridGeneratorTests.run(AttentionGridGenerator(), theta: theta, batch: s.batch, height: 60, width: 60)
         let gradOutput = random.values(s.outputCount, -1, 1)
         for padding in PaddingMode.allCases {
             let output = Self.forward(input, grid, s, padding)
             let (gradInput, gradGrid) = Self.backward(
                 input, grid, s, padding, gradOutput: gradOutput,
-                gradInput: [Float](repeating: 0, count: s.inputCount), gradGrid: [Float](repeating: 0, count: s.gridCount))
+                gradInput: [Float](repeating: 0, count: s.inputCount),
+                gradGrid: [Float](repeating: 0, count: s.gridCount))
             for item in [0, 5, 63] {
                 func slice(_ a: [Float], _ n: Int) -> [Float] { Array(a[(item * n)..<((item + 1) * n)]) }
                 let itemInput = slice(input, single.inputCount), itemGrid = slice(grid, single.gridCount)
@@ -266,22 +282,26 @@ final class BilinearSamplerTests: XCTestCase {
             let f = try SamplerFixture.load(name)
             let kind = try XCTUnwrap(TransformKind(rawValue: f.kind))
             let padding = try XCTUnwrap(PaddingMode(pytorchName: f.padding))
-            let s = Shape(batch: f.batch, channels: f.channels, inputHeight: f.inputHeight, inputWidth: f.inputWidth,
-                          outputHeight: f.outputHeight, outputWidth: f.outputWidth)
+            let s = Shape(
+                batch: f.batch, channels: f.channels, inputHeight: f.inputHeight, inputWidth: f.inputWidth,
+                outputHeight: f.outputHeight, outputWidth: f.outputWidth)
             let generator = makeGridGenerator(kind: kind)
             let theta = f.theta.map(Float.init), input = f.input.map(Float.init), weights = f.weights.map(Float.init)
 
-            let grid = GridGeneratorTests.run(generator, theta: theta, batch: s.batch, height: s.outputHeight, width: s.outputWidth)
+            let grid = GridGeneratorTests.run(
+                generator, theta: theta, batch: s.batch, height: s.outputHeight, width: s.outputWidth)
             assertClose(grid, f.grid, absolute: 1e-5, "\(name) grid")
             assertClose(Self.forward(input, grid, s, padding), f.output, absolute: 1e-5, "\(name) output")
 
             let (gradInput, gradGrid) = Self.backward(
                 input, grid, s, padding, gradOutput: weights,
-                gradInput: [Float](repeating: 0, count: s.inputCount), gradGrid: [Float](repeating: 0, count: s.gridCount))
+                gradInput: [Float](repeating: 0, count: s.inputCount),
+                gradGrid: [Float](repeating: 0, count: s.gridCount))
             assertClose(gradInput!, f.gradInput, absolute: 1e-5, "\(name) ∂input")
             assertClose(gradGrid!, f.gradGrid, absolute: 1e-5, relative: 1e-5, "\(name) ∂grid")
             let gradTheta = GridGeneratorTests.gradient(
-                generator, theta: theta, gradGrid: gradGrid!, batch: s.batch, height: s.outputHeight, width: s.outputWidth)
+                generator, theta: theta, gradGrid: gradGrid!, batch: s.batch, height: s.outputHeight,
+                width: s.outputWidth)
             assertClose(gradTheta, f.gradTheta, absolute: 1e-5, relative: 1e-5, "\(name) ∂θ")
         }
     }
@@ -304,7 +324,9 @@ extension BilinearSamplerTests {
         let noOutput = Shape(batch: 2, channels: 1, inputHeight: 2, inputWidth: 2, outputHeight: 0, outputWidth: 5)
         XCTAssertEqual(Self.forward([1, 2, 3, 4, 5, 6, 7, 8], [], noOutput, .black), [])
         for generator in GridGeneratorTests.allGenerators {
-            XCTAssertEqual(GridGeneratorTests.run(generator, theta: generator.identityParameters, batch: 1, height: 0, width: 4), [])
+            XCTAssertEqual(
+                GridGeneratorTests.run(generator, theta: generator.identityParameters, batch: 1, height: 0, width: 4),
+                [])
             XCTAssertEqual(GridGeneratorTests.run(generator, theta: [], batch: 0, height: 3, width: 4), [])
         }
     }

@@ -10,7 +10,8 @@ final class GridGeneratorTests: XCTestCase {
         var grid = [Float](repeating: .nan, count: batch * height * width * 2)
         theta.withUnsafeBufferPointer { t in
             grid.withUnsafeMutableBufferPointer { g in
-                generator.forward(theta: t.baseAddress!, batch: batch, height: height, width: width, grid: g.baseAddress!)
+                generator.forward(
+                    theta: t.baseAddress!, batch: batch, height: height, width: width, grid: g.baseAddress!)
             }
         }
         return grid
@@ -64,8 +65,9 @@ final class GridGeneratorTests: XCTestCase {
             for j in 0..<width { expected += [SamplerReference.centre(j, width), SamplerReference.centre(i, height)] }
         }
         for generator in Self.allGenerators {
-            let grid = Self.run(generator, theta: generator.identityParameters + generator.identityParameters,
-                                batch: 2, height: height, width: width)
+            let grid = Self.run(
+                generator, theta: generator.identityParameters + generator.identityParameters,
+                batch: 2, height: height, width: width)
             assertClose(grid, expected + expected, absolute: 1e-6, "\(generator.kind) identity")
         }
     }
@@ -73,9 +75,12 @@ final class GridGeneratorTests: XCTestCase {
     /// Projective with H = I and TPS with zero offsets are the affine identity bit for bit.
     func testProjectiveAndThinPlateSplineIdentitiesEqualAffineIdentityExactly() {
         for (height, width) in [(4, 6), (60, 60), (28, 28), (3, 11)] {
-            let affine = Self.run(AffineGridGenerator(), theta: [1, 0, 0, 0, 1, 0], batch: 1, height: height, width: width)
+            let affine = Self.run(
+                AffineGridGenerator(), theta: [1, 0, 0, 0, 1, 0], batch: 1, height: height, width: width)
             let projective = ProjectiveGridGenerator()
-            XCTAssertEqual(Self.run(projective, theta: projective.identityParameters, batch: 1, height: height, width: width), affine)
+            XCTAssertEqual(
+                Self.run(projective, theta: projective.identityParameters, batch: 1, height: height, width: width),
+                affine)
             for n in [2, 3, 4, 5] {
                 let tps = ThinPlateSplineGridGenerator(controlGridSize: n)
                 XCTAssertEqual(
@@ -154,7 +159,8 @@ final class GridGeneratorTests: XCTestCase {
         for generator in Self.allGenerators {
             let theta = Self.randomTheta(generator, batch: batch, random: &random)
             let gradGrid = random.values(batch * height * width * 2, -1, 1)
-            let analytic = Self.gradient(generator, theta: theta, gradGrid: gradGrid, batch: batch, height: height, width: width)
+            let analytic = Self.gradient(
+                generator, theta: theta, gradGrid: gradGrid, batch: batch, height: height, width: width)
             let count = generator.parameterCount
             for item in 0..<batch {
                 let g = gradGrid[(item * height * width * 2)..<((item + 1) * height * width * 2)].map(Double.init)
@@ -184,7 +190,8 @@ final class GridGeneratorTests: XCTestCase {
             let gradGrid = random.values(2 * 4 * 6 * 2, -1, 1)
             let once = Self.gradient(generator, theta: theta, gradGrid: gradGrid, batch: 2, height: 4, width: 6)
             let initial = random.values(theta.count, -1, 1)
-            let onTop = Self.gradient(generator, theta: theta, gradGrid: gradGrid, batch: 2, height: 4, width: 6, initial: initial)
+            let onTop = Self.gradient(
+                generator, theta: theta, gradGrid: gradGrid, batch: 2, height: 4, width: 6, initial: initial)
             for p in 0..<theta.count {
                 XCTAssertEqual(onTop[p], initial[p] + once[p], accuracy: 1e-6, "\(generator.kind) θ[\(p)]")
             }
@@ -200,11 +207,13 @@ final class GridGeneratorTests: XCTestCase {
             let theta = Self.randomTheta(generator, batch: batch, random: &random)
             let gradGrid = random.values(batch * plane, -1, 1)
             let grid = Self.run(generator, theta: theta, batch: batch, height: height, width: width)
-            let gradTheta = Self.gradient(generator, theta: theta, gradGrid: gradGrid, batch: batch, height: height, width: width)
+            let gradTheta = Self.gradient(
+                generator, theta: theta, gradGrid: gradGrid, batch: batch, height: height, width: width)
             for item in [0, 1, 37, 63] {
                 let itemTheta = Array(theta[(item * count)..<((item + 1) * count)])
                 let single = Self.run(generator, theta: itemTheta, batch: 1, height: height, width: width)
-                XCTAssertEqual(Array(grid[(item * plane)..<((item + 1) * plane)]), single, "\(generator.kind) item \(item)")
+                XCTAssertEqual(
+                    Array(grid[(item * plane)..<((item + 1) * plane)]), single, "\(generator.kind) item \(item)")
                 let singleGradient = Self.gradient(
                     generator, theta: itemTheta, gradGrid: Array(gradGrid[(item * plane)..<((item + 1) * plane)]),
                     batch: 1, height: height, width: width)

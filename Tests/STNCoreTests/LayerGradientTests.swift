@@ -6,8 +6,9 @@ final class LayerGradientTests: XCTestCase {
     func testConv2dGradients() {
         for (stride, padding, kernel) in [(1, 0, 3), (2, 1, 3), (1, 2, 2), (3, 1, 4)] {
             var random = RandomSource(seed: 1)
-            let conv = Conv2d(inputShape: [2, 6, 7], outputChannels: 3, kernelSize: kernel, stride: stride,
-                              padding: padding, group: .classifier, random: &random)
+            let conv = Conv2d(
+                inputShape: [2, 6, 7], outputChannels: 3, kernelSize: kernel, stride: stride,
+                padding: padding, group: .classifier, random: &random)
             FiniteDifference.check(conv, input: FiniteDifference.randomValues(count: 2 * 2 * 6 * 7, seed: 2), batch: 2)
         }
     }
@@ -41,24 +42,31 @@ final class LayerGradientTests: XCTestCase {
             let dropout = Dropout(inputShape: [4, 3, 3], probability: 0.5, channelwise: channelwise, seed: 11)
             // The mask is redrawn every forward; reset the generator so every probe sees the same mask.
             let reset = { dropout.reseed(11) }
-            FiniteDifference.check(dropout, input: FiniteDifference.randomValues(count: 2 * 36, seed: 8), batch: 2,
-                                   training: true, resetRandomState: reset)
+            FiniteDifference.check(
+                dropout, input: FiniteDifference.randomValues(count: 2 * 36, seed: 8), batch: 2,
+                training: true, resetRandomState: reset)
         }
     }
 
     func testDropoutMasksAndScales() {
         let dropout = Dropout(inputShape: [1000], probability: 0.25, seed: 1)
         let x = [Float](repeating: 1, count: 1000)
-        let y = x.withUnsafeBufferPointer { Array(UnsafeBufferPointer(start: dropout.forward($0.baseAddress!, batch: 1, training: true), count: 1000)) }
+        let y = x.withUnsafeBufferPointer {
+            Array(UnsafeBufferPointer(start: dropout.forward($0.baseAddress!, batch: 1, training: true), count: 1000))
+        }
         let kept = y.filter { $0 != 0 }
         XCTAssertTrue(kept.allSatisfy { abs($0 - 1 / 0.75) < 1e-6 })
         XCTAssertEqual(Double(kept.count) / 1000, 0.75, accuracy: 0.05)
-        let evalOut = x.withUnsafeBufferPointer { Array(UnsafeBufferPointer(start: dropout.forward($0.baseAddress!, batch: 1, training: false), count: 1000)) }
+        let evalOut = x.withUnsafeBufferPointer {
+            Array(UnsafeBufferPointer(start: dropout.forward($0.baseAddress!, batch: 1, training: false), count: 1000))
+        }
         XCTAssertEqual(evalOut, x)
         // Channelwise: a whole 3×3 channel shares one draw.
         let d2 = Dropout(inputShape: [50, 3, 3], probability: 0.5, channelwise: true, seed: 2)
         let x2 = [Float](repeating: 1, count: 450)
-        let y2 = x2.withUnsafeBufferPointer { Array(UnsafeBufferPointer(start: d2.forward($0.baseAddress!, batch: 1, training: true), count: 450)) }
+        let y2 = x2.withUnsafeBufferPointer {
+            Array(UnsafeBufferPointer(start: d2.forward($0.baseAddress!, batch: 1, training: true), count: 450))
+        }
         for c in 0..<50 { XCTAssertEqual(Set(y2[(c * 9)..<(c * 9 + 9)]).count, 1) }
     }
 
@@ -67,9 +75,19 @@ final class LayerGradientTests: XCTestCase {
         var logits = FiniteDifference.randomValues(count: batch * classes, seed: 9).map { $0 * 3 }
         let labels: [Int32] = [2, 0, 3]
         let loss = SoftmaxCrossEntropy(classes: classes)
-        func value() -> Float { logits.withUnsafeBufferPointer { l in labels.withUnsafeBufferPointer { loss.forward(logits: l.baseAddress!, labels: $0.baseAddress!, batch: batch) } } }
+        func value() -> Float {
+            logits.withUnsafeBufferPointer { l in
+                labels.withUnsafeBufferPointer {
+                    loss.forward(logits: l.baseAddress!, labels: $0.baseAddress!, batch: batch)
+                }
+            }
+        }
         _ = value()
-        let analytic = labels.withUnsafeBufferPointer { Array(UnsafeBufferPointer(start: loss.backward(labels: $0.baseAddress!, batch: batch), count: batch * classes)) }
+        let analytic = labels.withUnsafeBufferPointer {
+            Array(
+                UnsafeBufferPointer(start: loss.backward(labels: $0.baseAddress!, batch: batch), count: batch * classes)
+            )
+        }
         let eps: Float = 1e-2
         for i in 0..<logits.count {
             let saved = logits[i]
@@ -125,13 +143,16 @@ final class LayerGradientTests: XCTestCase {
 
     func testSequentialChainsAndNamesLikeStateDict() {
         var random = RandomSource(seed: 12)
-        let conv = Conv2d(inputShape: [1, 8, 8], outputChannels: 2, kernelSize: 3, group: .localisation, random: &random)
+        let conv = Conv2d(
+            inputShape: [1, 8, 8], outputChannels: 2, kernelSize: 3, group: .localisation, random: &random)
         let pool = MaxPool2d(inputShape: conv.outputShape, kernelSize: 2)
         let relu = ReLU(inputShape: pool.outputShape)
         let flat = Flatten(inputShape: relu.outputShape)
         let fc = Linear(inputShape: flat.outputShape, outputFeatures: 3, group: .localisation, random: &random)
         let net = Sequential([conv, pool, relu, flat, fc], inputShape: [1, 8, 8])
-        XCTAssertEqual(net.namedParameters(prefix: "loc").map(\.name), ["loc.0.weight", "loc.0.bias", "loc.4.weight", "loc.4.bias"])
+        XCTAssertEqual(
+            net.namedParameters(prefix: "loc").map(\.name), ["loc.0.weight", "loc.0.bias", "loc.4.weight", "loc.4.bias"]
+        )
         XCTAssertEqual(net.outputShape, [3])
         FiniteDifference.check(net, input: FiniteDifference.separatedValues(count: 2 * 64, seed: 13), batch: 2)
     }

@@ -31,8 +31,10 @@ enum FiniteDifference {
     }
 
     /// Checks input and parameter gradients of `layer` at `input` (batch × inputCount values).
-    static func check(_ layer: any Layer, input: [Float], batch: Int, training: Bool = false, absolute: Float = 2e-3,
-                      resetRandomState: (() -> Void)? = nil, file: StaticString = #filePath, line: UInt = #line) {
+    static func check(
+        _ layer: any Layer, input: [Float], batch: Int, training: Bool = false, absolute: Float = 2e-3,
+        resetRandomState: (() -> Void)? = nil, file: StaticString = #filePath, line: UInt = #line
+    ) {
         var random = RandomSource(seed: 99)
         let outCount = batch * layer.outputCount
         let r = (0..<outCount).map { _ in random.uniform(-1, 1) }
@@ -42,7 +44,9 @@ enum FiniteDifference {
 
         func loss() -> Double {
             resetRandomState?()
-            return x.withUnsafeBufferPointer { weightedSum(layer.forward($0.baseAddress!, batch: batch, training: training), r) }
+            return x.withUnsafeBufferPointer {
+                weightedSum(layer.forward($0.baseAddress!, batch: batch, training: training), r)
+            }
         }
 
         resetRandomState?()
@@ -68,7 +72,9 @@ enum FiniteDifference {
         func compare(_ analytic: Float, _ numeric: (Float, Float), _ label: String) {
             probed += 1
             guard agree(numeric.0, numeric.1, absolute: absolute) else { skipped += 1; return }
-            XCTAssertTrue(agree(analytic, numeric.1, absolute: absolute), "\(label): analytic \(analytic) numeric \(numeric.1)", file: file, line: line)
+            XCTAssertTrue(
+                agree(analytic, numeric.1, absolute: absolute), "\(label): analytic \(analytic) numeric \(numeric.1)",
+                file: file, line: line)
         }
         for i in 0..<x.count {
             compare(analyticInput[i], quotients({ x[i] = $0 }, x[i]), "∂/∂x[\(i)]")
@@ -80,8 +86,9 @@ enum FiniteDifference {
                 compare(analytic[i], quotients({ v[i] = $0 }, v[i]), "∂/∂\(name)[\(i)]")
             }
         }
-        XCTAssertLessThanOrEqual(Double(skipped), maximumSkippedFraction * Double(probed),
-                                 "\(skipped) of \(probed) coordinates straddle a kink", file: file, line: line)
+        XCTAssertLessThanOrEqual(
+            Double(skipped), maximumSkippedFraction * Double(probed),
+            "\(skipped) of \(probed) coordinates straddle a kink", file: file, line: line)
     }
 
     /// Values away from 0 and pairwise separated by ≥ 0.05, so ReLU and max-pool kinks

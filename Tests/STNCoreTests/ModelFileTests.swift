@@ -6,19 +6,22 @@ import XCTest
 final class ModelFileTests: XCTestCase {
     static let smallConfig = ModelConfig(
         input: InputSpec(height: 12, width: 12, channels: 1, mean: [0.5], std: [0.25]),
-        transformer: SpatialTransformerConfig(transform: .attention,
-                                              localisation: [.conv2d(outChannels: 2, kernelSize: 3), .maxPool2d(kernelSize: 2, stride: 2), .relu],
-                                              regressorHidden: [4], glimpseHeight: 8, glimpseWidth: 8),
+        transformer: SpatialTransformerConfig(
+            transform: .attention,
+            localisation: [.conv2d(outChannels: 2, kernelSize: 3), .maxPool2d(kernelSize: 2, stride: 2), .relu],
+            regressorHidden: [4], glimpseHeight: 8, glimpseWidth: 8),
         classifier: [.flatten, .linear(outFeatures: 3)])
 
     static func smallModelBytes() throws -> (Data, STCNN) {
         let net = try STCNN(config: smallConfig, seed: 5)
-        let data = try Safetensors.encode(tensors: net.namedParameters.map { ($0.name, $0.parameter.value) }, metadata: smallConfig.metadata)
+        let data = try Safetensors.encode(
+            tensors: net.namedParameters.map { ($0.name, $0.parameter.value) }, metadata: smallConfig.metadata)
         return (data, net)
     }
 
     private func temporaryURL(_ name: String) -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("stncore-\(ProcessInfo.processInfo.processIdentifier)-\(name)")
+        FileManager.default.temporaryDirectory.appendingPathComponent(
+            "stncore-\(ProcessInfo.processInfo.processIdentifier)-\(name)")
     }
 
     /// Loads `bytes` and returns the error (failing if none).
@@ -47,7 +50,8 @@ final class ModelFileTests: XCTestCase {
     }
 
     private func header(of bytes: Data) throws -> ([String: Any], Int) {
-        let length = Int(bytes.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        let length = Int(
+            bytes.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
         let object = try JSONSerialization.jsonObject(with: bytes.subdata(in: 8..<(8 + length))) as! [String: Any]
         return (object, bytes.count - 8 - length)
     }
@@ -56,12 +60,14 @@ final class ModelFileTests: XCTestCase {
     /// and a model with it predicts the same θ after loading as the network that wrote it.
     func testKeypointLocalisationRoundTrip() throws {
         for localisation in VideoLocalisationNet.allCases where localisation != .small {
-            let config = ModelConfig.videoAttention(localisationSide: 16, glimpse: 8, classes: 3, localisationNet: localisation)
+            let config = ModelConfig.videoAttention(
+                localisationSide: 16, glimpse: 8, classes: 3, localisationNet: localisation)
             XCTAssertEqual(try ModelConfig(metadata: config.metadata), config)
             let net = try STCNN(config: config, seed: 3)
             var random = RandomSource(seed: 4)
             for p in net.parameters { for i in 0..<p.value.count { p.value[i] = random.uniform(-0.3, 0.3) } }
-            let data = try Safetensors.encode(tensors: net.namedParameters.map { ($0.name, $0.parameter.value) }, metadata: config.metadata)
+            let data = try Safetensors.encode(
+                tensors: net.namedParameters.map { ($0.name, $0.parameter.value) }, metadata: config.metadata)
             let model = try STNModel.load(bytes: data, path: "\(localisation).safetensors")
             let pixels = (0..<(2 * 256)).map { _ in UInt8(random.int(below: 256)) }
             var theta = [Float](repeating: 0, count: 6)
@@ -85,9 +91,13 @@ final class ModelFileTests: XCTestCase {
         XCTAssertEqual(model.config, Self.smallConfig)
         XCTAssertEqual(model.transformKind, .attention)
         XCTAssertEqual([model.inputHeight, model.inputWidth, model.inputChannels, model.parameterCount], [12, 12, 1, 3])
-        for (name, parameter) in net.namedParameters { XCTAssertEqual(model.tensors[name]?.values, parameter.value.values, name) }
+        for (name, parameter) in net.namedParameters {
+            XCTAssertEqual(model.tensors[name]?.values, parameter.value.values, name)
+        }
         let reloaded = try STCNN(contentsOf: url)
-        for (a, b) in zip(reloaded.namedParameters, net.namedParameters) { XCTAssertEqual(a.parameter.value.values, b.parameter.value.values) }
+        for (a, b) in zip(reloaded.namedParameters, net.namedParameters) {
+            XCTAssertEqual(a.parameter.value.values, b.parameter.value.values)
+        }
         // The predictor reproduces the network's θ on the same pixels.
         var pixels = [UInt8](repeating: 0, count: 2 * 144)
         for i in pixels.indices { pixels[i] = UInt8(truncatingIfNeeded: i * 37 + 11) }
@@ -102,8 +112,11 @@ final class ModelFileTests: XCTestCase {
     func testModelExportedFromPyTorchLoadsAndAgrees() throws {
         let model = try STNModel.load(contentsOf: PyTorchReferenceTests.fixtureURL("stn_model_reference.safetensors"))
         XCTAssertEqual(model.transformKind, .affine)
-        XCTAssertEqual([model.inputHeight, model.inputWidth, model.inputChannels, model.parameterCount, model.glimpseHeight], [16, 16, 1, 6, 12])
-        let (_, expected) = try Safetensors.load(contentsOf: PyTorchReferenceTests.fixtureURL("stn_model_expected.safetensors"))
+        XCTAssertEqual(
+            [model.inputHeight, model.inputWidth, model.inputChannels, model.parameterCount, model.glimpseHeight],
+            [16, 16, 1, 6, 12])
+        let (_, expected) = try Safetensors.load(
+            contentsOf: PyTorchReferenceTests.fixtureURL("stn_model_expected.safetensors"))
         let pixels = expected["pixels"]!.values.map { UInt8($0) }
         var theta = [Float](repeating: 0, count: 18)
         model.makePredictor(maxBatch: 3).predict(luma: pixels, batch: 3, theta: &theta)
@@ -112,7 +125,9 @@ final class ModelFileTests: XCTestCase {
         // The whole ST-CNN (sampler and classifier included) matches PyTorch's scores.
         let net = try STCNN(contentsOf: PyTorchReferenceTests.fixtureURL("stn_model_reference.safetensors"))
         let images = pixels.map { Float($0) / 255 }
-        let logits = images.withUnsafeBufferPointer { Array(UnsafeBufferPointer(start: net.logits(images: $0.baseAddress!, batch: 3, training: false), count: 9)) }
+        let logits = images.withUnsafeBufferPointer {
+            Array(UnsafeBufferPointer(start: net.logits(images: $0.baseAddress!, batch: 3, training: false), count: 9))
+        }
         let logitsExpected = expected["logits"]!.values
         for i in 0..<9 { XCTAssertEqual(logits[i], logitsExpected[i], accuracy: 1e-4, "logit[\(i)]") }
     }
@@ -124,9 +139,13 @@ final class ModelFileTests: XCTestCase {
         for i in pixels.indices { pixels[i] = UInt8(truncatingIfNeeded: i &* 2654435761 >> 13) }
         var batched = [Float](repeating: 0, count: 24), single = [Float](repeating: 0, count: 6)
         pixels.withUnsafeBufferPointer { p in
-            batched.withUnsafeMutableBufferPointer { predictor.predict(luma: p.baseAddress!, batch: 4, theta: $0.baseAddress!) }
+            batched.withUnsafeMutableBufferPointer {
+                predictor.predict(luma: p.baseAddress!, batch: 4, theta: $0.baseAddress!)
+            }
             for n in 0..<4 {
-                single.withUnsafeMutableBufferPointer { predictor.predict(luma: p.baseAddress! + n * 256, batch: 1, theta: $0.baseAddress!) }
+                single.withUnsafeMutableBufferPointer {
+                    predictor.predict(luma: p.baseAddress! + n * 256, batch: 1, theta: $0.baseAddress!)
+                }
                 for i in 0..<6 { XCTAssertEqual(single[i], batched[n * 6 + i], accuracy: 1e-5) }
             }
         }
@@ -140,12 +159,18 @@ final class ModelFileTests: XCTestCase {
         let wrong = tensors.map { $0.0 == "fc_loc.0.weight" ? ($0.0, Tensor(shape: [5, 8])) : $0 }
         var error = refusal(try Safetensors.encode(tensors: wrong, metadata: Self.smallConfig.metadata))
         XCTAssertEqual(error?.kind, .shapeMismatch)
-        XCTAssertEqual(error?.description, "model.safetensors: fc_loc.0.weight: shape [5, 8] in the file, the architecture needs [4, 50]")
+        XCTAssertEqual(
+            error?.description,
+            "model.safetensors: fc_loc.0.weight: shape [5, 8] in the file, the architecture needs [4, 50]")
         // Unknown key.
-        error = refusal(try Safetensors.encode(tensors: tensors + [("loc.9.weight", Tensor(shape: [1]))], metadata: Self.smallConfig.metadata))
+        error = refusal(
+            try Safetensors.encode(
+                tensors: tensors + [("loc.9.weight", Tensor(shape: [1]))], metadata: Self.smallConfig.metadata))
         XCTAssertEqual(error?.kind, .unknownKey); XCTAssertEqual(error?.key, "loc.9.weight")
         // Missing key.
-        error = refusal(try Safetensors.encode(tensors: tensors.filter { $0.0 != "fc_loc.2.bias" }, metadata: Self.smallConfig.metadata))
+        error = refusal(
+            try Safetensors.encode(
+                tensors: tensors.filter { $0.0 != "fc_loc.2.bias" }, metadata: Self.smallConfig.metadata))
         XCTAssertEqual(error?.kind, .missingKey); XCTAssertEqual(error?.key, "fc_loc.2.bias")
         // Bad metadata: unknown transform, missing metadata, newer version, impossible architecture.
         var metadata = Self.smallConfig.metadata
@@ -158,10 +183,12 @@ final class ModelFileTests: XCTestCase {
         error = refusal(try Safetensors.encode(tensors: tensors, metadata: metadata))
         XCTAssertEqual(error?.key, "__metadata__.format_version")
         metadata = Self.smallConfig.metadata
-        metadata["localisation"] = #"{"layers": [{"type": "conv2d", "out_channels": 2, "kernel_size": 40}], "regressor_hidden": [4]}"#
+        metadata["localisation"] =
+            #"{"layers": [{"type": "conv2d", "out_channels": 2, "kernel_size": 40}], "regressor_hidden": [4]}"#
         error = refusal(try Safetensors.encode(tensors: tensors, metadata: metadata))
         XCTAssertEqual(error?.kind, .badMetadata); XCTAssertEqual(error?.key, "__metadata__.localisation")
-        metadata["localisation"] = #"{"layers": [{"type": "conv2d", "out_channels": 100000000, "kernel_size": 3}], "regressor_hidden": [4]}"#
+        metadata["localisation"] =
+            #"{"layers": [{"type": "conv2d", "out_channels": 100000000, "kernel_size": 3}], "regressor_hidden": [4]}"#
         XCTAssertEqual(refusal(try Safetensors.encode(tensors: tensors, metadata: metadata))?.kind, .badMetadata)
 
         // Truncated: shorter than the length field, than the header, than the data.
@@ -184,7 +211,8 @@ final class ModelFileTests: XCTestCase {
         // Overlapping offsets, a gap, a non-F32 dtype, negative shape: hand-made headers.
         var (object, dataBytes) = try header(of: bytes)
         let names = object.keys.filter { $0 != "__metadata__" }.sorted {
-            ((object[$0] as! [String: Any])["data_offsets"] as! [Int])[0] < ((object[$1] as! [String: Any])["data_offsets"] as! [Int])[0]
+            ((object[$0] as! [String: Any])["data_offsets"] as! [Int])[0]
+                < ((object[$1] as! [String: Any])["data_offsets"] as! [Int])[0]
         }
         var damaged = object
         var second = damaged[names[1]] as! [String: Any]
@@ -239,7 +267,9 @@ final class ModelFileTests: XCTestCase {
     /// and a random header-length field.
     func testFuzzedFilesNeverCrash() throws {
         let (valid, _) = try Self.smallModelBytes()
-        let headerEnd = 8 + Int(valid.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        let headerEnd =
+            8
+            + Int(valid.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
         var random = RandomSource(seed: 2015)
         var loaded = 0, refused: [ModelFileError.Kind: Int] = [:]
         let start = Date()
@@ -249,12 +279,20 @@ final class ModelFileTests: XCTestCase {
             case 0: bytes = bytes.prefix(random.int(below: bytes.count))
             case 1:
                 let at = random.int(below: headerEnd)
-                bytes.insert(contentsOf: (0..<(1 + random.int(below: 8))).map { _ in UInt8(truncatingIfNeeded: random.next()) }, at: at)
-            case 2: bytes.replaceSubrange(0..<8, with: withUnsafeBytes(of: random.next() % UInt64(2 * headerEnd)) { Data($0) })
+                bytes.insert(
+                    contentsOf: (0..<(1 + random.int(below: 8))).map { _ in UInt8(truncatingIfNeeded: random.next()) },
+                    at: at)
+            case 2:
+                bytes.replaceSubrange(
+                    0..<8, with: withUnsafeBytes(of: random.next() % UInt64(2 * headerEnd)) { Data($0) })
             default:
                 for _ in 0..<(1 + random.int(below: 4)) {
-                    let at = random.int(below: 10) < 8 ? 8 + random.int(below: headerEnd - 8) : random.int(below: bytes.count)
-                    bytes[at] = random.int(below: 2) == 0 ? bytes[at] ^ UInt8(1 << random.int(below: 8))
+                    let at =
+                        random.int(below: 10) < 8
+                        ? 8 + random.int(below: headerEnd - 8) : random.int(below: bytes.count)
+                    bytes[at] =
+                        random.int(below: 2) == 0
+                        ? bytes[at] ^ UInt8(1 << random.int(below: 8))
                         : [UInt8]("0123456789[]{}\",:-.eE ".utf8)[random.int(below: 22)]
                 }
             }

@@ -65,7 +65,9 @@ final class OptimiserTests: XCTestCase {
     func testNormaliseGradients() {
         let layer = Normalise(inputShape: [2, 2, 3], mean: [0.5, -1], std: [0.25, 2])
         let x: [Float] = (0..<12).map { Float($0) / 10 }
-        let y = x.withUnsafeBufferPointer { Array(UnsafeBufferPointer(start: layer.forward($0.baseAddress!, batch: 1, training: false), count: 12)) }
+        let y = x.withUnsafeBufferPointer {
+            Array(UnsafeBufferPointer(start: layer.forward($0.baseAddress!, batch: 1, training: false), count: 12))
+        }
         XCTAssertEqual(y[0], (0 - 0.5) / 0.25, accuracy: 1e-6)
         XCTAssertEqual(y[11], (1.1 + 1) / 2, accuracy: 1e-6)
         FiniteDifference.check(layer, input: FiniteDifference.randomValues(count: 24, seed: 3), batch: 2)
@@ -90,7 +92,8 @@ final class OptimiserTests: XCTestCase {
         let a = Tensor(shape: [2, 3], values: [1, -2, 3.5, .infinity, 0, -0.0])
         let empty = Tensor(shape: [0, 4])
         let scalar = Tensor(shape: [], values: [42])
-        let data = try Safetensors.encode(tensors: [("b.weight", a), ("a.empty", empty), ("c", scalar)], metadata: ["note": "ünïcode \"quoted\""])
+        let data = try Safetensors.encode(
+            tensors: [("b.weight", a), ("a.empty", empty), ("c", scalar)], metadata: ["note": "ünïcode \"quoted\""])
         XCTAssertEqual(data.count % 4, 0)
         let file = try Safetensors.readHeader(bytes: data, path: "mem")
         XCTAssertEqual(file.metadata, ["note": "ünïcode \"quoted\""])

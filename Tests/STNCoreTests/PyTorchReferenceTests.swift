@@ -25,8 +25,10 @@ final class PyTorchReferenceTests: XCTestCase {
 
     private func tensor(_ name: String) throws -> Tensor { try XCTUnwrap(tensors[name], name) }
 
-    private func assertClose(_ actual: UnsafePointer<Float>, _ expected: Tensor, _ label: String,
-                             file: StaticString = #filePath, line: UInt = #line) {
+    private func assertClose(
+        _ actual: UnsafePointer<Float>, _ expected: Tensor, _ label: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         var worst: Float = 0
         for i in 0..<expected.count {
             let error = abs(actual[i] - expected[i]) / (1e-4 + 1e-4 * abs(expected[i]))
@@ -45,8 +47,9 @@ final class PyTorchReferenceTests: XCTestCase {
             let c = try config(name)
             let x = try tensor("\(name).input"), w = try tensor("\(name).weight"), b = try tensor("\(name).bias")
             var random = RandomSource(seed: 0)
-            let conv = Conv2d(inputShape: Array(x.shape.dropFirst()), outputChannels: w.shape[0], kernelSize: w.shape[2],
-                              stride: c["stride"] as! Int, padding: c["padding"] as! Int, group: .classifier, random: &random)
+            let conv = Conv2d(
+                inputShape: Array(x.shape.dropFirst()), outputChannels: w.shape[0], kernelSize: w.shape[2],
+                stride: c["stride"] as! Int, padding: c["padding"] as! Int, group: .classifier, random: &random)
             conv.weight.value.copy(from: w); conv.bias.value.copy(from: b)
             let batch = x.shape[0]
             let y = conv.forward(x.data, batch: batch, training: true)
@@ -63,7 +66,8 @@ final class PyTorchReferenceTests: XCTestCase {
         for name in ["linear_small", "linear_wide"] {
             let x = try tensor("\(name).input"), w = try tensor("\(name).weight"), b = try tensor("\(name).bias")
             var random = RandomSource(seed: 0)
-            let linear = Linear(inputShape: [x.shape[1]], outputFeatures: w.shape[0], group: .classifier, random: &random)
+            let linear = Linear(
+                inputShape: [x.shape[1]], outputFeatures: w.shape[0], group: .classifier, random: &random)
             linear.weight.value.copy(from: w); linear.bias.value.copy(from: b)
             let y = linear.forward(x.data, batch: x.shape[0], training: true)
             assertClose(y, try tensor("\(name).output"), "\(name) forward")
@@ -78,7 +82,9 @@ final class PyTorchReferenceTests: XCTestCase {
         for name in ["pool_2x2", "pool_odd_floor", "pool_3s2_overlap"] {
             let c = try config(name)
             let x = try tensor("\(name).input")
-            let pool = MaxPool2d(inputShape: Array(x.shape.dropFirst()), kernelSize: c["kernel_size"] as! Int, stride: c["stride"] as? Int)
+            let pool = MaxPool2d(
+                inputShape: Array(x.shape.dropFirst()), kernelSize: c["kernel_size"] as! Int,
+                stride: c["stride"] as? Int)
             let y = pool.forward(x.data, batch: x.shape[0], training: true)
             XCTAssertEqual(pool.outputShape, Array(try tensor("\(name).output").shape.dropFirst()))
             assertClose(y, try tensor("\(name).output"), "\(name) forward")
@@ -110,10 +116,14 @@ final class HandCheckedLayerTests: XCTestCase {
         // 12 13 14 15
         let pool = MaxPool2d(inputShape: [1, 4, 4], kernelSize: 2, stride: 2)
         let ramp = (0..<16).map(Float.init)
-        let y = ramp.withUnsafeBufferPointer { Array(UnsafeBufferPointer(start: pool.forward($0.baseAddress!, batch: 1, training: false), count: 4)) }
+        let y = ramp.withUnsafeBufferPointer {
+            Array(UnsafeBufferPointer(start: pool.forward($0.baseAddress!, batch: 1, training: false), count: 4))
+        }
         XCTAssertEqual(y, [5, 7, 13, 15])
         let dy: [Float] = [1, 2, 3, 4]
-        let dx = dy.withUnsafeBufferPointer { Array(UnsafeBufferPointer(start: pool.backward($0.baseAddress!, batch: 1, inputGradient: true)!, count: 16)) }
+        let dx = dy.withUnsafeBufferPointer {
+            Array(UnsafeBufferPointer(start: pool.backward($0.baseAddress!, batch: 1, inputGradient: true)!, count: 16))
+        }
         XCTAssertEqual(dx, [0, 0, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 3, 0, 4])
     }
 
@@ -123,16 +133,21 @@ final class HandCheckedLayerTests: XCTestCase {
         conv.weight.value.copy(from: Tensor(shape: [1, 2, 1, 1], values: [2, -1]))
         conv.bias.value[0] = 0.5
         let x: [Float] = [1, 2, 10, 20]  // channel 0: 1 2, channel 1: 10 20
-        let y = x.withUnsafeBufferPointer { Array(UnsafeBufferPointer(start: conv.forward($0.baseAddress!, batch: 1, training: false), count: 2)) }
+        let y = x.withUnsafeBufferPointer {
+            Array(UnsafeBufferPointer(start: conv.forward($0.baseAddress!, batch: 1, training: false), count: 2))
+        }
         XCTAssertEqual(y, [2 - 10 + 0.5, 4 - 20 + 0.5])
     }
 
     func testPaddedThreeByThreeBoxFilterCountsNeighbours() {
         var random = RandomSource(seed: 0)
-        let conv = Conv2d(inputShape: [1, 3, 3], outputChannels: 1, kernelSize: 3, padding: 1, group: .classifier, random: &random)
+        let conv = Conv2d(
+            inputShape: [1, 3, 3], outputChannels: 1, kernelSize: 3, padding: 1, group: .classifier, random: &random)
         conv.weight.value.fill(1); conv.bias.value.fill(0)
         let ones = [Float](repeating: 1, count: 9)
-        let y = ones.withUnsafeBufferPointer { Array(UnsafeBufferPointer(start: conv.forward($0.baseAddress!, batch: 1, training: false), count: 9)) }
+        let y = ones.withUnsafeBufferPointer {
+            Array(UnsafeBufferPointer(start: conv.forward($0.baseAddress!, batch: 1, training: false), count: 9))
+        }
         XCTAssertEqual(y, [4, 6, 4, 6, 9, 6, 4, 6, 4])
     }
 
@@ -142,18 +157,22 @@ final class HandCheckedLayerTests: XCTestCase {
         linear.weight.value.copy(from: Tensor(shape: [2, 2], values: [1, 2, 3, 4]))
         linear.bias.value.copy(from: Tensor(shape: [2], values: [10, 20]))
         let x: [Float] = [1, 1, 0, 1]
-        let y = x.withUnsafeBufferPointer { Array(UnsafeBufferPointer(start: linear.forward($0.baseAddress!, batch: 2, training: false), count: 4)) }
+        let y = x.withUnsafeBufferPointer {
+            Array(UnsafeBufferPointer(start: linear.forward($0.baseAddress!, batch: 2, training: false), count: 4))
+        }
         XCTAssertEqual(y, [13, 27, 12, 24])
     }
 
     func testPyTorchDefaultInitialisationBounds() {
         var random = RandomSource(seed: 4)
-        let conv = Conv2d(inputShape: [4, 10, 10], outputChannels: 8, kernelSize: 3, group: .classifier, random: &random)
+        let conv = Conv2d(
+            inputShape: [4, 10, 10], outputChannels: 8, kernelSize: 3, group: .classifier, random: &random)
         let bound = 1 / Float(36).squareRoot()
         XCTAssertTrue(conv.weight.value.values.allSatisfy { abs($0) <= bound })
         XCTAssertTrue(conv.bias.value.values.allSatisfy { abs($0) <= bound })
         XCTAssertGreaterThan(conv.weight.value.values.map(abs).max()!, 0.8 * bound)
-        let he = Linear(inputShape: [200], outputFeatures: 100, group: .classifier, initialisation: .heNormal, random: &random)
+        let he = Linear(
+            inputShape: [200], outputFeatures: 100, group: .classifier, initialisation: .heNormal, random: &random)
         let w = he.weight.value.values
         let variance = w.map { $0 * $0 }.reduce(0, +) / Float(w.count)
         XCTAssertEqual(variance, 2 / 200, accuracy: 0.001)

@@ -69,7 +69,9 @@ enum SamplerReference {
     }
 
     /// The grid of one batch item for `kind`, θ in Double.
-    static func grid(kind: TransformKind, theta: [Double], height: Int, width: Int, tpsControlGridSize: Int = 4) -> [Double] {
+    static func grid(kind: TransformKind, theta: [Double], height: Int, width: Int, tpsControlGridSize: Int = 4)
+        -> [Double]
+    {
         var grid = [Double](repeating: 0, count: 2 * height * width)
         let tps = kind == .tps ? ThinPlateSplineReference(controlGridSize: tpsControlGridSize, offsets: theta) : nil
         for i in 0..<height {
@@ -82,7 +84,9 @@ enum SamplerReference {
                     source = (theta[0] * x + theta[1] * y + theta[2], theta[3] * x + theta[4] * y + theta[5])
                 case .projective:
                     let w = theta[6] * x + theta[7] * y + 1
-                    source = ((theta[0] * x + theta[1] * y + theta[2]) / w, (theta[3] * x + theta[4] * y + theta[5]) / w)
+                    source = (
+                        (theta[0] * x + theta[1] * y + theta[2]) / w, (theta[3] * x + theta[4] * y + theta[5]) / w
+                    )
                 case .tps: source = tps!.evaluate(x: x, y: y)
                 }
                 grid[2 * (i * width + j)] = source.0
@@ -164,7 +168,7 @@ struct SamplerFixture: Decodable {
 
     static let names = [
         "affine_zeros", "affine_border", "attention_zeros", "attention_border",
-        "zoomout_zeros", "zoomout_border", "projective_zeros", "projective_border",
+        "zoomout_zeros", "zoomout_border", "projective_zeros", "projective_border"
     ]
 
     static func load(_ name: String) throws -> SamplerFixture {

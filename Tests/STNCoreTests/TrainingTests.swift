@@ -34,8 +34,10 @@ final class TrainingTests: XCTestCase {
         let inputSize = 20, glimpse = 16, batch = 16, steps = 300
         let config = SpatialTransformerConfig(
             transform: .attention,
-            localisation: [.conv2d(outChannels: 6, kernelSize: 5), .maxPool2d(kernelSize: 2, stride: 2), .relu,
-                           .conv2d(outChannels: 8, kernelSize: 3), .maxPool2d(kernelSize: 2, stride: 2), .relu],
+            localisation: [
+                .conv2d(outChannels: 6, kernelSize: 5), .maxPool2d(kernelSize: 2, stride: 2), .relu,
+                .conv2d(outChannels: 8, kernelSize: 3), .maxPool2d(kernelSize: 2, stride: 2), .relu
+            ],
             regressorHidden: [32], glimpseHeight: glimpse, glimpseWidth: glimpse)
         XCTAssertNoThrow(try config.infer(inputShape: [1, inputSize, inputSize]))
         var random = RandomSource(seed: 31)
@@ -87,7 +89,9 @@ final class TrainingTests: XCTestCase {
         XCTAssertLessThan(after.mse, 0.002, "test MSE \(before.mse) → \(after.mse) in \(seconds) s")
         XCTAssertLessThan(after.mse, 0.25 * before.mse)
         XCTAssertLessThan(after.thetaError, 0.05, "mean |θ error| \(before.thetaError) → \(after.thetaError)")
-        print("ST training: MSE \(before.mse) → \(after.mse), mean |θ error| \(before.thetaError) → \(after.thetaError), \(steps) steps in \(seconds) s")
+        print(
+            "ST training: MSE \(before.mse) → \(after.mse), mean |θ error| \(before.thetaError) → \(after.thetaError), \(steps) steps in \(seconds) s"
+        )
     }
 
     /// The paper's setting in miniature: an ST-CNN trained with class labels only (Adam, the
@@ -106,8 +110,10 @@ final class TrainingTests: XCTestCase {
                 transform: .attention,
                 localisation: [.conv2d(outChannels: 4, kernelSize: 5), .maxPool2d(kernelSize: 2, stride: 2), .relu],
                 regressorHidden: [16], glimpseHeight: 12, glimpseWidth: 12),
-            classifier: [.conv2d(outChannels: 6, kernelSize: 3), .maxPool2d(kernelSize: 2, stride: 2), .relu,
-                         .flatten, .linear(outFeatures: 24), .relu, .dropout(probability: 0.1), .linear(outFeatures: 3)])
+            classifier: [
+                .conv2d(outChannels: 6, kernelSize: 3), .maxPool2d(kernelSize: 2, stride: 2), .relu,
+                .flatten, .linear(outFeatures: 24), .relu, .dropout(probability: 0.1), .linear(outFeatures: 3)
+            ])
         let net = try STCNN(config: config, seed: 3)
         let optimiser = Adam(learningRate: learningRate, groupScale: [.localisation: 0.1])
         let schedule = LearningRateSchedule.step(every: 100, gamma: 0.5)
@@ -120,11 +126,13 @@ final class TrainingTests: XCTestCase {
                 let s = random.uniform(1, 1.3), tx = random.uniform(-0.2, 0.2), ty = random.uniform(-0.2, 0.2)
                 for i in 0..<size {
                     for j in 0..<size {
-                        let x = s * (Float(2 * j + 1) / Float(size) - 1) + tx, y = s * (Float(2 * i + 1) / Float(size) - 1) + ty
+                        let x = s * (Float(2 * j + 1) / Float(size) - 1) + tx,
+                            y = s * (Float(2 * i + 1) / Float(size) - 1) + ty
                         func blob(_ cx: Float, _ cy: Float, _ sigma: Float) -> Float {
                             expf(-((x - cx) * (x - cx) + (y - cy) * (y - cy)) / (2 * sigma * sigma))
                         }
-                        images[(n * size + i) * size + j] = blob(0, 0, 0.15) + blob(offsets[label].0, offsets[label].1, 0.08)
+                        images[(n * size + i) * size + j] =
+                            blob(0, 0, 0.15) + blob(offsets[label].0, offsets[label].1, 0.08)
                     }
                 }
             }
@@ -163,9 +171,11 @@ final class TwoResolutionTrainingTests: XCTestCase {
             let optimiser = SGD(learningRate: 0)
             level.withUnsafeBufferPointer { levelPointer in
                 let levels = [TwoResolutionSTCNN.SamplingLevel(images: levelPointer.baseAddress!, side: levelSide)]
-                _ = net.trainStep(localisationInput: localisation, levels: levels, labels: labels, batch: batch, optimiser: optimiser)
+                _ = net.trainStep(
+                    localisationInput: localisation, levels: levels, labels: labels, batch: batch, optimiser: optimiser)
             }
-            let bias = try XCTUnwrap(net.namedParameters.last { $0.name.hasPrefix("fc_loc.") && $0.name.hasSuffix(".bias") })
+            let bias = try XCTUnwrap(
+                net.namedParameters.last { $0.name.hasPrefix("fc_loc.") && $0.name.hasSuffix(".bias") })
             XCTAssertEqual(bias.parameter.gradient.count, 3)
             return (0..<3).map { bias.parameter.gradient.data[$0] }
         }
@@ -184,9 +194,13 @@ final class TwoResolutionTrainingTests: XCTestCase {
         let input = (0..<(batch * 32 * 32)).map { _ in random.uniform() }
         let targets: [Float] = [0.2, -0.3, 0.1, 0.4, 0.2, 0.5, 0.15, 0.6, -0.4, 0.3, -0.1, -0.2]
         let optimiser = Adam(learningRate: 1e-3)
-        let first = net.trainLocalisationStep(localisationInput: input, targets: targets, batch: batch, optimiser: optimiser)
+        let first = net.trainLocalisationStep(
+            localisationInput: input, targets: targets, batch: batch, optimiser: optimiser)
         var last = first
-        for _ in 0..<199 { last = net.trainLocalisationStep(localisationInput: input, targets: targets, batch: batch, optimiser: optimiser) }
+        for _ in 0..<199 {
+            last = net.trainLocalisationStep(
+                localisationInput: input, targets: targets, batch: batch, optimiser: optimiser)
+        }
         XCTAssertLessThan(last, first / 100, "squared error \(first) → \(last)")
         let theta = try XCTUnwrap(net.lastTheta)
         for i in 0..<12 { XCTAssertEqual(theta[i], targets[i], accuracy: 0.05, "θ[\(i)]") }
@@ -196,10 +210,13 @@ final class TwoResolutionTrainingTests: XCTestCase {
     /// A fresh classifier on a trained localisation network: θ stays exactly what it was, the
     /// classifier has the new preset's shape, and the file's classifier is recognised by preset.
     func testReplacingTheClassifierKeepsTheta() throws {
-        let config = ModelConfig.videoAttention(localisationSide: 32, glimpse: 8, classes: 3, localisationNet: .keypoints)
+        let config = ModelConfig.videoAttention(
+            localisationSide: 32, glimpse: 8, classes: 3, localisationNet: .keypoints)
         let net = try TwoResolutionSTCNN(config: config, seed: 4)
         var random = RandomSource(seed: 8)
-        for p in net.transformer.namedParameters(prefix: "") { for i in 0..<p.parameter.value.count { p.parameter.value[i] = random.uniform(-0.2, 0.2) } }
+        for p in net.transformer.namedParameters(prefix: "") {
+            for i in 0..<p.parameter.value.count { p.parameter.value[i] = random.uniform(-0.2, 0.2) }
+        }
         let input = (0..<(2 * 32 * 32)).map { _ in random.uniform() }
         let before = Array(UnsafeBufferPointer(start: net.predictTheta(localisationInput: input, batch: 2), count: 6))
         let wide = try net.replacingClassifier(with: VideoClassifierNet.wide.layers(classes: 3), seed: 5)
@@ -207,6 +224,7 @@ final class TwoResolutionTrainingTests: XCTestCase {
         XCTAssertEqual(before, after)
         XCTAssertEqual(VideoClassifierNet(layers: net.config.classifier!, classes: 3), .small)
         XCTAssertEqual(VideoClassifierNet(layers: wide.config.classifier!, classes: 3), .wide)
-        XCTAssertEqual(wide.namedParameters.first { $0.name == "classifier.0.weight" }?.parameter.value.shape, [32, 1, 3, 3])
+        XCTAssertEqual(
+            wide.namedParameters.first { $0.name == "classifier.0.weight" }?.parameter.value.shape, [32, 1, 3, 3])
     }
 }

@@ -17,13 +17,17 @@ final class DistortionTests: XCTestCase {
 
     func render(_ parameters: DistortionParameters, index: Int = 0, side: Int = 28) -> [Float] {
         var output = [Float](repeating: -1, count: side * side)
-        output.withUnsafeMutableBufferPointer { DistortionRenderer.render(parameters, index: index, of: Self.set, into: $0.baseAddress!, side: side) }
+        output.withUnsafeMutableBufferPointer {
+            DistortionRenderer.render(parameters, index: index, of: Self.set, into: $0.baseAddress!, side: side)
+        }
         return output
     }
 
     func original(_ index: Int) -> [Float] { Self.set.image(index).map { Float($0) / 255 } }
 
-    func assertClose(_ a: [Float], _ b: [Float], _ tolerance: Float = 1e-5, file: StaticString = #filePath, line: UInt = #line) {
+    func assertClose(
+        _ a: [Float], _ b: [Float], _ tolerance: Float = 1e-5, file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertEqual(a.count, b.count, file: file, line: line)
         let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
         XCTAssertLessThanOrEqual(worst, tolerance, file: file, line: line)
@@ -33,10 +37,15 @@ final class DistortionTests: XCTestCase {
         for index in 0..<3 {
             assertClose(render(.none, index: index), original(index), 0)
             assertClose(render(.rotation(degrees: 0), index: index), original(index), 0)
-            assertClose(render(.rotationTranslationScale(degrees: 0, scale: 1, dx: 0, dy: 0), index: index), original(index), 0)
-            assertClose(render(.projective(scale: 1, cornerOffsets: Array(repeating: 0, count: 8)), index: index), original(index), 1e-6)
+            assertClose(
+                render(.rotationTranslationScale(degrees: 0, scale: 1, dx: 0, dy: 0), index: index), original(index), 0)
+            assertClose(
+                render(.projective(scale: 1, cornerOffsets: Array(repeating: 0, count: 8)), index: index),
+                original(index), 1e-6)
             // A thin-plate spline reproduces the identity (an affine map) up to rounding.
-            assertClose(render(.elastic(scale: 1, controlOffsets: Array(repeating: 0, count: 32)), index: index), original(index), 1e-6)
+            assertClose(
+                render(.elastic(scale: 1, controlOffsets: Array(repeating: 0, count: 32)), index: index),
+                original(index), 1e-6)
         }
     }
 
@@ -67,25 +76,34 @@ final class DistortionTests: XCTestCase {
 
     func testTranslatedClutteredPlacesTheItemAndEightByEightPatches() {
         let view = DistortedDataset(Self.set, distortion: .translatedCluttered, seed: 3)
-        guard case let .translatedCluttered(x, y, patches) = view.parameters(index: 0, pass: 0) else { return XCTFail() }
+        guard case let .translatedCluttered(x, y, patches) = view.parameters(index: 0, pass: 0) else {
+            return XCTFail()
+        }
         XCTAssertEqual(patches.count, 6)
         XCTAssert(patches.allSatisfy { $0.item != 0 && $0.x <= 52 && $0.y <= 52 && $0.sourceX <= 20 })
         var output = [Float](repeating: 0, count: 3600)
         output.withUnsafeMutableBufferPointer { view.render(index: 0, pass: 0, into: $0.baseAddress!) }
         let source = original(0)
-        for i in 0..<28 { for j in 0..<28 { XCTAssertGreaterThanOrEqual(output[(y + i) * 60 + x + j], source[i * 28 + j]) } }
+        for i in 0..<28 {
+            for j in 0..<28 { XCTAssertGreaterThanOrEqual(output[(y + i) * 60 + x + j], source[i * 28 + j]) }
+        }
     }
 
     func testSamplesAreDeterministicBySeedAndVaryByPass() {
         for distortion in Distortion.allCases where distortion != .none {
-            let a = DistortedDataset(Self.set, distortion: distortion, seed: 7), b = DistortedDataset(Self.set, distortion: distortion, seed: 7)
+            let a = DistortedDataset(Self.set, distortion: distortion, seed: 7),
+                b = DistortedDataset(Self.set, distortion: distortion, seed: 7)
             let c = DistortedDataset(Self.set, distortion: distortion, seed: 8)
             XCTAssertEqual(a.parameters(index: 1, pass: 2), b.parameters(index: 1, pass: 2))
             XCTAssertNotEqual(a.parameters(index: 1, pass: 2), c.parameters(index: 1, pass: 2))
             XCTAssertNotEqual(a.parameters(index: 1, pass: 2), a.parameters(index: 1, pass: 3))
             var first = [Float](repeating: 0, count: a.sampleSize), second = first
             var labels: [Int32] = [0]
-            first.withUnsafeMutableBufferPointer { p in labels.withUnsafeMutableBufferPointer { a.fill(indices: [2], pass: 0, images: p.baseAddress!, labels: $0.baseAddress!) } }
+            first.withUnsafeMutableBufferPointer { p in
+                labels.withUnsafeMutableBufferPointer {
+                    a.fill(indices: [2], pass: 0, images: p.baseAddress!, labels: $0.baseAddress!)
+                }
+            }
             second.withUnsafeMutableBufferPointer { b.render(index: 2, pass: 0, into: $0.baseAddress!) }
             XCTAssertEqual(first, second)
             XCTAssertEqual(labels, [2])
@@ -96,11 +114,16 @@ final class DistortionTests: XCTestCase {
         var random = RandomSource(seed: 11)
         var cornerSquares = 0.0, controlSquares = 0.0
         for _ in 0..<500 {
-            guard case let .rotation(degrees) = DistortionParameters.draw(.rotation, index: 0, in: Self.set, random: &random),
-                  case let .projective(s1, corners) = DistortionParameters.draw(.projective, index: 0, in: Self.set, random: &random),
-                  case let .elastic(s2, controls) = DistortionParameters.draw(.elastic, index: 0, in: Self.set, random: &random)
+            guard
+                case let .rotation(degrees) = DistortionParameters.draw(
+                    .rotation, index: 0, in: Self.set, random: &random),
+                case let .projective(s1, corners) = DistortionParameters.draw(
+                    .projective, index: 0, in: Self.set, random: &random),
+                case let .elastic(s2, controls) = DistortionParameters.draw(
+                    .elastic, index: 0, in: Self.set, random: &random)
             else { return XCTFail() }
-            XCTAssert(abs(degrees) <= 90 && Distortion.warpScaleRange.contains(s1) && Distortion.warpScaleRange.contains(s2))
+            XCTAssert(
+                abs(degrees) <= 90 && Distortion.warpScaleRange.contains(s1) && Distortion.warpScaleRange.contains(s2))
             XCTAssertEqual(corners.count, 8); XCTAssertEqual(controls.count, 32)
             cornerSquares += corners.map { $0 * $0 }.reduce(0, +) / 8
             controlSquares += controls.map { $0 * $0 }.reduce(0, +) / 32
@@ -110,7 +133,8 @@ final class DistortionTests: XCTestCase {
     }
 
     func testHomographyAndSplineInterpolateTheirPoints() throws {
-        let from = [(-14.0, -14.0), (12.0, -15.0), (16.0, 13.0), (-13.0, 11.0)], to = [(-14.0, -14.0), (14.0, -14.0), (14.0, 14.0), (-14.0, 14.0)]
+        let from = [(-14.0, -14.0), (12.0, -15.0), (16.0, 13.0), (-13.0, 11.0)],
+            to = [(-14.0, -14.0), (14.0, -14.0), (14.0, 14.0), (-14.0, 14.0)]
         let h = try XCTUnwrap(DistortionRenderer.homography(from: from, to: to))
         for ((x, y), (u, v)) in zip(from, to) {
             let w: Double = h[6] * x + h[7] * y + 1

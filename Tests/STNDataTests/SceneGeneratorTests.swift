@@ -8,8 +8,9 @@ import XCTest
 final class SceneGeneratorTests: XCTestCase {
     /// Items that are solid white squares (so the drawn box is measurable), labels 0…9.
     private func solidItems(count: Int = 20) -> IDXDataset {
-        IDXDataset(count: count, height: 28, width: 28, pixels: [UInt8](repeating: 255, count: count * 28 * 28),
-                   labels: (0..<count).map { UInt8($0 % 10) })
+        IDXDataset(
+            count: count, height: 28, width: 28, pixels: [UInt8](repeating: 255, count: count * 28 * 28),
+            labels: (0..<count).map { UInt8($0 % 10) })
     }
 
     private let sizes = [(640, 360), (480, 360), (360, 360), (360, 640), (846, 360), (101, 77)]
@@ -21,7 +22,9 @@ final class SceneGeneratorTests: XCTestCase {
             for _ in 0..<500 {
                 let item = sampler.layout(width: width, height: height, random: &random).item
                 let shorter = Double(min(width, height))
-                XCTAssert((0.15 * shorter - 1e-9...0.5 * shorter + 1e-9).contains(item.side), "side \(item.side) in \(width)x\(height)")
+                XCTAssert(
+                    (0.15 * shorter - 1e-9...0.5 * shorter + 1e-9).contains(item.side),
+                    "side \(item.side) in \(width)x\(height)")
                 XCTAssertGreaterThanOrEqual(item.centreX - item.side / 2, -1e-9)
                 XCTAssertLessThanOrEqual(item.centreX + item.side / 2, Double(width) + 1e-9)
                 XCTAssertGreaterThanOrEqual(item.centreY - item.side / 2, -1e-9)
@@ -33,7 +36,9 @@ final class SceneGeneratorTests: XCTestCase {
     /// Sizes in the range either way; the share in the smallest seventh of the range is 1/7
     /// for uniform and ½ − asin(5/7)/π = 0.2467 for arcsine (P(½ + ½ sin φ < 1/7)).
     func testItemSizeDistributions() {
-        for (distribution, expected) in [(ItemSizeDistribution.uniform, 1.0 / 7), (.arcsine, 0.5 - asin(5.0 / 7) / Double.pi)] {
+        for (distribution, expected) in [
+            (ItemSizeDistribution.uniform, 1.0 / 7), (.arcsine, 0.5 - asin(5.0 / 7) / Double.pi)
+        ] {
             var options = SceneOptions()
             options.itemSizes = distribution
             let sampler = SceneSampler(items: solidItems(), options: options)
@@ -51,7 +56,9 @@ final class SceneGeneratorTests: XCTestCase {
 
     /// Over `layouts` (scenes or video frames): the range of clutter patch side over item side,
     /// and of patch side over its crop's share of an item (`sourceSide/28`) per shorter side.
-    private func clutterRatios(_ layouts: [SceneLayout]) -> (patchOverItem: ClosedRange<Double>, reference: ClosedRange<Double>) {
+    private func clutterRatios(_ layouts: [SceneLayout]) -> (
+        patchOverItem: ClosedRange<Double>, reference: ClosedRange<Double>
+    ) {
         var overItem = (Double.infinity, -Double.infinity), reference = (Double.infinity, -Double.infinity)
         for layout in layouts {
             let shorter = Double(min(layout.width, layout.height))
@@ -167,7 +174,9 @@ final class SceneGeneratorTests: XCTestCase {
         XCTAssertEqual(canvas.normalisedHalfSide(pixels: 64), 0.1, accuracy: 1e-12)
 
         let item = SceneLayout.Item(index: 0, label: 3, centreX: 100, centreY: 300, side: 64)
-        let layout = SceneLayout(width: 640, height: 360, backgroundLevel: 0, gradientX: 0, gradientY: 0, clutter: [], item: item, noise: 0, noiseSeed: 0)
+        let layout = SceneLayout(
+            width: 640, height: 360, backgroundLevel: 0, gradientX: 0, gradientY: 0, clutter: [], item: item, noise: 0,
+            noiseSeed: 0)
         let box = layout.canvasBox
         XCTAssertEqual(box.centreX, 2 * 100 / 640 - 1, accuracy: 1e-12)
         XCTAssertEqual(box.centreY, 2 * (300 + 140) / 640 - 1, accuracy: 1e-12)
@@ -180,7 +189,9 @@ final class SceneGeneratorTests: XCTestCase {
     func testTheRenderedItemSitsWhereItsCanvasBoxSays() {
         let items = solidItems()
         let item = SceneLayout.Item(index: 0, label: 0, centreX: 200, centreY: 120, side: 96)
-        let layout = SceneLayout(width: 640, height: 360, backgroundLevel: 0, gradientX: 0, gradientY: 0, clutter: [], item: item, noise: 0, noiseSeed: 0)
+        let layout = SceneLayout(
+            width: 640, height: 360, backgroundLevel: 0, gradientX: 0, gradientY: 0, clutter: [], item: item, noise: 0,
+            noiseSeed: 0)
         let side = 160
         let canvas = SceneRenderer(items: items).render(layout, raster: .canvas(layout.canvas, side: side))
         // Pixels whose centres are well inside the box are white; well outside, black.
@@ -188,8 +199,12 @@ final class SceneGeneratorTests: XCTestCase {
         for y in 0..<side {
             for x in 0..<side {
                 let nx = (2 * Double(x) + 1) / Double(side) - 1, ny = (2 * Double(y) + 1) / Double(side) - 1
-                let inside = abs(nx - box.centreX) < box.halfSide - 2.0 / Double(side) && abs(ny - box.centreY) < box.halfSide - 2.0 / Double(side)
-                let outside = abs(nx - box.centreX) > box.halfSide + 2.0 / Double(side) || abs(ny - box.centreY) > box.halfSide + 2.0 / Double(side)
+                let inside =
+                    abs(nx - box.centreX) < box.halfSide - 2.0 / Double(side)
+                    && abs(ny - box.centreY) < box.halfSide - 2.0 / Double(side)
+                let outside =
+                    abs(nx - box.centreX) > box.halfSide + 2.0 / Double(side)
+                    || abs(ny - box.centreY) > box.halfSide + 2.0 / Double(side)
                 if inside { XCTAssertEqual(canvas[y * side + x], 1, accuracy: 1e-5) }
                 if outside { XCTAssertEqual(canvas[y * side + x], 0, accuracy: 1e-5) }
             }
@@ -204,7 +219,10 @@ final class SceneGeneratorTests: XCTestCase {
         let frame = [Float](repeating: 0.5, count: width * height)
         var canvas = [Float](repeating: 9, count: 64 * 64)
         frame.withUnsafeBufferPointer { f in
-            canvas.withUnsafeMutableBufferPointer { SceneBatch.areaDownscale(frame: f.baseAddress!, width: width, height: height, side: 64, into: $0.baseAddress!) }
+            canvas.withUnsafeMutableBufferPointer {
+                SceneBatch.areaDownscale(
+                    frame: f.baseAddress!, width: width, height: height, side: 64, into: $0.baseAddress!)
+            }
         }
         // 360·64/640 = 36 rows, from row 14.
         for y in 0..<64 {
@@ -216,8 +234,10 @@ final class SceneGeneratorTests: XCTestCase {
     func testIntersectionOverUnionOfSquares() {
         let a = SceneSquare(centreX: 0, centreY: 0, halfSide: 0.5)
         XCTAssertEqual(a.intersectionOverUnion(a), 1, accuracy: 1e-12)
-        XCTAssertEqual(a.intersectionOverUnion(SceneSquare(centreX: 0, centreY: 0, halfSide: 0.25)), 0.25, accuracy: 1e-12)
-        XCTAssertEqual(a.intersectionOverUnion(SceneSquare(centreX: 0.5, centreY: 0, halfSide: 0.5)), 0.5 / 1.5, accuracy: 1e-12)
+        XCTAssertEqual(
+            a.intersectionOverUnion(SceneSquare(centreX: 0, centreY: 0, halfSide: 0.25)), 0.25, accuracy: 1e-12)
+        XCTAssertEqual(
+            a.intersectionOverUnion(SceneSquare(centreX: 0.5, centreY: 0, halfSide: 0.5)), 0.5 / 1.5, accuracy: 1e-12)
         XCTAssertEqual(a.intersectionOverUnion(SceneSquare(centreX: 2, centreY: 0, halfSide: 0.5)), 0)
         XCTAssertEqual(SceneSquare(attention: (s: -0.5, tx: 0, ty: 0)).halfSide, 0.5)
     }
@@ -225,17 +245,19 @@ final class SceneGeneratorTests: XCTestCase {
     func testEvaluationCountsHitsNearAndFarMissesAndSmallItems() {
         let box = SceneSquare(centreX: 0, centreY: 0, halfSide: 0.1)
         var evaluation = SceneEvaluation()
-        evaluation.add(theta: (s: 0.1, tx: 0.1, ty: -0.1), box: box, itemFraction: 0.2)   // on the corner: a hit
-        evaluation.add(theta: (s: 0.1, tx: 0.15, ty: 0), box: box, itemFraction: 0.2)    // near
-        evaluation.add(theta: (s: 0.1, tx: 0, ty: -0.2), box: box, itemFraction: 0.3)    // near, on the grown box's edge
-        evaluation.add(theta: (s: 0.1, tx: 0.21, ty: 0), box: box, itemFraction: 0.3)    // far
+        evaluation.add(theta: (s: 0.1, tx: 0.1, ty: -0.1), box: box, itemFraction: 0.2)  // on the corner: a hit
+        evaluation.add(theta: (s: 0.1, tx: 0.15, ty: 0), box: box, itemFraction: 0.2)  // near
+        evaluation.add(theta: (s: 0.1, tx: 0, ty: -0.2), box: box, itemFraction: 0.3)  // near, on the grown box's edge
+        evaluation.add(theta: (s: 0.1, tx: 0.21, ty: 0), box: box, itemFraction: 0.3)  // far
         XCTAssertEqual(evaluation.frames, 4)
         XCTAssertEqual(evaluation.centresInBox, 1)
         XCTAssertEqual(evaluation.nearMisses, 2)
         XCTAssertEqual(evaluation.smallItemFrames, 2)
         XCTAssertEqual(evaluation.smallItemCentresInBox, 1)
-        XCTAssertEqual(evaluation.missSummary,
-                       "misses 3: 2 near the box (inside it doubled in side), 1 far; items under 25% of the shorter side: 2 frames, centre-in-box 50.00%")
+        XCTAssertEqual(
+            evaluation.missSummary,
+            "misses 3: 2 near the box (inside it doubled in side), 1 far; items under 25% of the shorter side: 2 frames, centre-in-box 50.00%"
+        )
         var merged = SceneEvaluation()
         merged.merge(evaluation); merged.merge(evaluation)
         XCTAssertEqual([merged.nearMisses, merged.smallItemFrames, merged.smallItemCentresInBox], [4, 4, 2])

@@ -40,7 +40,9 @@ final class SceneModelTests: XCTestCase {
         // The model is committed: its absence is a broken checkout, not a reason to skip.
         XCTAssertTrue(FileManager.default.fileExists(atPath: modelURL.path), "no model at \(modelURL.path)")
         let items: IDXDataset
-        do { items = try FashionMNIST.load(.test) } catch { throw XCTSkip("Fashion-MNIST t10k not installed: \(error)") }
+        do { items = try FashionMNIST.load(.test) } catch {
+            throw XCTSkip("Fashion-MNIST t10k not installed: \(error)")
+        }
         let model = try STNModel.load(contentsOf: modelURL)
         XCTAssertEqual(model.transformKind, .attention)
         XCTAssertEqual([model.inputChannels, model.inputHeight, model.inputWidth], [1, 64, 64])
@@ -49,8 +51,10 @@ final class SceneModelTests: XCTestCase {
         var total = SceneEvaluation()
         // Small frames keep the test fast; the model reads the same 64×64 canvas whatever the size.
         for (index, size) in [(256, 144), (192, 192), (144, 256)].enumerated() {
-            total.merge(try SceneEvaluation.run(model: model, classifier: classifier, items: items, width: size.0, height: size.1,
-                                            frames: 80, seed: 77 &+ UInt64(index)))
+            total.merge(
+                try SceneEvaluation.run(
+                    model: model, classifier: classifier, items: items, width: size.0, height: size.1,
+                    frames: 80, seed: 77 &+ UInt64(index)))
         }
         print("\(name), 240 frames: \(total)")
         return total

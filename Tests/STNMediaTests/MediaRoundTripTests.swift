@@ -22,13 +22,18 @@ final class MediaRoundTripTests: XCTestCase {
         for plane in 0..<3 {
             let (w, h) = frame.planeSize(plane)
             let base = frame.mutableBaseAddress(plane), stride = frame.stride(plane)
-            for y in 0..<h { for x in 0..<w { base[y * stride + x] = UInt8(truncatingIfNeeded: x * 3 + y * 7 + index * 11 + plane * 50) } }
+            for y in 0..<h {
+                for x in 0..<w {
+                    base[y * stride + x] = UInt8(truncatingIfNeeded: x * 3 + y * 7 + index * 11 + plane * 50)
+                }
+            }
         }
         frame.setTimestamp(pts: Int64(index), seconds: Double(index) / 25)
         return frame
     }
 
-    private func assertSamePixels(_ a: VideoFrame, _ b: VideoFrame, file: StaticString = #filePath, line: UInt = #line) {
+    private func assertSamePixels(_ a: VideoFrame, _ b: VideoFrame, file: StaticString = #filePath, line: UInt = #line)
+    {
         XCTAssertEqual(a.width, b.width, file: file, line: line)
         XCTAssertEqual(a.height, b.height, file: file, line: line)
         for plane in 0..<3 {
@@ -45,7 +50,8 @@ final class MediaRoundTripTests: XCTestCase {
         for (name, codec) in [("rt.nut", "rawvideo"), ("rt.mkv", "ffv1"), ("rt.y4m", "rawvideo")] {
             let path = directory.appendingPathComponent(name).path
             let format = OutputVideoFormat(width: 33, height: 17, frameRate: Rational(25, 1), timeBase: Rational(1, 25))
-            let writer = try MediaWriter(path: path, format: nil, video: format, settings: EncoderSettings(codec: codec), audioSource: nil)
+            let writer = try MediaWriter(
+                path: path, format: nil, video: format, settings: EncoderSettings(codec: codec), audioSource: nil)
             for i in 0..<7 { try writer.write(patternFrame(width: 33, height: 17, index: i)) }
             try writer.finish()
             XCTAssertEqual(writer.framesWritten, 7)
@@ -75,7 +81,10 @@ final class MediaRoundTripTests: XCTestCase {
             XCTAssertEqual("\(error)", "standard input: unknown input format 'no-such-demuxer'")
         }
         let format = OutputVideoFormat(width: 16, height: 16, frameRate: Rational(25, 1), timeBase: Rational(1, 25))
-        XCTAssertThrowsError(try MediaWriter(path: "-", format: "no-such-muxer", video: format, settings: EncoderSettings(), audioSource: nil)) { error in
+        XCTAssertThrowsError(
+            try MediaWriter(
+                path: "-", format: "no-such-muxer", video: format, settings: EncoderSettings(), audioSource: nil)
+        ) { error in
             XCTAssertEqual("\(error)", "standard output: unknown output format 'no-such-muxer'")
         }
     }
@@ -84,7 +93,9 @@ final class MediaRoundTripTests: XCTestCase {
         // mpeg4 cannot go into y4m: the writer refuses before creating anything.
         let path = directory.appendingPathComponent("x.y4m").path
         let format = OutputVideoFormat(width: 16, height: 16, frameRate: Rational(25, 1), timeBase: Rational(1, 25))
-        XCTAssertThrowsError(try MediaWriter(path: path, format: nil, video: format, settings: EncoderSettings(codec: "mpeg4"), audioSource: nil))
+        XCTAssertThrowsError(
+            try MediaWriter(
+                path: path, format: nil, video: format, settings: EncoderSettings(codec: "mpeg4"), audioSource: nil))
         XCTAssertFalse(FileManager.default.fileExists(atPath: path))
     }
 }

@@ -22,14 +22,18 @@ final class PipelineStagingTests: XCTestCase {
     /// A small lossless input whose frame i has every luma sample equal to i (mod 256).
     private func makeInput() throws -> String {
         let path = directory.appendingPathComponent("in.nut").path
-        let writer = try MediaWriter(path: path, format: nil,
-                                     video: OutputVideoFormat(width: 48, height: 32, frameRate: Rational(25, 1), timeBase: Rational(1, 25)),
-                                     settings: EncoderSettings(codec: "rawvideo"), audioSource: nil)
+        let writer = try MediaWriter(
+            path: path, format: nil,
+            video: OutputVideoFormat(width: 48, height: 32, frameRate: Rational(25, 1), timeBase: Rational(1, 25)),
+            settings: EncoderSettings(codec: "rawvideo"), audioSource: nil)
         for i in 0..<frameCount {
             let frame = VideoFrame(width: 48, height: 32)
             for plane in 0..<3 {
                 let (w, h) = frame.planeSize(plane)
-                for y in 0..<h { (frame.mutableBaseAddress(plane) + y * frame.stride(plane)).update(repeating: plane == 0 ? UInt8(i % 256) : 128, count: w) }
+                for y in 0..<h {
+                    (frame.mutableBaseAddress(plane) + y * frame.stride(plane)).update(
+                        repeating: plane == 0 ? UInt8(i % 256) : 128, count: w)
+                }
             }
             frame.setTimestamp(pts: Int64(i), seconds: Double(i) / 25)
             try writer.write(frame)
@@ -39,8 +43,9 @@ final class PipelineStagingTests: XCTestCase {
     }
 
     private func options(input: String, observer: any PipelineObserver) -> RectifyOptions {
-        var options = RectifyOptions(input: input, output: directory.appendingPathComponent("out.nut").path,
-                                     transforms: .fixed(kind: .attention, parameters: [1, 0, 0]))
+        var options = RectifyOptions(
+            input: input, output: directory.appendingPathComponent("out.nut").path,
+            transforms: .fixed(kind: .attention, parameters: [1, 0, 0]))
         options.outputWidth = 48
         options.outputHeight = 32
         options.canvas = .frame
@@ -84,9 +89,11 @@ final class PipelineStagingTests: XCTestCase {
         XCTAssertEqual(result.summary?.framesWritten, frameCount)
         XCTAssertEqual(observer.encodeOrder, Array(0..<frameCount), "the encoder sees frames in order")
         XCTAssertEqual(try logFrames(options), Array(0..<frameCount), "one log row per frame, in order")
-        XCTAssertEqual(try outputLuma(options.output), (0..<frameCount).map { UInt8($0 % 256) }, "each frame's own pixels")
+        XCTAssertEqual(
+            try outputLuma(options.output), (0..<frameCount).map { UInt8($0 % 256) }, "each frame's own pixels")
         // decoded − encoded is bounded by the queues (3 × 8), the output frame pool (10) and one frame in hand per stage.
-        XCTAssertLessThanOrEqual(observer.maximumLead, 3 * RectifyPipeline.queueCapacity + 10 + 4, "back-pressure bounds the decoder")
+        XCTAssertLessThanOrEqual(
+            observer.maximumLead, 3 * RectifyPipeline.queueCapacity + 10 + 4, "back-pressure bounds the decoder")
         XCTAssertGreaterThanOrEqual(observer.maximumLead, 4)
     }
 

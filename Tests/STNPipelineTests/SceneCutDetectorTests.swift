@@ -28,7 +28,8 @@ private struct SyntheticScene {
                 switch style {
                 case 0:
                     v = 60 + Double(x) * 1.5
-                    for (cx, cy, r) in centres where (Double(x) - cx) * (Double(x) - cx) + (Double(y) - cy) * (Double(y) - cy) < r * r {
+                    for (cx, cy, r) in centres
+                    where (Double(x) - cx) * (Double(x) - cx) + (Double(y) - cy) * (Double(y) - cy) < r * r {
                         v -= 40
                     }
                 case 1:
@@ -67,8 +68,10 @@ private struct SyntheticScene {
 
 final class SceneCutDetectorTests: XCTestCase {
 
-    private func run(_ frames: [[UInt8]], threshold: Double = SmoothingSettings.defaultCutThreshold,
-                     minimumGap: Int = SmoothingSettings.defaultCutMinimumGap) -> (cuts: [Int], scores: [Double]) {
+    private func run(
+        _ frames: [[UInt8]], threshold: Double = SmoothingSettings.defaultCutThreshold,
+        minimumGap: Int = SmoothingSettings.defaultCutMinimumGap
+    ) -> (cuts: [Int], scores: [Double]) {
         let detector = SceneCutDetector(threshold: threshold, minimumGap: minimumGap)
         var cuts: [Int] = [], scores: [Double] = []
         for (i, f) in frames.enumerated() {
@@ -84,8 +87,10 @@ final class SceneCutDetectorTests: XCTestCase {
         var scene = SyntheticScene(style: 0, seed: 1)
         let frames = (0..<150).map { scene.frame($0) }
         let (cuts, scores) = run(frames)
-        print(String(format: "scene cut: moving square over noise: max score %.3f (threshold %.2f)",
-                     scores.max()!, SmoothingSettings.defaultCutThreshold))
+        print(
+            String(
+                format: "scene cut: moving square over noise: max score %.3f (threshold %.2f)",
+                scores.max()!, SmoothingSettings.defaultCutThreshold))
         XCTAssertEqual(cuts, [])
         XCTAssertLessThan(scores.max()!, SmoothingSettings.defaultCutThreshold / 2)
         XCTAssertEqual(scores[0], 0, "the first frame scores 0")
@@ -100,7 +105,7 @@ final class SceneCutDetectorTests: XCTestCase {
         let cases: [(String, [[UInt8]])] = [
             ("noise σ 20", (0..<100).map { noisy.frame($0) }),
             ("pan 3 px/frame", (0..<100).map { panning.frame($0, pan: 3) }),
-            ("fade −2 levels/frame", (0..<60).map { fading.frame($0, offset: -2 * Double($0)) }),
+            ("fade −2 levels/frame", (0..<60).map { fading.frame($0, offset: -2 * Double($0)) })
         ]
         for (name, frames) in cases {
             let (cuts, scores) = run(frames)
@@ -115,12 +120,15 @@ final class SceneCutDetectorTests: XCTestCase {
         var a = SyntheticScene(style: 0, seed: 10)
         var b = SyntheticScene(style: 1, seed: 11)
         var c = SyntheticScene(style: 2, seed: 12)
-        let frames = (0..<40).map { a.frame($0) } + (0..<35).map { b.frame($0) } + (0..<30).map { c.frame($0) }
+        let frames =
+            (0..<40).map { a.frame($0) } + (0..<35).map { b.frame($0) } + (0..<30).map { c.frame($0) }
             + (40..<70).map { a.frame($0) }
         let (cuts, scores) = run(frames)
-        print(String(format: "scene cut: switches at 40, 75, 105: scores %.3f, %.3f, %.3f; max elsewhere %.3f",
-                     scores[40], scores[75], scores[105],
-                     scores.enumerated().filter { ![40, 75, 105].contains($0.offset) }.map(\.element).max()!))
+        print(
+            String(
+                format: "scene cut: switches at 40, 75, 105: scores %.3f, %.3f, %.3f; max elsewhere %.3f",
+                scores[40], scores[75], scores[105],
+                scores.enumerated().filter { ![40, 75, 105].contains($0.offset) }.map(\.element).max()!))
         XCTAssertEqual(cuts, [40, 75, 105])
 
         // Threshold 0 never reports, though the scores are the same.
@@ -140,7 +148,9 @@ final class SceneCutDetectorTests: XCTestCase {
         for (i, f) in frames.enumerated() {
             var padded = [UInt8](repeating: 255, count: stride * 64)
             for y in 0..<64 { for x in 0..<64 { padded[y * stride + x] = f[y * 64 + x] } }
-            let cut = padded.withUnsafeBufferPointer { detector.isCut(luma: $0.baseAddress!, width: 64, height: 64, rowStride: stride) }
+            let cut = padded.withUnsafeBufferPointer {
+                detector.isCut(luma: $0.baseAddress!, width: 64, height: 64, rowStride: stride)
+            }
             XCTAssertEqual(cut, plain.cuts.contains(i))
             XCTAssertEqual(detector.lastScore, plain.scores[i], "frame \(i)")
         }
@@ -178,9 +188,11 @@ final class SceneCutDetectorTests: XCTestCase {
         y.withUnsafeBufferPointer { yp in
             u.withUnsafeBufferPointer { up in
                 v.withUnsafeBufferPointer { vp in
-                    thumbnail.make(from: YUV420Frame(y: PlaneBuffer(base: yp.baseAddress!, width: width, height: height, stride: width),
-                                                     u: PlaneBuffer(base: up.baseAddress!, width: 50, height: 30, stride: 50),
-                                                     v: PlaneBuffer(base: vp.baseAddress!, width: 50, height: 30, stride: 50)))
+                    thumbnail.make(
+                        from: YUV420Frame(
+                            y: PlaneBuffer(base: yp.baseAddress!, width: width, height: height, stride: width),
+                            u: PlaneBuffer(base: up.baseAddress!, width: 50, height: 30, stride: 50),
+                            v: PlaneBuffer(base: vp.baseAddress!, width: 50, height: 30, stride: 50)))
                 }
             }
         }

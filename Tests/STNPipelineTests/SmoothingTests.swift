@@ -27,7 +27,9 @@ typealias CollectedResult = (raw: [Double], smoothed: [Double], sceneCut: Bool)
 extension ThetaSmoother {
     func push(raw: [Double], sceneCut: Bool) -> [CollectedResult] {
         var results: [CollectedResult] = []
-        push(raw: ThetaValues(raw), sceneCut: sceneCut) { results.append((Array($0.raw), Array($0.smoothed), $0.sceneCut)) }
+        push(raw: ThetaValues(raw), sceneCut: sceneCut) {
+            results.append((Array($0.raw), Array($0.smoothed), $0.sceneCut))
+        }
         return results
     }
     func flush() -> [CollectedResult] {
@@ -38,9 +40,11 @@ extension ThetaSmoother {
 }
 
 /// Runs a whole stream through a smoother; checks order and completeness on the way.
-func smoothStream(_ raws: [[Double]], cuts: [Bool]? = nil, kind: TransformKind = .attention,
-                  settings: SmoothingSettings = SmoothingSettings(), frameRate: Double = 30,
-                  file: StaticString = #filePath, line: UInt = #line) -> [[Double]] {
+func smoothStream(
+    _ raws: [[Double]], cuts: [Bool]? = nil, kind: TransformKind = .attention,
+    settings: SmoothingSettings = SmoothingSettings(), frameRate: Double = 30,
+    file: StaticString = #filePath, line: UInt = #line
+) -> [[Double]] {
     let cuts = cuts ?? [Bool](repeating: false, count: raws.count)
     let smoother = ThetaSmoother(kind: kind, parameterCount: raws[0].count, settings: settings, frameRate: frameRate)
     var out: [CollectedResult] = []
@@ -63,7 +67,8 @@ func smoothStream(_ raws: [[Double]], cuts: [Bool]? = nil, kind: TransformKind =
     out += smoother.flush()
     XCTAssertEqual(out.count, raws.count, "every frame comes out once", file: file, line: line)
     for (i, r) in out.enumerated() where i < raws.count {
-        XCTAssertEqual(r.raw.map(\.bitPattern), raws[i].map(\.bitPattern), "frame \(i) out of order", file: file, line: line)
+        XCTAssertEqual(
+            r.raw.map(\.bitPattern), raws[i].map(\.bitPattern), "frame \(i) out of order", file: file, line: line)
         XCTAssertEqual(r.sceneCut, cuts[i], file: file, line: line)
     }
     return out.map(\.smoothed)
@@ -93,8 +98,10 @@ final class SmoothingTests: XCTestCase {
         let sigmas = [0.02, 0.01, 0.01]
         var random = SmoothingTestRandom(seed: 42)
         let raws: [[Double]] = (0..<3000).map { _ in
-            [truth[0] * exp(random.gaussian(sigmas[0])), truth[1] + random.gaussian(sigmas[1]),
-             truth[2] + random.gaussian(sigmas[2])]
+            [
+                truth[0] * exp(random.gaussian(sigmas[0])), truth[1] + random.gaussian(sigmas[1]),
+                truth[2] + random.gaussian(sigmas[2])
+            ]
         }
         // (settings, minimum reduction around the truth, minimum reduction of frame-to-frame jitter)
         let cases: [(String, SmoothingSettings, Double, Double)] = [
@@ -103,7 +110,7 @@ final class SmoothingTests: XCTestCase {
             ("kalman", SmoothingSettings(method: .kalman), 0.55, 0.80),
             ("one-euro lookahead 10", SmoothingSettings(method: .oneEuro, lookahead: 10), 0.70, 0.90),
             ("ema lookahead 10", SmoothingSettings(method: .ema, lookahead: 10), 0.70, 0.90),
-            ("kalman lookahead 10", SmoothingSettings(method: .kalman, lookahead: 10), 0.65, 0.90),
+            ("kalman lookahead 10", SmoothingSettings(method: .kalman, lookahead: 10), 0.65, 0.90)
         ]
         for (name, settings, minTruth, minJitter) in cases {
             let smoothed = smoothStream(raws, settings: settings)
@@ -113,8 +120,11 @@ final class SmoothingTests: XCTestCase {
                 let raw = raws.dropFirst(30).map(domain), out = smoothed.dropFirst(30).map(domain)
                 let truthReduction = 1 - rms(out.map { $0 - t }) / rms(raw.map { $0 - t })
                 let jitterReduction = 1 - std(diffs(out)) / std(diffs(raw))
-                print(String(format: "smoothing noise: %@ param %d: error around truth −%.1f%%, frame-to-frame jitter −%.1f%%",
-                             name, p, truthReduction * 100, jitterReduction * 100))
+                print(
+                    String(
+                        format:
+                            "smoothing noise: %@ param %d: error around truth −%.1f%%, frame-to-frame jitter −%.1f%%",
+                        name, p, truthReduction * 100, jitterReduction * 100))
                 XCTAssertGreaterThanOrEqual(truthReduction, minTruth, "\(name) param \(p)")
                 XCTAssertGreaterThanOrEqual(jitterReduction, minJitter, "\(name) param \(p)")
             }
@@ -146,7 +156,7 @@ final class SmoothingTests: XCTestCase {
         let raws: [[Double]] = (0..<200).map { [1.0, $0 >= 60 ? 0.3 : 0, 0] }
         // (method, frames to 90 %, frames to within 1 % for good, max overshoot fraction)
         let cases: [(SmoothingMethod, Int, Int, Double)] = [
-            (.oneEuro, 3, 10, 0), (.ema, 10, 21, 0), (.kalman, 5, 35, 0.25),
+            (.oneEuro, 3, 10, 0), (.ema, 10, 21, 0), (.kalman, 5, 35, 0.25)
         ]
         for (method, rise90, within1, overshoot) in cases {
             let tx = smoothStream(raws, settings: SmoothingSettings(method: method)).map { $0[1] }
@@ -157,8 +167,10 @@ final class SmoothingTests: XCTestCase {
             }
             let rise = (60..<200).first { tx[$0] >= 0.27 }! - 60
             let peak = (tx.max()! - 0.3) / 0.3
-            print("smoothing step: \(method): 90 % after \(rise) frames, within 10 % for good after \(settle(0.1)), "
-                  + "within 1 % after \(settle(0.01)) frames, overshoot \(String(format: "%.1f", max(peak, 0) * 100)) %")
+            print(
+                "smoothing step: \(method): 90 % after \(rise) frames, within 10 % for good after \(settle(0.1)), "
+                    + "within 1 % after \(settle(0.01)) frames, overshoot \(String(format: "%.1f", max(peak, 0) * 100)) %"
+            )
             XCTAssertTrue(tx[..<60].allSatisfy { $0 == 0 }, "\(method): nothing moves before the step")
             XCTAssertLessThanOrEqual(rise, rise90, "\(method)")
             XCTAssertLessThanOrEqual(settle(0.01), within1, "\(method)")
@@ -168,8 +180,9 @@ final class SmoothingTests: XCTestCase {
             let centred = smoothStream(raws, settings: SmoothingSettings(method: method, lookahead: n)).map { $0[1] }
             let firstMove = centred.firstIndex { $0 != 0 }!
             let settled = (firstMove..<200).last { abs(centred[$0] - 0.3) > 0.03 }.map { $0 + 1 } ?? firstMove
-            print("smoothing step: \(method) lookahead \(n): first moves at frame \(firstMove), within 10 % for good from frame \(settled)"
-                  + String(format: ", value at the step frame %.3f", centred[60]))
+            print(
+                "smoothing step: \(method) lookahead \(n): first moves at frame \(firstMove), within 10 % for good from frame \(settled)"
+                    + String(format: ", value at the step frame %.3f", centred[60]))
             XCTAssertGreaterThanOrEqual(firstMove, 60 - n, "\(method) lookahead")
             XCTAssertLessThanOrEqual(settled, 60 + n, "\(method) lookahead")
         }
@@ -185,7 +198,7 @@ final class SmoothingTests: XCTestCase {
             (.ema, 0, 0.5, 4.0 + 1e-6), (.ema, 0, 0.1, 4.0 + 1e-6),
             (.kalman, 0, 0.5, 0.1), (.kalman, 0, 0.1, 0.1),
             (.oneEuro, 15, 0.5, 0.6), (.oneEuro, 15, 0.1, 0.6),
-            (.ema, 15, 0.5, 0.6), (.kalman, 15, 0.5, 0.6),
+            (.ema, 15, 0.5, 0.6), (.kalman, 15, 0.5, 0.6)
         ]
         for (method, lookahead, speed, bound) in cases {
             let perFrame = speed / 30
@@ -193,8 +206,10 @@ final class SmoothingTests: XCTestCase {
             let tx = smoothStream(raws, settings: SmoothingSettings(method: method, lookahead: lookahead)).map { $0[1] }
             let lags = (150...250).map { (raws[$0][1] - tx[$0]) / perFrame }
             let worst = lags.map(abs).max()!
-            print(String(format: "smoothing ramp: %@ lookahead %d at %.1f units/s: lag %.2f…%.2f frames",
-                         method.rawValue, lookahead, speed, lags.min()!, lags.max()!))
+            print(
+                String(
+                    format: "smoothing ramp: %@ lookahead %d at %.1f units/s: lag %.2f…%.2f frames",
+                    method.rawValue, lookahead, speed, lags.min()!, lags.max()!))
             XCTAssertLessThanOrEqual(worst, bound, "\(method) lookahead \(lookahead) speed \(speed)")
         }
     }
@@ -209,7 +224,10 @@ final class SmoothingTests: XCTestCase {
             return (raws[frames - 1][1] - tx[frames - 1]) / 0.5
         }
         let lags = [24.0, 30, 60].map(lagSeconds)
-        print(String(format: "smoothing one-euro: ramp lag %.4f s at 24 fps, %.4f s at 30 fps, %.4f s at 60 fps", lags[0], lags[1], lags[2]))
+        print(
+            String(
+                format: "smoothing one-euro: ramp lag %.4f s at 24 fps, %.4f s at 30 fps, %.4f s at 60 fps", lags[0],
+                lags[1], lags[2]))
         XCTAssertEqual(lags[0], lags[1], accuracy: 0.01 * lags[1])
         XCTAssertEqual(lags[2], lags[1], accuracy: 0.01 * lags[1])
     }
@@ -256,7 +274,9 @@ final class SmoothingTests: XCTestCase {
     func testCutResetsExactlyAtTheCutFrame() {
         var random = SmoothingTestRandom(seed: 7)
         func shot(_ count: Int, _ s: Double, _ tx: Double, _ ty: Double) -> [[Double]] {
-            (0..<count).map { _ in [s * exp(random.gaussian(0.02)), tx + random.gaussian(0.01), ty + random.gaussian(0.01)] }
+            (0..<count).map { _ in
+                [s * exp(random.gaussian(0.02)), tx + random.gaussian(0.01), ty + random.gaussian(0.01)]
+            }
         }
         let beforeA = shot(50, 0.5, 0.3, -0.2), beforeB = shot(50, 0.9, -0.6, 0.5)
         let afterA = shot(40, 0.3, -0.4, 0.1), afterB = shot(40, 0.7, 0.5, 0.4)
@@ -286,7 +306,8 @@ final class SmoothingTests: XCTestCase {
 
     /// With lookahead, a cut releases the held frames of the ending segment at the cut's push.
     func testCutReleasesHeldFrames() {
-        let smoother = ThetaSmoother(kind: .attention, parameterCount: 3, settings: SmoothingSettings(lookahead: 4), frameRate: 25)
+        let smoother = ThetaSmoother(
+            kind: .attention, parameterCount: 3, settings: SmoothingSettings(lookahead: 4), frameRate: 25)
         var emitted: [Int] = []
         var frameOf: [[Double]: Int] = [:]
         for i in 0..<12 {
@@ -332,8 +353,9 @@ final class SmoothingTests: XCTestCase {
                     let settings = SmoothingSettings(method: method, lookahead: n)
                     let rate = [24.0, 30000.0 / 1001, 60][n % 3]
                     let streamed = smoothStream(raws, cuts: cuts, kind: kind, settings: settings, frameRate: rate)
-                    let offline = ThetaSmoother.offline(kind: kind, parameterCount: count, settings: settings,
-                                                        frameRate: rate, raws: raws, cuts: cuts)
+                    let offline = ThetaSmoother.offline(
+                        kind: kind, parameterCount: count, settings: settings,
+                        frameRate: rate, raws: raws, cuts: cuts)
                     XCTAssertEqual(streamed, offline, "\(kind) \(method) lookahead \(n)")
                 }
             }
@@ -377,7 +399,9 @@ final class SmoothingTests: XCTestCase {
         let frames = 24, n = 5, rate = 25.0, dt = 1 / rate
         let settings = SmoothingSettings(method: .kalman, processNoise: 0.05, measurementNoise: 4e-4, lookahead: n)
         let zs = (0..<frames).map { i in 0.02 * Double(i) + 0.1 * sin(Double(i) / 3) + random.gaussian(0.02) }
-        let out = smoothStream(zs.map { [$0, 0, 0, 0, 1, 0] }, kind: .affine, settings: settings, frameRate: rate).map { $0[0] }
+        let out = smoothStream(zs.map { [$0, 0, 0, 0, 1, 0] }, kind: .affine, settings: settings, frameRate: rate).map {
+            $0[0]
+        }
         let q = settings.processNoise, r = settings.measurementNoise, v0 = KalmanFilter.initialVelocityVariance
         // Q⁻¹ of the white-acceleration model.
         let q00 = q * dt * dt * dt / 3, q01 = q * dt * dt / 2, q11 = q * dt
@@ -427,8 +451,9 @@ final class SmoothingTests: XCTestCase {
 
     /// `.none` has no latency whatever the lookahead, and returns the raw θ.
     func testNoneHasNoLatency() {
-        let smoother = ThetaSmoother(kind: .affine, parameterCount: 6,
-                                     settings: SmoothingSettings(method: .none, lookahead: 9), frameRate: 30)
+        let smoother = ThetaSmoother(
+            kind: .affine, parameterCount: 6,
+            settings: SmoothingSettings(method: .none, lookahead: 9), frameRate: 30)
         XCTAssertEqual(smoother.latency, 0)
         let r = smoother.push(raw: [1, 2, 3, 4, 5, 6], sceneCut: true)
         XCTAssertEqual(r.count, 1)
@@ -462,7 +487,9 @@ final class SmoothingTests: XCTestCase {
     /// long noisy stream, causal and with lookahead.
     func testEdgeSettingsStayFinite() {
         var random = SmoothingTestRandom(seed: 3)
-        let raws: [[Double]] = (0..<5000).map { i in [0.5 * exp(random.gaussian(0.02)), sin(Double(i) / 50) + random.gaussian(0.01), 0] }
+        let raws: [[Double]] = (0..<5000).map { i in
+            [0.5 * exp(random.gaussian(0.02)), sin(Double(i) / 50) + random.gaussian(0.01), 0]
+        }
         let edges: [SmoothingSettings] = [
             SmoothingSettings(method: .oneEuro, minCutoff: 0, beta: 0, derivativeCutoff: 0),
             SmoothingSettings(method: .oneEuro, minCutoff: 0, beta: 1000, derivativeCutoff: 1000),
@@ -470,7 +497,7 @@ final class SmoothingTests: XCTestCase {
             SmoothingSettings(method: .kalman, processNoise: 0, measurementNoise: 1e-4),
             SmoothingSettings(method: .kalman, processNoise: 1e-3, measurementNoise: 0),
             SmoothingSettings(method: .kalman, processNoise: 0, measurementNoise: 0),
-            SmoothingSettings(method: .kalman, processNoise: 1e6, measurementNoise: 1e-12),
+            SmoothingSettings(method: .kalman, processNoise: 1e6, measurementNoise: 1e-12)
         ]
         for var settings in edges {
             XCTAssertNil(settings.validationError)
@@ -481,7 +508,9 @@ final class SmoothingTests: XCTestCase {
             }
         }
         // α = 1 and measurement noise 0 follow the raw stream.
-        for settings in [SmoothingSettings(method: .ema, alpha: 1), SmoothingSettings(method: .kalman, measurementNoise: 0)] {
+        for settings in [
+            SmoothingSettings(method: .ema, alpha: 1), SmoothingSettings(method: .kalman, measurementNoise: 0)
+        ] {
             let out = smoothStream(raws, settings: settings)
             let worst = zip(out, raws).map { abs($0[1] - $1[1]) }.max()!
             XCTAssertLessThanOrEqual(worst, 1e-12, "\(settings.method)")

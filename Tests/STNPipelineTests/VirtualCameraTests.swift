@@ -8,8 +8,10 @@ import XCTest
 /// inside-the-picture rule; and the collapse guard.
 final class VirtualCameraTests: XCTestCase {
     /// Runs targets (s, tx, ty) through a camera; returns one window per frame, in order.
-    private func film(_ targets: [[Double]], cuts: Set<Int> = [], settings: CameraSettings = CameraSettings(),
-                      bounds: PictureBounds? = nil, frameRate: Double = 25) -> [[Double]] {
+    private func film(
+        _ targets: [[Double]], cuts: Set<Int> = [], settings: CameraSettings = CameraSettings(),
+        bounds: PictureBounds? = nil, frameRate: Double = 25
+    ) -> [[Double]] {
         let camera = VirtualCamera(kind: .attention, settings: settings, frameRate: frameRate)
         var out: [[Double]] = []
         for (i, t) in targets.enumerated() {
@@ -23,9 +25,14 @@ final class VirtualCameraTests: XCTestCase {
     func testHoldsStillWhileTheTargetStaysInTheDeadZone() {
         var random = SmoothingTestRandom(seed: 5)
         // Centre wanders up to 0.08 (< 0.25 × 0.4 = 0.1), scale ±10 % (< ±22 %).
-        let targets = [[0.4, 0.1, -0.2]] + (0..<200).map { _ in
-            [0.4 * exp(0.09 * (2 * random.uniform() - 1)), 0.1 + 0.08 * (2 * random.uniform() - 1), -0.2 + 0.08 * (2 * random.uniform() - 1)]
-        }
+        let targets =
+            [[0.4, 0.1, -0.2]]
+            + (0..<200).map { _ in
+                [
+                    0.4 * exp(0.09 * (2 * random.uniform() - 1)), 0.1 + 0.08 * (2 * random.uniform() - 1),
+                    -0.2 + 0.08 * (2 * random.uniform() - 1)
+                ]
+            }
         let windows = film(targets)
         XCTAssertEqual(windows[0], targets[0], "the first frame puts the camera on its target")
         for w in windows { XCTAssertEqual(w.map(\.bitPattern), windows[0].map(\.bitPattern)) }
@@ -37,7 +44,8 @@ final class VirtualCameraTests: XCTestCase {
         var random = SmoothingTestRandom(seed: 9)
         let targets = (0..<250).map { _ in [0.4, 0.15 * (2 * random.uniform() - 1), 0.15 * (2 * random.uniform() - 1)] }
         let windows = film(targets)
-        XCTAssertGreaterThan(Set(windows[1..<75].map { $0.map(\.bitPattern) }).count, 5, "chased before the shot is 3 s long")
+        XCTAssertGreaterThan(
+            Set(windows[1..<75].map { $0.map(\.bitPattern) }).count, 5, "chased before the shot is 3 s long")
         for w in windows[150...] { XCTAssertEqual(w, windows[150]) }
         var chasing = CameraSettings()
         chasing.stationaryDeadZone = chasing.deadZone
@@ -55,14 +63,18 @@ final class VirtualCameraTests: XCTestCase {
         for i in 1..<windows.count {
             let v = (windows[i][1] - windows[i - 1][1], windows[i][2] - windows[i - 1][2])
             let speed = (v.0 * v.0 + v.1 * v.1).squareRoot()
-            let change = ((v.0 - previousVelocity.0) * (v.0 - previousVelocity.0) + (v.1 - previousVelocity.1) * (v.1 - previousVelocity.1)).squareRoot()
+            let change =
+                ((v.0 - previousVelocity.0) * (v.0 - previousVelocity.0) + (v.1 - previousVelocity.1)
+                    * (v.1 - previousVelocity.1))
+                .squareRoot()
             XCTAssertLessThanOrEqual(speed, vmax * (1 + 1e-9), "frame \(i)")
             XCTAssertLessThanOrEqual(change, amax * (1 + 1e-9), "frame \(i)")
             fastest = max(fastest, speed)
             previousVelocity = v
         }
         XCTAssertEqual(fastest, vmax, accuracy: 1e-9, "a long pan reaches the top speed")
-        XCTAssertEqual(Array(windows[0..<40].map { $0[1] }), Array(repeating: -0.6, count: 40), "still until the target moves")
+        XCTAssertEqual(
+            Array(windows[0..<40].map { $0[1] }), Array(repeating: -0.6, count: 40), "still until the target moves")
         // At rest on the target, within the settle distance, for the last frames.
         let last = windows.last!
         XCTAssertEqual(last[1], 0.7, accuracy: settings.settleFraction * settings.deadZone * 0.3)
@@ -73,7 +85,8 @@ final class VirtualCameraTests: XCTestCase {
     func testZoomIsBoundedToo() {
         let settings = CameraSettings()
         let rate = 30.0
-        let windows = film((0..<10).map { _ in [0.2, 0, 0] } + (0..<90).map { _ in [0.8, 0, 0] }, settings: settings, frameRate: rate)
+        let windows = film(
+            (0..<10).map { _ in [0.2, 0, 0] } + (0..<90).map { _ in [0.8, 0, 0] }, settings: settings, frameRate: rate)
         var previous = 0.0
         for i in 1..<windows.count {
             let v = log(windows[i][0]) - log(windows[i - 1][0])
@@ -138,8 +151,11 @@ final class VirtualCameraTests: XCTestCase {
         assertClose(bounds.keepInside([0.5, 0.8, -0.3], kind: .attention), [0.5, 0.5, -0.0625], "shifted inside")
         assertClose(bounds.keepInside([1, 0, 0], kind: .attention), [0.5625, 0, 0], "shrunk to the shorter side")
         assertClose(bounds.keepInside([0.9, -0.5, 0.2], kind: .attention), [0.5625, -0.4375, 0])
-        XCTAssertEqual(Array(bounds.keepInside([0.2, 0.1, 0.1], kind: .attention)), [0.2, 0.1, 0.1], "inside: unchanged")
-        XCTAssertEqual(Array(PictureBounds(width: 640, height: 360, canvas: .frame).keepInside([1, 0, 0], kind: .attention)), [1, 0, 0])
+        XCTAssertEqual(
+            Array(bounds.keepInside([0.2, 0.1, 0.1], kind: .attention)), [0.2, 0.1, 0.1], "inside: unchanged")
+        XCTAssertEqual(
+            Array(PictureBounds(width: 640, height: 360, canvas: .frame).keepInside([1, 0, 0], kind: .attention)),
+            [1, 0, 0])
         // Affine and projective windows: every corner inside afterwards.
         let affine: ThetaValues = [0.7, 0.3, 0.6, -0.2, 0.5, 0.3]
         let movedAffine = bounds.keepInside(affine, kind: .affine)

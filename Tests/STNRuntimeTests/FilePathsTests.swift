@@ -22,7 +22,8 @@ final class FilePathsTests: XCTestCase {
     func testOneFileUnderSeveralNames() throws {
         let a = directory.appendingPathComponent("a.mp4").path
         XCTAssertTrue(FileManager.default.createFile(atPath: a, contents: Data([1])))
-        let hard = directory.appendingPathComponent("hard.mp4").path, soft = directory.appendingPathComponent("soft.mp4").path
+        let hard = directory.appendingPathComponent("hard.mp4").path,
+            soft = directory.appendingPathComponent("soft.mp4").path
         try FileManager.default.linkItem(atPath: a, toPath: hard)
         try FileManager.default.createSymbolicLink(atPath: soft, withDestinationPath: a)
         for name in [hard, soft, "file:" + a, directory.appendingPathComponent("x/../a.mp4").path] {
@@ -31,7 +32,8 @@ final class FilePathsTests: XCTestCase {
         // Not yet existing: the same once symbolic links in the existing part are resolved.
         let linkedDirectory = directory.appendingPathComponent("linked").path
         try FileManager.default.createSymbolicLink(atPath: linkedDirectory, withDestinationPath: directory.path)
-        XCTAssertTrue(FilePaths.isSameFile(directory.appendingPathComponent("new.csv").path, linkedDirectory + "/new.csv"))
+        XCTAssertTrue(
+            FilePaths.isSameFile(directory.appendingPathComponent("new.csv").path, linkedDirectory + "/new.csv"))
         XCTAssertFalse(FilePaths.isSameFile(a, directory.appendingPathComponent("b.mp4").path))
         XCTAssertFalse(FilePaths.isSameFile("-", "-"))
     }

@@ -9,7 +9,9 @@ public struct AffineGridGenerator: GridGenerator {
     public var identityParameters: [Float] { [1, 0, 0, 0, 1, 0] }
 
     // theta: [batch, 6]; grid: [batch, height, width, 2]
-    public func forward(theta: UnsafePointer<Float>, batch: Int, height: Int, width: Int, grid: UnsafeMutablePointer<Float>) {
+    public func forward(
+        theta: UnsafePointer<Float>, batch: Int, height: Int, width: Int, grid: UnsafeMutablePointer<Float>
+    ) {
         let theta = SpatialSendablePointer(theta), grid = SpatialSendableMutablePointer(grid)
         SpatialParallel.forEachItem(batch: batch, workPerItem: 4 * height * width) { item in
             let a = theta.pointer + 6 * item

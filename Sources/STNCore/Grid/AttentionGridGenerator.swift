@@ -8,7 +8,9 @@ public struct AttentionGridGenerator: GridGenerator {
     public var identityParameters: [Float] { [1, 0, 0] }
 
     // theta: [batch, 3]; grid: [batch, height, width, 2]
-    public func forward(theta: UnsafePointer<Float>, batch: Int, height: Int, width: Int, grid: UnsafeMutablePointer<Float>) {
+    public func forward(
+        theta: UnsafePointer<Float>, batch: Int, height: Int, width: Int, grid: UnsafeMutablePointer<Float>
+    ) {
         let theta = SpatialSendablePointer(theta), grid = SpatialSendableMutablePointer(grid)
         SpatialParallel.forEachItem(batch: batch, workPerItem: 4 * height * width) { item in
             let p = theta.pointer + 3 * item

@@ -26,7 +26,9 @@ public struct ProjectiveGridGenerator: GridGenerator {
     }
 
     // theta: [batch, 8]; grid: [batch, height, width, 2]
-    public func forward(theta: UnsafePointer<Float>, batch: Int, height: Int, width: Int, grid: UnsafeMutablePointer<Float>) {
+    public func forward(
+        theta: UnsafePointer<Float>, batch: Int, height: Int, width: Int, grid: UnsafeMutablePointer<Float>
+    ) {
         let theta = SpatialSendablePointer(theta), grid = SpatialSendableMutablePointer(grid)
         SpatialParallel.forEachItem(batch: batch, workPerItem: 10 * height * width) { item in
             let h = theta.pointer + 8 * item

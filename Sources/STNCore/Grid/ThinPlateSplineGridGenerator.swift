@@ -55,7 +55,9 @@ public struct ThinPlateSplineGridGenerator: GridGenerator {
     public var identityParameters: [Float] { [Float](repeating: 0, count: parameterCount) }
 
     // theta: [batch, 2K]; grid: [batch, height, width, 2]
-    public func forward(theta: UnsafePointer<Float>, batch: Int, height: Int, width: Int, grid: UnsafeMutablePointer<Float>) {
+    public func forward(
+        theta: UnsafePointer<Float>, batch: Int, height: Int, width: Int, grid: UnsafeMutablePointer<Float>
+    ) {
         let k = controlPointCount, plane = height * width
         if batch <= 0 || plane <= 0 { return }
         let weights = pixelWeights(height: height, width: width)

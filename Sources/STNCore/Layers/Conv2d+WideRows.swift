@@ -12,8 +12,11 @@ import COpenBLAS
 /// read past the plane's end are clipped and zero-filled.
 extension Conv2d {
     /// columns[r = (c·k + ki)·k + kj][q] = x[c][firstRow·W + q + ki·W + kj], q < rows·W.
-    private func gatherWideRows(_ x: UnsafePointer<Float>, firstRow: Int, rows: Int, columns: UnsafeMutablePointer<Float>) {
-        let k = kernelSize, w = inputWidth, planeLength = inputHeight * inputWidth, width = rows * w, start = firstRow * w
+    private func gatherWideRows(
+        _ x: UnsafePointer<Float>, firstRow: Int, rows: Int, columns: UnsafeMutablePointer<Float>
+    ) {
+        let k = kernelSize, w = inputWidth, planeLength = inputHeight * inputWidth, width = rows * w,
+            start = firstRow * w
         var row = 0
         for c in 0..<inputChannels {
             let plane = x + c * planeLength
@@ -30,8 +33,11 @@ extension Conv2d {
     }
 
     /// dx[c][firstRow·W + q + ki·W + kj] += dColumns[r][q] (the adjoint of the gather).
-    private func scatterWideRows(_ columns: UnsafePointer<Float>, firstRow: Int, rows: Int, into dx: UnsafeMutablePointer<Float>) {
-        let k = kernelSize, w = inputWidth, planeLength = inputHeight * inputWidth, width = rows * w, start = firstRow * w
+    private func scatterWideRows(
+        _ columns: UnsafePointer<Float>, firstRow: Int, rows: Int, into dx: UnsafeMutablePointer<Float>
+    ) {
+        let k = kernelSize, w = inputWidth, planeLength = inputHeight * inputWidth, width = rows * w,
+            start = firstRow * w
         var row = 0
         for c in 0..<inputChannels {
             let plane = dx + c * planeLength
@@ -58,8 +64,9 @@ extension Conv2d {
             while oy < outputHeight {
                 let rows = min(blockRows, outputHeight - oy), width = rows * w
                 gatherWideRows(input + n * imageSize, firstRow: oy, rows: rows, columns: cols)
-                stn_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(cout), Int32(width), Int32(k),
-                          1, weight.value.data, Int32(k), cols, Int32(width), 0, wide, Int32(width))
+                stn_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(cout), Int32(width), Int32(k),
+                    1, weight.value.data, Int32(k), cols, Int32(width), 0, wide, Int32(width))
                 for c in 0..<cout {
                     let bc = b[c]
                     for r in 0..<rows {
@@ -75,8 +82,10 @@ extension Conv2d {
 
     // dy -> dx; per block: dyWide[Cout, rows·W] (zero for ox ≥ Wout),
     //   dWᵀ[K, Cout] += columns × dyWideᵀ;  dColumns = Wᵀ × dyWide, scattered back
-    func backwardWideRows(_ gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>, batch: Int,
-                          inputGradient: Bool) -> UnsafePointer<Float>? {
+    func backwardWideRows(
+        _ gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>, batch: Int,
+        inputGradient: Bool
+    ) -> UnsafePointer<Float>? {
         let k = patchSize, p = planeSize, w = inputWidth, ow = outputWidth, cout = outputChannels
         let db = bias.gradient.data
         for n in 0..<batch {
@@ -108,11 +117,13 @@ extension Conv2d {
                     }
                 }
                 gatherWideRows(input + n * imageSize, firstRow: oy, rows: rows, columns: cols)
-                stn_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(k), Int32(cout), Int32(width),
-                          1, cols, Int32(width), dyWide, Int32(width), 1, dwt, Int32(cout))
+                stn_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(k), Int32(cout), Int32(width),
+                    1, cols, Int32(width), dyWide, Int32(width), 1, dwt, Int32(cout))
                 if let dx {
-                    stn_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(width), Int32(cout),
-                              1, weight.value.data, Int32(k), dyWide, Int32(width), 0, dcols, Int32(width))
+                    stn_sgemm(
+                        CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(width), Int32(cout),
+                        1, weight.value.data, Int32(k), dyWide, Int32(width), 0, dcols, Int32(width))
                     scatterWideRows(dcols, firstRow: oy, rows: rows, into: dx + n * imageSize)
                 }
                 oy += rows

@@ -15,7 +15,7 @@ public final class Conv2d: Layer {
     public let inputChannels, outputChannels, kernelSize, stride, padding: Int
     public let inputHeight, inputWidth, outputHeight, outputWidth: Int
     public let weight: Parameter  // [Cout, Cin, k, k]
-    public let bias: Parameter    // [Cout]
+    public let bias: Parameter  // [Cout]
     public var inputShape: [Int] { [inputChannels, inputHeight, inputWidth] }
     public var outputShape: [Int] { [outputChannels, outputHeight, outputWidth] }
     /// Output rows per block.
@@ -23,15 +23,17 @@ public final class Conv2d: Layer {
     /// Stride 1 without padding takes the wide-row path (Conv2d+WideRows.swift).
     let usesWideRows: Bool
 
-    let columns = FloatBuffer()      // [K, B]
+    let columns = FloatBuffer()  // [K, B]
     let gradColumns = FloatBuffer()  // [K, B]
     let gradWeightT = FloatBuffer()  // [K, Cout]
-    let output = FloatBuffer()       // [N, Cout, P]
-    let gradInput = FloatBuffer()    // [N, Cin, H, W]
+    let output = FloatBuffer()  // [N, Cout, P]
+    let gradInput = FloatBuffer()  // [N, Cin, H, W]
     var lastInput: UnsafePointer<Float>?
 
-    public init(inputShape: [Int], outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                group: ParameterGroup, initialisation: Initialisation = .pytorchDefault, random: inout RandomSource) {
+    public init(
+        inputShape: [Int], outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+        group: ParameterGroup, initialisation: Initialisation = .pytorchDefault, random: inout RandomSource
+    ) {
         precondition(inputShape.count == 3 && kernelSize > 0 && stride > 0 && padding >= 0)
         inputChannels = inputShape[0]; inputHeight = inputShape[1]; inputWidth = inputShape[2]
         self.outputChannels = outputChannels; self.kernelSize = kernelSize; self.stride = stride; self.padding = padding
@@ -43,8 +45,9 @@ public final class Conv2d: Layer {
         blockRows = max(1, min(outputHeight, 32_768 / (inputChannels * kernelSize * kernelSize * rowWidth)))
         weight = Parameter(shape: [outputChannels, inputChannels, kernelSize, kernelSize], group: group)
         bias = Parameter(shape: [outputChannels], group: group)
-        initialisation.initialise(weight: weight.value, bias: bias.value,
-                                  fanIn: inputChannels * kernelSize * kernelSize, random: &random)
+        initialisation.initialise(
+            weight: weight.value, bias: bias.value,
+            fanIn: inputChannels * kernelSize * kernelSize, random: &random)
     }
 
     public func namedParameters(prefix: String) -> [(name: String, parameter: Parameter)] {
@@ -73,8 +76,9 @@ public final class Conv2d: Layer {
             while oy < outputHeight {
                 let rows = min(blockRows, outputHeight - oy), width = rows * ow
                 im2col(input + n * imageSize, firstRow: oy, rows: rows, columns: cols)
-                stn_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputChannels), Int32(width), Int32(k),
-                          1, weight.value.data, Int32(k), cols, Int32(width), 1, y + oy * ow, Int32(p))
+                stn_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputChannels), Int32(width), Int32(k),
+                    1, weight.value.data, Int32(k), cols, Int32(width), 1, y + oy * ow, Int32(p))
                 oy += rows
             }
         }
@@ -86,7 +90,9 @@ public final class Conv2d: Layer {
     //   dColumns[K, B] = Wᵀ[K, Cout] × dy[:, block], scattered back by col2im
     public func backward(_ gradOutput: UnsafePointer<Float>, batch: Int, inputGradient: Bool) -> UnsafePointer<Float>? {
         guard let input = lastInput else { preconditionFailure("Conv2d.backward before forward") }
-        if usesWideRows { return backwardWideRows(gradOutput, input: input, batch: batch, inputGradient: inputGradient) }
+        if usesWideRows {
+            return backwardWideRows(gradOutput, input: input, batch: batch, inputGradient: inputGradient)
+        }
         let k = patchSize, p = planeSize, ow = outputWidth, cout = outputChannels
         let db = bias.gradient.data
         for n in 0..<batch {
@@ -109,11 +115,13 @@ public final class Conv2d: Layer {
             while oy < outputHeight {
                 let rows = min(blockRows, outputHeight - oy), width = rows * ow
                 im2col(input + n * imageSize, firstRow: oy, rows: rows, columns: cols)
-                stn_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(k), Int32(cout), Int32(width),
-                          1, cols, Int32(width), dy + oy * ow, Int32(p), 1, dwt, Int32(cout))
+                stn_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(k), Int32(cout), Int32(width),
+                    1, cols, Int32(width), dy + oy * ow, Int32(p), 1, dwt, Int32(cout))
                 if let dx {
-                    stn_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(width), Int32(cout),
-                              1, weight.value.data, Int32(k), dy + oy * ow, Int32(p), 0, dcols, Int32(width))
+                    stn_sgemm(
+                        CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(width), Int32(cout),
+                        1, weight.value.data, Int32(k), dy + oy * ow, Int32(p), 0, dcols, Int32(width))
                     col2im(dcols, firstRow: oy, rows: rows, into: dx + n * imageSize)
                 }
                 oy += rows
@@ -166,7 +174,8 @@ public final class Conv2d: Layer {
     }
 
     /// The adjoint of `im2col`: dx[c][iy][ix] += Σ dColumns over every window that read it.
-    private func col2im(_ columns: UnsafePointer<Float>, firstRow: Int, rows: Int, into dx: UnsafeMutablePointer<Float>) {
+    private func col2im(_ columns: UnsafePointer<Float>, firstRow: Int, rows: Int, into dx: UnsafeMutablePointer<Float>)
+    {
         let leading = rows * outputWidth
         let k = kernelSize, s = stride, pad = padding
         let h = inputHeight, w = inputWidth, ow = outputWidth
@@ -211,11 +220,15 @@ func copyRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ 
     var offset = 0
     let end = count * 4
     while offset + 32 <= end {
-        d.storeBytes(of: s.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self), toByteOffset: offset, as: SIMD8<Float>.self)
+        d.storeBytes(
+            of: s.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self), toByteOffset: offset,
+            as: SIMD8<Float>.self)
         offset += 32
     }
     if offset < end {
-        d.storeBytes(of: s.loadUnaligned(fromByteOffset: end - 32, as: SIMD8<Float>.self), toByteOffset: end - 32, as: SIMD8<Float>.self)
+        d.storeBytes(
+            of: s.loadUnaligned(fromByteOffset: end - 32, as: SIMD8<Float>.self), toByteOffset: end - 32,
+            as: SIMD8<Float>.self)
     }
 }
 
@@ -225,7 +238,9 @@ func addRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ c
     let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
     var i = 0
     while i + 8 <= count {
-        let sum = d.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) + s.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        let sum =
+            d.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            + s.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
         d.storeBytes(of: sum, toByteOffset: i * 4, as: SIMD8<Float>.self)
         i += 8
     }

@@ -6,14 +6,16 @@ public final class Linear: Layer {
     public let inputShape: [Int]
     public var outputShape: [Int] { [outputFeatures] }
     public let weight: Parameter  // [out, in]
-    public let bias: Parameter    // [out]
+    public let bias: Parameter  // [out]
 
     private let output = FloatBuffer()
     private let gradInput = FloatBuffer()
     private var lastInput: UnsafePointer<Float>?
 
-    public init(inputShape: [Int], outputFeatures: Int, group: ParameterGroup,
-                initialisation: Initialisation = .pytorchDefault, random: inout RandomSource) {
+    public init(
+        inputShape: [Int], outputFeatures: Int, group: ParameterGroup,
+        initialisation: Initialisation = .pytorchDefault, random: inout RandomSource
+    ) {
         self.inputShape = inputShape
         inputFeatures = inputShape.reduce(1, *)
         self.outputFeatures = outputFeatures
@@ -32,16 +34,19 @@ public final class Linear: Layer {
         let y = output.reserve(batch * outputFeatures)
         for n in 0..<batch { (y + n * outputFeatures).update(from: bias.value.data, count: outputFeatures) }
         // y[N, out] += x[N, in] × Wᵀ[in, out]
-        stn_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), Int32(outputFeatures), Int32(inputFeatures),
-                  1, input, Int32(inputFeatures), weight.value.data, Int32(inputFeatures), 1, y, Int32(outputFeatures))
+        stn_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), Int32(outputFeatures), Int32(inputFeatures),
+            1, input, Int32(inputFeatures), weight.value.data, Int32(inputFeatures), 1, y, Int32(outputFeatures))
         return UnsafePointer(y)
     }
 
     // dy: [N, out] -> dx: [N, in] = dy × W; dW += dyᵀ × x; db += Σₙ dy
     public func backward(_ gradOutput: UnsafePointer<Float>, batch: Int, inputGradient: Bool) -> UnsafePointer<Float>? {
         guard let x = lastInput else { preconditionFailure("Linear.backward before forward") }
-        stn_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(outputFeatures), Int32(inputFeatures), Int32(batch),
-                  1, gradOutput, Int32(outputFeatures), x, Int32(inputFeatures), 1, weight.gradient.data, Int32(inputFeatures))
+        stn_sgemm(
+            CblasRowMajor, CblasTrans, CblasNoTrans, Int32(outputFeatures), Int32(inputFeatures), Int32(batch),
+            1, gradOutput, Int32(outputFeatures), x, Int32(inputFeatures), 1, weight.gradient.data, Int32(inputFeatures)
+        )
         let db = bias.gradient.data
         for n in 0..<batch {
             let row = gradOutput + n * outputFeatures
@@ -49,8 +54,9 @@ public final class Linear: Layer {
         }
         guard inputGradient else { return nil }
         let dx = gradInput.reserve(batch * inputFeatures)
-        stn_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(inputFeatures), Int32(outputFeatures),
-                  1, gradOutput, Int32(outputFeatures), weight.value.data, Int32(inputFeatures), 0, dx, Int32(inputFeatures))
+        stn_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(inputFeatures), Int32(outputFeatures),
+            1, gradOutput, Int32(outputFeatures), weight.value.data, Int32(inputFeatures), 0, dx, Int32(inputFeatures))
         return UnsafePointer(dx)
     }
 }

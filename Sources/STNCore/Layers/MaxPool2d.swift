@@ -61,8 +61,10 @@ public final class MaxPool2d: Layer {
     /// the two input rows splits into the four window corners (`evenHalf`/`oddHalf`), and
     /// the comparisons become lane masks. Same rule as the general path and PyTorch:
     /// a corner replaces the running maximum when `v > best || isnan(v)`, in row-major order.
-    private func forwardTwoByTwo(_ input: UnsafePointer<Float>, planes: Int, output: UnsafeMutablePointer<Float>,
-                                 argmax: UnsafeMutablePointer<Int32>) {
+    private func forwardTwoByTwo(
+        _ input: UnsafePointer<Float>, planes: Int, output: UnsafeMutablePointer<Float>,
+        argmax: UnsafeMutablePointer<Int32>
+    ) {
         let w = inputWidth, oh = outputHeight, ow = outputWidth, inPlane = inputHeight * inputWidth, outPlane = oh * ow
         let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
         for plane in 0..<planes {

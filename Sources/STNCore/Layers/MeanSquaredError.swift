@@ -16,7 +16,9 @@ public final class MeanSquaredError {
 
     // -> dL/dy = 2(y − t)/count
     public func backward(count: Int) -> UnsafePointer<Float> {
-        guard let y = lastPrediction, let t = lastTarget else { preconditionFailure("MeanSquaredError.backward before forward") }
+        guard let y = lastPrediction, let t = lastTarget else {
+            preconditionFailure("MeanSquaredError.backward before forward")
+        }
         let g = gradient.reserve(count), scale = 2 / Float(max(count, 1))
         for i in 0..<count { g[i] = (y[i] - t[i]) * scale }
         return UnsafePointer(g)

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Mean softmax cross-entropy over a batch (`F.cross_entropy(logits, labels)`, which is
@@ -45,7 +45,9 @@ public final class SoftmaxCrossEntropy {
     }
 
     /// Number of rows whose arg-max equals the label.
-    public static func correctCount(logits: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batch: Int, classes: Int) -> Int {
+    public static func correctCount(
+        logits: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batch: Int, classes: Int
+    ) -> Int {
         var correct = 0
         for n in 0..<batch {
             let z = logits + n * classes

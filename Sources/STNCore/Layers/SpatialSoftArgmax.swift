@@ -46,7 +46,8 @@ public final class SpatialSoftArgmax: Layer {
                 let inverse = 1 / total
                 var meanX: Float = 0, meanY: Float = 0
                 for r in 0..<height {
-                    let (sumX, rowSum) = Self.weightedRowSums(q + r * width, weights: columnX.baseAddress!, count: width)
+                    let (sumX, rowSum) = Self.weightedRowSums(
+                        q + r * width, weights: columnX.baseAddress!, count: width)
                     meanX += sumX; meanY += rowSum * rowY[r]
                 }
                 // Normalised once per plane: q holds exp(x − peak) until here.
@@ -60,7 +61,9 @@ public final class SpatialSoftArgmax: Layer {
     /// q[i] = exp(x[i] − shift) for x[i] ≤ shift; returns Σ q. Eight lanes at a time (a
     /// vectorised expf: libm's, one call per element, would be the layer's whole cost), partial sums
     /// in eight lanes, which keeps a 1024-term sum as exact as a sequential Double one to ~1e-7.
-    static func exponentiate(_ x: UnsafePointer<Float>, count: Int, minus shift: Float, into q: UnsafeMutablePointer<Float>) -> Float {
+    static func exponentiate(
+        _ x: UnsafePointer<Float>, count: Int, minus shift: Float, into q: UnsafeMutablePointer<Float>
+    ) -> Float {
         var sums = SIMD8<Float>(repeating: 0)
         var i = 0
         let shifts = SIMD8<Float>(repeating: shift)
@@ -92,7 +95,8 @@ public final class SpatialSoftArgmax: Layer {
     }
 
     /// (Σ q[c]·weights[c], Σ q[c]) over one row.
-    static func weightedRowSums(_ q: UnsafePointer<Float>, weights: UnsafePointer<Float>, count: Int) -> (Float, Float) {
+    static func weightedRowSums(_ q: UnsafePointer<Float>, weights: UnsafePointer<Float>, count: Int) -> (Float, Float)
+    {
         var weighted = SIMD8<Float>(repeating: 0), plain = SIMD8<Float>(repeating: 0)
         var c = 0
         while c + 8 <= count {

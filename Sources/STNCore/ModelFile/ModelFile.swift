@@ -35,30 +35,39 @@ public enum ModelFile {
         let expectedShapes = Dictionary(expected.map { ($0.name, $0.shape) }, uniquingKeysWith: { first, _ in first })
         for entry in file.entries.sorted(by: { $0.name < $1.name }) {
             guard let shape = expectedShapes[entry.name] else {
-                throw ModelFileError(path: path, key: entry.name, kind: .unknownKey,
-                                     "unexpected tensor: not part of the \(config.transformer.transform.rawValue) architecture in __metadata__")
+                throw ModelFileError(
+                    path: path, key: entry.name, kind: .unknownKey,
+                    "unexpected tensor: not part of the \(config.transformer.transform.rawValue) architecture in __metadata__"
+                )
             }
             guard shape == entry.shape else {
-                throw ModelFileError(path: path, key: entry.name, kind: .shapeMismatch,
-                                     "shape \(entry.shape) in the file, the architecture needs \(shape)")
+                throw ModelFileError(
+                    path: path, key: entry.name, kind: .shapeMismatch,
+                    "shape \(entry.shape) in the file, the architecture needs \(shape)")
             }
         }
         let present = file.entryNames
         if let missing = expected.first(where: { !present.contains($0.name) }) {
-            throw ModelFileError(path: path, key: missing.name, kind: .missingKey, "missing tensor (shape \(missing.shape))")
+            throw ModelFileError(
+                path: path, key: missing.name, kind: .missingKey, "missing tensor (shape \(missing.shape))")
         }
         let tensors = file.tensors()
         // A diverged training run saves NaNs; such a model would predict no window at all.
         for (name, tensor) in tensors.sorted(by: { $0.key < $1.key }) {
             if let index = (0..<tensor.count).first(where: { !tensor.data[$0].isFinite }) {
-                throw ModelFileError(path: path, key: name, kind: .nonFinite, "value \(index) is \(tensor.data[index]), not a finite number")
+                throw ModelFileError(
+                    path: path, key: name, kind: .nonFinite,
+                    "value \(index) is \(tensor.data[index]), not a finite number")
             }
         }
         return (config, tensors)
     }
 
-    public static func write(config: ModelConfig, parameters: [(name: String, parameter: Parameter)], to url: URL) throws {
-        try Safetensors.write(tensors: parameters.map { ($0.name, $0.parameter.value) }, metadata: config.metadata, to: url)
+    public static func write(config: ModelConfig, parameters: [(name: String, parameter: Parameter)], to url: URL)
+        throws
+    {
+        try Safetensors.write(
+            tensors: parameters.map { ($0.name, $0.parameter.value) }, metadata: config.metadata, to: url)
     }
 
     /// Copies `tensors` into the parameters of the same names (shapes already validated).

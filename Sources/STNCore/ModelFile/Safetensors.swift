@@ -57,9 +57,14 @@ public enum Safetensors {
             bytes = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
             var isDirectory: ObjCBool = false
-            let why = !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) ? "no such file"
-                : isDirectory.boolValue ? "is a directory"
-                : (error as? CocoaError)?.underlying.flatMap { ($0 as? POSIXError).map { String(cString: strerror($0.code.rawValue)) } }
+            let why =
+                !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+                ? "no such file"
+                : isDirectory.boolValue
+                    ? "is a directory"
+                    : (error as? CocoaError)?.underlying.flatMap {
+                        ($0 as? POSIXError).map { String(cString: strerror($0.code.rawValue)) }
+                    }
                     .map { "cannot read the file (\($0))" } ?? "cannot read the file"
             throw ModelFileError(path: path, kind: .unreadable, why)
         }
@@ -69,8 +74,9 @@ public enum Safetensors {
     public static func readHeader(bytes: Data, path: String) throws -> File {
         let fileSize = bytes.count
         guard fileSize >= 8 else {
-            throw ModelFileError(path: path, kind: .truncated,
-                                 "truncated: \(fileSize) bytes, shorter than the 8-byte header length (not a safetensors file?)")
+            throw ModelFileError(
+                path: path, kind: .truncated,
+                "truncated: \(fileSize) bytes, shorter than the 8-byte header length (not a safetensors file?)")
         }
         let headerLength: UInt64 = bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> UInt64 in
             var value: UInt64 = 0
@@ -78,12 +84,14 @@ public enum Safetensors {
             return value
         }
         guard headerLength <= UInt64(maximumHeaderLength) else {
-            throw ModelFileError(path: path, kind: .headerTooLarge,
-                                 "header length \(headerLength) exceeds the 100 MB limit (not a safetensors file?)")
+            throw ModelFileError(
+                path: path, kind: .headerTooLarge,
+                "header length \(headerLength) exceeds the 100 MB limit (not a safetensors file?)")
         }
         guard headerLength <= UInt64(fileSize - 8) else {
-            throw ModelFileError(path: path, kind: .truncated,
-                                 "truncated: header length \(headerLength) but only \(fileSize - 8) bytes follow")
+            throw ModelFileError(
+                path: path, kind: .truncated,
+                "truncated: header length \(headerLength) but only \(fileSize - 8) bytes follow")
         }
         let dataStart = 8 + Int(headerLength)
         let dataSize = fileSize - dataStart
@@ -104,7 +112,8 @@ public enum Safetensors {
             }
             for (key, value) in dictionary {
                 guard let string = value as? String else {
-                    throw ModelFileError(path: path, key: "__metadata__", kind: .badMetadata, "value of \"\(key)\" is not a string")
+                    throw ModelFileError(
+                        path: path, key: "__metadata__", kind: .badMetadata, "value of \"\(key)\" is not a string")
                 }
                 metadata[key] = string
             }
@@ -119,33 +128,45 @@ public enum Safetensors {
                 throw ModelFileError(path: path, key: name, kind: .malformedHeader, "missing dtype")
             }
             guard dtype == "F32" else {
-                throw ModelFileError(path: path, key: name, kind: .unsupportedDType, "dtype \(dtype) is not supported (only F32)")
+                throw ModelFileError(
+                    path: path, key: name, kind: .unsupportedDType, "dtype \(dtype) is not supported (only F32)")
             }
-            guard let shapeValues = info["shape"] as? [Any], let shape = integers(shapeValues), shape.allSatisfy({ $0 >= 0 }) else {
-                throw ModelFileError(path: path, key: name, kind: .malformedHeader, "shape is not a list of non-negative integers")
+            guard let shapeValues = info["shape"] as? [Any], let shape = integers(shapeValues),
+                shape.allSatisfy({ $0 >= 0 })
+            else {
+                throw ModelFileError(
+                    path: path, key: name, kind: .malformedHeader, "shape is not a list of non-negative integers")
             }
-            guard let offsetValues = info["data_offsets"] as? [Any], let offsets = integers(offsetValues), offsets.count == 2 else {
-                throw ModelFileError(path: path, key: name, kind: .malformedHeader, "data_offsets is not a pair of integers")
+            guard let offsetValues = info["data_offsets"] as? [Any], let offsets = integers(offsetValues),
+                offsets.count == 2
+            else {
+                throw ModelFileError(
+                    path: path, key: name, kind: .malformedHeader, "data_offsets is not a pair of integers")
             }
             let (begin, end) = (offsets[0], offsets[1])
             guard begin >= 0, begin <= end else {
-                throw ModelFileError(path: path, key: name, kind: .badOffsets, "data_offsets [\(begin), \(end)] are not an ascending pair")
+                throw ModelFileError(
+                    path: path, key: name, kind: .badOffsets,
+                    "data_offsets [\(begin), \(end)] are not an ascending pair")
             }
             guard end <= dataSize else {
-                throw ModelFileError(path: path, key: name, kind: .truncated,
-                                     "truncated: data_offsets [\(begin), \(end)] reach beyond the \(dataSize) data bytes")
+                throw ModelFileError(
+                    path: path, key: name, kind: .truncated,
+                    "truncated: data_offsets [\(begin), \(end)] reach beyond the \(dataSize) data bytes")
             }
             var elements = 1
             for dimension in shape {
                 let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
                 guard !overflow, product <= dataSize else {
-                    throw ModelFileError(path: path, key: name, kind: .badOffsets, "shape \(shape) is larger than the file")
+                    throw ModelFileError(
+                        path: path, key: name, kind: .badOffsets, "shape \(shape) is larger than the file")
                 }
                 elements = product
             }
             guard end - begin == elements * 4 else {
-                throw ModelFileError(path: path, key: name, kind: .badOffsets,
-                                     "data_offsets [\(begin), \(end)] hold \(end - begin) bytes, shape \(shape) needs \(elements * 4)")
+                throw ModelFileError(
+                    path: path, key: name, kind: .badOffsets,
+                    "data_offsets [\(begin), \(end)] hold \(end - begin) bytes, shape \(shape) needs \(elements * 4)")
             }
             entries.append(Entry(name: name, shape: shape, begin: begin, end: end))
         }
@@ -153,12 +174,14 @@ public enum Safetensors {
         var position = 0
         for entry in entries {
             if entry.begin < position {
-                throw ModelFileError(path: path, key: entry.name, kind: .overlapping,
-                                     "data_offsets [\(entry.begin), \(entry.end)] overlap the previous tensor (ending at \(position))")
+                throw ModelFileError(
+                    path: path, key: entry.name, kind: .overlapping,
+                    "data_offsets [\(entry.begin), \(entry.end)] overlap the previous tensor (ending at \(position))")
             }
             if entry.begin > position {
-                throw ModelFileError(path: path, key: entry.name, kind: .gap,
-                                     "data_offsets [\(entry.begin), \(entry.end)] leave bytes \(position)..<\(entry.begin) unused")
+                throw ModelFileError(
+                    path: path, key: entry.name, kind: .gap,
+                    "data_offsets [\(entry.begin), \(entry.end)] leave bytes \(position)..<\(entry.begin) unused")
             }
             position = entry.end
         }
@@ -183,7 +206,9 @@ public enum Safetensors {
         var offset = 0
         for (name, tensor) in ordered {
             precondition(name != "__metadata__" && header[name] == nil, "duplicate tensor name \(name)")
-            header[name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + 4 * tensor.count]] as [String: Any]
+            header[name] =
+                ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + 4 * tensor.count]]
+                as [String: Any]
             offset += 4 * tensor.count
         }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
@@ -198,7 +223,8 @@ public enum Safetensors {
         return data
     }
 
-    public static func write(tensors: [(name: String, tensor: Tensor)], metadata: [String: String], to url: URL) throws {
+    public static func write(tensors: [(name: String, tensor: Tensor)], metadata: [String: String], to url: URL) throws
+    {
         do {
             try encode(tensors: tensors, metadata: metadata).write(to: url, options: .atomic)
         } catch let error as ModelFileError {
@@ -214,7 +240,9 @@ public enum Safetensors {
         for value in values {
             // JSON numbers arrive as NSNumber; refuse booleans, fractions and huge values.
             // (`is Bool` is true for every NSNumber on Linux; the boolean class is __NSCFBoolean.)
-            guard let number = value as? NSNumber, !String(describing: type(of: value)).contains("Boolean") else { return nil }
+            guard let number = value as? NSNumber, !String(describing: type(of: value)).contains("Boolean") else {
+                return nil
+            }
             let double = number.doubleValue
             guard double.rounded() == double, abs(double) < 9e15 else { return nil }
             result.append(Int(double))

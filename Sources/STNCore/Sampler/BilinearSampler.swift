@@ -43,16 +43,20 @@ public enum BilinearSampler {
     public static func backward(
         input: UnsafePointer<Float>, batch: Int, channels: Int, inputHeight: Int, inputWidth: Int,
         grid: UnsafePointer<Float>, outputHeight: Int, outputWidth: Int, padding: PaddingMode,
-        gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?, gradGrid: UnsafeMutablePointer<Float>?
+        gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
+        gradGrid: UnsafeMutablePointer<Float>?
     ) {
         if gradInput == nil && gradGrid == nil || inputHeight <= 0 || inputWidth <= 0 { return }
         let geometry = SamplerGeometry(inputHeight: inputHeight, inputWidth: inputWidth)
         let outputPlane = outputHeight * outputWidth
         switch padding {
         case .black:
-            backward(ZerosPadding.self, geometry, input, batch, channels, grid, outputPlane, gradOutput, gradInput, gradGrid)
+            backward(
+                ZerosPadding.self, geometry, input, batch, channels, grid, outputPlane, gradOutput, gradInput, gradGrid)
         case .border:
-            backward(BorderPadding.self, geometry, input, batch, channels, grid, outputPlane, gradOutput, gradInput, gradGrid)
+            backward(
+                BorderPadding.self, geometry, input, batch, channels, grid, outputPlane, gradOutput, gradInput, gradGrid
+            )
         }
     }
 
@@ -249,6 +253,7 @@ enum BorderPadding: SamplerPaddingRule {
         let (ix, iy) = geometry.pixel(x: x, y: y)
         let (cx, gx) = clip(ix, size: geometry.floatWidth)
         let (cy, gy) = clip(iy, size: geometry.floatHeight)
-        return geometry.taps(ix: cx, iy: cy, multiplierX: geometry.halfWidth * gx, multiplierY: geometry.halfHeight * gy)
+        return geometry.taps(
+            ix: cx, iy: cy, multiplierX: geometry.halfWidth * gx, multiplierY: geometry.halfHeight * gy)
     }
 }

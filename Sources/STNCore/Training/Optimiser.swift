@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A per-parameter update rule with small per-parameter state (after mlx-swift's
@@ -28,13 +28,17 @@ public final class SGD: Optimiser {
     public let weightDecay: Float
     private var velocity: [ObjectIdentifier: Tensor] = [:]
 
-    public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0, groupScale: [ParameterGroup: Float] = [:]) {
-        self.learningRate = learningRate; self.momentum = momentum; self.weightDecay = weightDecay; self.groupScale = groupScale
+    public init(
+        learningRate: Float, momentum: Float = 0, weightDecay: Float = 0, groupScale: [ParameterGroup: Float] = [:]
+    ) {
+        self.learningRate = learningRate; self.momentum = momentum; self.weightDecay = weightDecay;
+        self.groupScale = groupScale
     }
 
     public func step(_ parameters: [Parameter]) {
         for parameter in parameters {
-            let lr = rate(for: parameter), p = parameter.value.data, g = parameter.gradient.data, count = parameter.value.count
+            let lr = rate(for: parameter), p = parameter.value.data, g = parameter.gradient.data,
+                count = parameter.value.count
             let wd = weightDecay, mu = momentum
             if mu == 0 {
                 for i in 0..<count { p[i] -= lr * (g[i] + wd * p[i]) }
@@ -61,8 +65,10 @@ public final class Adam: Optimiser {
     public let beta1, beta2, epsilon, weightDecay: Float
     private var moments: [ObjectIdentifier: (first: Tensor, second: Tensor, steps: Int)] = [:]
 
-    public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
-                weightDecay: Float = 0, groupScale: [ParameterGroup: Float] = [:]) {
+    public init(
+        learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+        weightDecay: Float = 0, groupScale: [ParameterGroup: Float] = [:]
+    ) {
         self.learningRate = learningRate; self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon
         self.weightDecay = weightDecay; self.groupScale = groupScale
     }

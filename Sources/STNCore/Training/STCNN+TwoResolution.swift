@@ -50,8 +50,8 @@ public final class TwoResolutionSTCNN {
     public var thetaFrozenLabel: Int32?
 
     private let loss: SoftmaxCrossEntropy
-    private let grid = FloatBuffer()       // [N, G, G, 2]
-    private let glimpse = FloatBuffer()    // [N, C, G, G]
+    private let grid = FloatBuffer()  // [N, G, G, 2]
+    private let glimpse = FloatBuffer()  // [N, C, G, G]
     private let gradGlimpse = FloatBuffer()
     private let gradGrid = FloatBuffer()
     private let gradTheta = FloatBuffer()  // [N, 3]
@@ -60,7 +60,9 @@ public final class TwoResolutionSTCNN {
     private var theta: UnsafePointer<Float>?
 
     public init(config: ModelConfig, seed: UInt64 = 0, initialisation: Initialisation = .pytorchDefault) throws {
-        guard config.transformer.transform == .attention else { throw ArchitectureError("the two-resolution ST-CNN is an attention model") }
+        guard config.transformer.transform == .attention else {
+            throw ArchitectureError("the two-resolution ST-CNN is an attention model")
+        }
         let parts = try STCNNParts(config: config, seed: seed, initialisation: initialisation)
         self.config = config
         normalise = parts.normalise
@@ -85,7 +87,8 @@ public final class TwoResolutionSTCNN {
         var changed = config
         changed.classifier = layers
         let net = try TwoResolutionSTCNN(config: changed, seed: seed)
-        for (mine, theirs) in zip(transformer.namedParameters(prefix: ""), net.transformer.namedParameters(prefix: "")) {
+        for (mine, theirs) in zip(transformer.namedParameters(prefix: ""), net.transformer.namedParameters(prefix: ""))
+        {
             precondition(mine.name == theirs.name)
             theirs.parameter.value.copy(from: mine.parameter.value)
         }
@@ -103,7 +106,9 @@ public final class TwoResolutionSTCNN {
         var report: (whole: [String], partial: [String], skipped: [String]) = ([], [], [])
         for (name, parameter) in namedParameters {
             let mine = parameter.value
-            guard let theirs = tensors[name], theirs.shape.count == mine.shape.count else { report.skipped.append(name); continue }
+            guard let theirs = tensors[name], theirs.shape.count == mine.shape.count else {
+                report.skipped.append(name); continue
+            }
             if theirs.shape == mine.shape {
                 mine.copy(from: theirs); report.whole.append(name)
             } else if theirs.shape.dropFirst() == mine.shape.dropFirst() {
@@ -119,10 +124,14 @@ public final class TwoResolutionSTCNN {
     public func zeroGradients() { for parameter in parameters { parameter.zeroGradient() } }
 
     private var channels: Int { config.input.channels }
-    private var glimpseSide: (height: Int, width: Int) { (config.transformer.glimpseHeight, config.transformer.glimpseWidth) }
+    private var glimpseSide: (height: Int, width: Int) {
+        (config.transformer.glimpseHeight, config.transformer.glimpseWidth)
+    }
 
     /// θ `[N, 3]` from the localisation input `[N, C, H, W]` (valid until the next call).
-    public func predictTheta(localisationInput: UnsafePointer<Float>, batch: Int, training: Bool = false) -> UnsafePointer<Float> {
+    public func predictTheta(localisationInput: UnsafePointer<Float>, batch: Int, training: Bool = false)
+        -> UnsafePointer<Float>
+    {
         let x = normalise.forward(localisationInput, batch: batch, training: training)
         let t = transformer.predictTheta(x, batch: batch, training: training)
         theta = t
@@ -133,7 +142,8 @@ public final class TwoResolutionSTCNN {
     public var lastTheta: UnsafePointer<Float>? { theta }
 
     /// The normalised glimpses `[N, C, G, G]` of θ read from the pyramid (valid until the next call).
-    public func sampleGlimpses(theta: UnsafePointer<Float>, levels: [SamplingLevel], batch: Int) -> UnsafePointer<Float> {
+    public func sampleGlimpses(theta: UnsafePointer<Float>, levels: [SamplingLevel], batch: Int) -> UnsafePointer<Float>
+    {
         precondition(!levels.isEmpty)
         let sorted = levels.sorted { $0.side < $1.side }
         let (gh, gw) = glimpseSide, c = channels, plane = gh * gw
@@ -147,9 +157,10 @@ public final class TwoResolutionSTCNN {
         lastLevels = sorted
         for n in 0..<batch {
             let level = sorted[chosenLevels[n]], side = level.side
-            BilinearSampler.forward(input: level.images + n * c * side * side, batch: 1, channels: c, inputHeight: side, inputWidth: side,
-                                    grid: g + n * plane * 2, outputHeight: gh, outputWidth: gw, padding: config.transformer.padding,
-                                    output: v + n * c * plane)
+            BilinearSampler.forward(
+                input: level.images + n * c * side * side, batch: 1, channels: c, inputHeight: side, inputWidth: side,
+                grid: g + n * plane * 2, outputHeight: gh, outputWidth: gw, padding: config.transformer.padding,
+                output: v + n * c * plane)
         }
         for n in 0..<batch {
             for channel in 0..<c {
@@ -162,7 +173,9 @@ public final class TwoResolutionSTCNN {
     }
 
     /// Class scores `[N, classes]` (valid until the next call); θ in `lastTheta`.
-    public func logits(localisationInput: UnsafePointer<Float>, levels: [SamplingLevel], batch: Int, training: Bool) -> UnsafePointer<Float> {
+    public func logits(localisationInput: UnsafePointer<Float>, levels: [SamplingLevel], batch: Int, training: Bool)
+        -> UnsafePointer<Float>
+    {
         let t = predictTheta(localisationInput: localisationInput, batch: batch, training: training)
         let v = sampleGlimpses(theta: t, levels: levels, batch: batch)
         return classifier.forward(v, batch: batch, training: training)
@@ -170,8 +183,10 @@ public final class TwoResolutionSTCNN {
 
     /// One optimisation step: forward, mean cross-entropy (+ the θ range penalty), backward, `optimiser.step`.
     @discardableResult
-    public func trainStep(localisationInput: UnsafePointer<Float>, levels: [SamplingLevel], labels: UnsafePointer<Int32>, batch: Int,
-                          optimiser: any Optimiser) -> (loss: Float, correct: Int) {
+    public func trainStep(
+        localisationInput: UnsafePointer<Float>, levels: [SamplingLevel], labels: UnsafePointer<Int32>, batch: Int,
+        optimiser: any Optimiser
+    ) -> (loss: Float, correct: Int) {
         zeroGradients()
         let z = logits(localisationInput: localisationInput, levels: levels, batch: batch, training: true)
         let value = loss.forward(logits: z, labels: labels, batch: batch)
@@ -181,7 +196,9 @@ public final class TwoResolutionSTCNN {
         if let frozen = thetaFrozenLabel {
             let size = channels * glimpseSide.height * glimpseSide.width
             let mutable = UnsafeMutablePointer(mutating: dv)
-            for n in 0..<batch where labels[n] == frozen { mutable.advanced(by: n * size).update(repeating: 0, count: size) }
+            for n in 0..<batch where labels[n] == frozen {
+                mutable.advanced(by: n * size).update(repeating: 0, count: size)
+            }
         }
         backwardThroughSampler(dv, batch: batch)
         optimiser.step(parameters)
@@ -191,14 +208,17 @@ public final class TwoResolutionSTCNN {
     /// One step on the classifier alone, from glimpses `[N, C, G, G]` in [0, 1] (e.g. item images):
     /// a warm start, so that the localisation network later has a classifier worth pointing at.
     @discardableResult
-    public func trainClassifierStep(glimpses: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batch: Int,
-                                    optimiser: any Optimiser) -> (loss: Float, correct: Int) {
+    public func trainClassifierStep(
+        glimpses: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batch: Int,
+        optimiser: any Optimiser
+    ) -> (loss: Float, correct: Int) {
         zeroGradients()
         let (gh, gw) = glimpseSide, c = channels, plane = gh * gw
         let v = glimpse.reserve(batch * c * plane)
         for n in 0..<batch {
             for channel in 0..<c {
-                let m = config.input.mean[channel], scale = 1 / config.input.std[channel], offset = (n * c + channel) * plane
+                let m = config.input.mean[channel], scale = 1 / config.input.std[channel],
+                    offset = (n * c + channel) * plane
                 for i in offset..<(offset + plane) { v[i] = (glimpses[i] - m) * scale }
             }
         }
@@ -215,8 +235,10 @@ public final class TwoResolutionSTCNN {
     /// error), to measure how well the architecture localises when it is told where the item is.
     /// Returns that loss; θ in `lastTheta`.
     @discardableResult
-    public func trainLocalisationStep(localisationInput: UnsafePointer<Float>, targets: UnsafePointer<Float>, batch: Int,
-                                      optimiser: any Optimiser) -> Float {
+    public func trainLocalisationStep(
+        localisationInput: UnsafePointer<Float>, targets: UnsafePointer<Float>, batch: Int,
+        optimiser: any Optimiser
+    ) -> Float {
         zeroGradients()
         let t = predictTheta(localisationInput: localisationInput, batch: batch, training: true)
         let dTheta = gradTheta.reserve(batch * 3)
@@ -248,14 +270,16 @@ public final class TwoResolutionSTCNN {
         dGrid.update(repeating: 0, count: batch * plane * 2)
         for n in 0..<batch {
             let level = lastLevels[chosenLevels[n]], side = level.side
-            BilinearSampler.backward(input: level.images + n * c * side * side, batch: 1, channels: c, inputHeight: side, inputWidth: side,
-                                     grid: grid.pointer + n * plane * 2, outputHeight: gh, outputWidth: gw,
-                                     padding: config.transformer.padding, gradOutput: dv + n * c * plane,
-                                     gradInput: nil, gradGrid: dGrid + n * plane * 2)
+            BilinearSampler.backward(
+                input: level.images + n * c * side * side, batch: 1, channels: c, inputHeight: side, inputWidth: side,
+                grid: grid.pointer + n * plane * 2, outputHeight: gh, outputWidth: gw,
+                padding: config.transformer.padding, gradOutput: dv + n * c * plane,
+                gradInput: nil, gradGrid: dGrid + n * plane * 2)
         }
         let dTheta = gradTheta.reserve(batch * 3)
         dTheta.update(repeating: 0, count: batch * 3)
-        transformer.generator.backward(theta: theta, gradGrid: dGrid, batch: batch, height: gh, width: gw, gradTheta: dTheta)
+        transformer.generator.backward(
+            theta: theta, gradGrid: dGrid, batch: batch, height: gh, width: gw, gradTheta: dTheta)
         // Penalty (mean over the batch): w·(excess)² for s outside scaleRange and |t| beyond translationLimit;
         // plus the scale prior's constant slope.
         let weight = 2 * scalePenalty / Float(batch)
@@ -266,7 +290,9 @@ public final class TwoResolutionSTCNN {
             if s < scaleRange.lowerBound { dTheta[3 * n] += weight * (s - scaleRange.lowerBound) }
             for k in 1...2 {
                 let t = theta[3 * n + k]
-                if abs(t) > translationLimit { dTheta[3 * n + k] += weight * (t - (t > 0 ? translationLimit : -translationLimit)) }
+                if abs(t) > translationLimit {
+                    dTheta[3 * n + k] += weight * (t - (t > 0 ? translationLimit : -translationLimit))
+                }
             }
         }
         let dFeatures = transformer.regressor.backward(dTheta, batch: batch, inputGradient: true)!

@@ -60,7 +60,9 @@ public final class STCNN {
 
     /// One optimisation step on a batch: forward, mean cross-entropy, backward, `optimiser.step`.
     @discardableResult
-    public func trainStep(images: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batch: Int, optimiser: any Optimiser) -> (loss: Float, correct: Int) {
+    public func trainStep(
+        images: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batch: Int, optimiser: any Optimiser
+    ) -> (loss: Float, correct: Int) {
         zeroGradients()
         let z = logits(images: images, batch: batch, training: true)
         let value = loss.forward(logits: z, labels: labels, batch: batch)
@@ -74,14 +76,17 @@ public final class STCNN {
     }
 
     /// Mean loss and accuracy over `count` samples, in batches, dropout off.
-    public func evaluate(images: UnsafePointer<Float>, labels: UnsafePointer<Int32>, count: Int, batchSize: Int = 256) -> (loss: Float, accuracy: Float) {
+    public func evaluate(images: UnsafePointer<Float>, labels: UnsafePointer<Int32>, count: Int, batchSize: Int = 256)
+        -> (loss: Float, accuracy: Float)
+    {
         var total: Double = 0, correct = 0, start = 0
         let sample = config.input.shape.reduce(1, *)
         while start < count {
             let batch = min(batchSize, count - start)
             let z = logits(images: images + start * sample, batch: batch, training: false)
             total += Double(loss.forward(logits: z, labels: labels + start, batch: batch)) * Double(batch)
-            correct += SoftmaxCrossEntropy.correctCount(logits: z, labels: labels + start, batch: batch, classes: classCount)
+            correct += SoftmaxCrossEntropy.correctCount(
+                logits: z, labels: labels + start, batch: batch, classes: classCount)
             start += batch
         }
         return (Float(total / Double(max(count, 1))), Float(correct) / Float(max(count, 1)))

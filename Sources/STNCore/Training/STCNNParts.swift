@@ -19,8 +19,10 @@ struct STCNNParts {
         }
         var random = RandomSource(seed: seed)
         normalise = Normalise(inputShape: config.input.shape, mean: config.input.mean, std: config.input.std)
-        transformer = SpatialTransformer(config: config.transformer, inputShape: config.input.shape, initialisation: initialisation, random: &random)
-        classifier = classifierSpecs.makeSequential(input: transformer.outputShape, group: .classifier, initialisation: initialisation, random: &random)
+        transformer = SpatialTransformer(
+            config: config.transformer, inputShape: config.input.shape, initialisation: initialisation, random: &random)
+        classifier = classifierSpecs.makeSequential(
+            input: transformer.outputShape, group: .classifier, initialisation: initialisation, random: &random)
         classCount = classes
         loss = SoftmaxCrossEntropy(classes: classes)
         namedParameters = transformer.namedParameters(prefix: "") + classifier.namedParameters(prefix: "classifier")
@@ -30,7 +32,9 @@ struct STCNNParts {
     static func readClassifierModel(contentsOf url: URL) throws -> (config: ModelConfig, tensors: [String: Tensor]) {
         let file = try ModelFile.read(contentsOf: url)
         guard file.config.classifier != nil else {
-            throw ModelFileError(path: url.path, key: "__metadata__.classifier", kind: .badMetadata, "missing: the file holds no classifier")
+            throw ModelFileError(
+                path: url.path, key: "__metadata__.classifier", kind: .badMetadata,
+                "missing: the file holds no classifier")
         }
         return file
     }

@@ -28,35 +28,47 @@ public enum VideoLocalisationNet: String, CaseIterable, Sendable {
     public var layers: [LayerSpec] {
         switch self {
         case .small:
-            [.conv2d(outChannels: 8, kernelSize: 5), .maxPool2d(kernelSize: 2, stride: 2), .relu,
-             .conv2d(outChannels: 16, kernelSize: 3), .maxPool2d(kernelSize: 2, stride: 2), .relu,
-             .conv2d(outChannels: 16, kernelSize: 3), .maxPool2d(kernelSize: 2, stride: 2), .relu]
+            [
+                .conv2d(outChannels: 8, kernelSize: 5), .maxPool2d(kernelSize: 2, stride: 2), .relu,
+                .conv2d(outChannels: 16, kernelSize: 3), .maxPool2d(kernelSize: 2, stride: 2), .relu,
+                .conv2d(outChannels: 16, kernelSize: 3), .maxPool2d(kernelSize: 2, stride: 2), .relu
+            ]
         case .keypoints:
-            [.conv2d(outChannels: 16, kernelSize: 5, padding: 2), .maxPool2d(kernelSize: 2, stride: 2), .relu,
-             .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .maxPool2d(kernelSize: 2, stride: 2), .relu,
-             .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .relu,
-             .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .spatialSoftArgmax]
+            [
+                .conv2d(outChannels: 16, kernelSize: 5, padding: 2), .maxPool2d(kernelSize: 2, stride: 2), .relu,
+                .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .maxPool2d(kernelSize: 2, stride: 2), .relu,
+                .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .relu,
+                .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .spatialSoftArgmax
+            ]
         case .keypointsLite:
-            [.conv2d(outChannels: 16, kernelSize: 5, stride: 2, padding: 2), .relu,
-             .conv2d(outChannels: 32, kernelSize: 3, stride: 2, padding: 1), .relu,
-             .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .relu,
-             .conv2d(outChannels: 32, kernelSize: 1), .spatialSoftArgmax]
+            [
+                .conv2d(outChannels: 16, kernelSize: 5, stride: 2, padding: 2), .relu,
+                .conv2d(outChannels: 32, kernelSize: 3, stride: 2, padding: 1), .relu,
+                .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .relu,
+                .conv2d(outChannels: 32, kernelSize: 1), .spatialSoftArgmax
+            ]
         case .keypointsDeep:
-            [.conv2d(outChannels: 16, kernelSize: 5, padding: 2), .maxPool2d(kernelSize: 2, stride: 2), .relu,
-             .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .maxPool2d(kernelSize: 2, stride: 2), .relu,
-             .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .relu,
-             .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .relu,
-             .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .spatialSoftArgmax]
+            [
+                .conv2d(outChannels: 16, kernelSize: 5, padding: 2), .maxPool2d(kernelSize: 2, stride: 2), .relu,
+                .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .maxPool2d(kernelSize: 2, stride: 2), .relu,
+                .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .relu,
+                .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .relu,
+                .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .spatialSoftArgmax
+            ]
         case .keypointsWide:
-            [.conv2d(outChannels: 16, kernelSize: 5, padding: 2), .maxPool2d(kernelSize: 2, stride: 2), .relu,
-             .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .maxPool2d(kernelSize: 2, stride: 2), .relu,
-             .conv2d(outChannels: 48, kernelSize: 3, padding: 1), .relu,
-             .conv2d(outChannels: 48, kernelSize: 3, padding: 1), .spatialSoftArgmax]
+            [
+                .conv2d(outChannels: 16, kernelSize: 5, padding: 2), .maxPool2d(kernelSize: 2, stride: 2), .relu,
+                .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .maxPool2d(kernelSize: 2, stride: 2), .relu,
+                .conv2d(outChannels: 48, kernelSize: 3, padding: 1), .relu,
+                .conv2d(outChannels: 48, kernelSize: 3, padding: 1), .spatialSoftArgmax
+            ]
         case .keypointsFine:
-            [.conv2d(outChannels: 16, kernelSize: 5, padding: 2), .maxPool2d(kernelSize: 2, stride: 2), .relu,
-             .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .relu,
-             .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .relu,
-             .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .spatialSoftArgmax]
+            [
+                .conv2d(outChannels: 16, kernelSize: 5, padding: 2), .maxPool2d(kernelSize: 2, stride: 2), .relu,
+                .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .relu,
+                .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .relu,
+                .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .spatialSoftArgmax
+            ]
         }
     }
 }
@@ -71,7 +83,9 @@ public enum VideoClassifierNet: String, CaseIterable, Sendable {
 
     public func layers(classes: Int) -> [LayerSpec] {
         let (c, hidden) = self == .small ? ([16, 32, 32], 64) : ([32, 64, 64], 128)
-        return c.flatMap { [LayerSpec.conv2d(outChannels: $0, kernelSize: 3, padding: 1), .maxPool2d(kernelSize: 2, stride: 2), .relu] }
+        return c.flatMap {
+            [LayerSpec.conv2d(outChannels: $0, kernelSize: 3, padding: 1), .maxPool2d(kernelSize: 2, stride: 2), .relu]
+        }
             + [.flatten, .linear(outFeatures: hidden), .relu, .linear(outFeatures: classes)]
     }
 
@@ -89,9 +103,11 @@ extension ModelConfig {
     /// canvas (`TwoResolutionSTCNN`).
     ///
     /// fc_loc = 64 hidden → (s, tx, ty); the classifier reads the glimpse (`VideoClassifierNet`).
-    public static func videoAttention(localisationSide: Int = 64, glimpse: Int = 32, classes: Int = 10,
-                                      localisationNet: VideoLocalisationNet = .small, classifierNet: VideoClassifierNet = .small,
-                                      classNames: [String]? = nil, mean: Float = 0.2, std: Float = 0.25) -> ModelConfig {
+    public static func videoAttention(
+        localisationSide: Int = 64, glimpse: Int = 32, classes: Int = 10,
+        localisationNet: VideoLocalisationNet = .small, classifierNet: VideoClassifierNet = .small,
+        classNames: [String]? = nil, mean: Float = 0.2, std: Float = 0.25
+    ) -> ModelConfig {
         ModelConfig(
             input: InputSpec(height: localisationSide, width: localisationSide, channels: 1, mean: [mean], std: [std]),
             transformer: SpatialTransformerConfig(

@@ -49,7 +49,8 @@ enum ArchitectureLimits {
 extension LayerSpec {
     public var jsonObject: [String: Any] {
         switch self {
-        case let .conv2d(out, k, s, p): ["type": "conv2d", "out_channels": out, "kernel_size": k, "stride": s, "padding": p]
+        case let .conv2d(out, k, s, p):
+            ["type": "conv2d", "out_channels": out, "kernel_size": k, "stride": s, "padding": p]
         case let .maxPool2d(k, s): ["type": "max_pool2d", "kernel_size": k, "stride": s]
         case .relu: ["type": "relu"]
         case let .dropout(p): ["type": "dropout", "p": Double(p)]
@@ -70,7 +71,8 @@ extension LayerSpec {
                 throw ArchitectureError("\(type) layer lacks \"\(key)\"")
             }
             guard let number = raw as? NSNumber, !String(describing: Swift.type(of: raw)).contains("Boolean"),
-                  number.doubleValue.rounded() == number.doubleValue, abs(number.doubleValue) < 1e9 else {
+                number.doubleValue.rounded() == number.doubleValue, abs(number.doubleValue) < 1e9
+            else {
                 throw ArchitectureError("\(type) layer: \"\(key)\" is not an integer")
             }
             return number.intValue
@@ -83,8 +85,9 @@ extension LayerSpec {
         }
         switch type {
         case "conv2d":
-            self = .conv2d(outChannels: try integer("out_channels"), kernelSize: try integer("kernel_size"),
-                           stride: try integer("stride", default: 1), padding: try integer("padding", default: 0))
+            self = .conv2d(
+                outChannels: try integer("out_channels"), kernelSize: try integer("kernel_size"),
+                stride: try integer("stride", default: 1), padding: try integer("padding", default: 0))
         case "max_pool2d":
             let k = try integer("kernel_size")
             self = .maxPool2d(kernelSize: k, stride: try integer("stride", default: k))
@@ -108,23 +111,33 @@ extension LayerSpec {
         switch self {
         case let .conv2d(out, k, s, p):
             let (_, h, w) = try image()
-            guard (1...ArchitectureLimits.maximumChannels).contains(out), (1...ArchitectureLimits.maximumKernel).contains(k),
-                  (1...ArchitectureLimits.maximumStride).contains(s), (0..<k).contains(p) else {
-                throw ArchitectureError("conv2d(out_channels \(out), kernel_size \(k), stride \(s), padding \(p)) is out of range")
+            guard (1...ArchitectureLimits.maximumChannels).contains(out),
+                (1...ArchitectureLimits.maximumKernel).contains(k),
+                (1...ArchitectureLimits.maximumStride).contains(s), (0..<k).contains(p)
+            else {
+                throw ArchitectureError(
+                    "conv2d(out_channels \(out), kernel_size \(k), stride \(s), padding \(p)) is out of range")
             }
-            guard h + 2 * p >= k, w + 2 * p >= k else { throw ArchitectureError("conv2d kernel \(k) is larger than its input \(input)") }
+            guard h + 2 * p >= k, w + 2 * p >= k else {
+                throw ArchitectureError("conv2d kernel \(k) is larger than its input \(input)")
+            }
             // The column buffer holds at least one output row of Cin·k·k patches.
             let patch = input[0] * k * k
-            guard patch <= ArchitectureLimits.maximumPatch, patch * (w + 2 * p) <= ArchitectureLimits.maximumActivationsPerSample else {
+            guard patch <= ArchitectureLimits.maximumPatch,
+                patch * (w + 2 * p) <= ArchitectureLimits.maximumActivationsPerSample
+            else {
                 throw ArchitectureError("conv2d patches of \(patch) values over width \(w) are too large")
             }
             shape = [out, (h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1]
         case let .maxPool2d(k, s):
             let (c, h, w) = try image()
-            guard (1...ArchitectureLimits.maximumKernel).contains(k), (1...ArchitectureLimits.maximumStride).contains(s) else {
+            guard (1...ArchitectureLimits.maximumKernel).contains(k), (1...ArchitectureLimits.maximumStride).contains(s)
+            else {
                 throw ArchitectureError("max_pool2d(kernel_size \(k), stride \(s)) is out of range")
             }
-            guard h >= k, w >= k else { throw ArchitectureError("max_pool2d kernel \(k) is larger than its input \(input)") }
+            guard h >= k, w >= k else {
+                throw ArchitectureError("max_pool2d kernel \(k) is larger than its input \(input)")
+            }
             shape = [c, (h - k) / s + 1, (w - k) / s + 1]
         case .relu, .dropout, .dropout2d: shape = input
         case .flatten: shape = [input.reduce(1, *)]
@@ -132,8 +145,12 @@ extension LayerSpec {
             let (c, _, _) = try image()
             shape = [2 * c]
         case let .linear(out):
-            guard (1...ArchitectureLimits.maximumFeatures).contains(out) else { throw ArchitectureError("linear(out_features \(out)) is out of range") }
-            guard input.count == 1 else { throw ArchitectureError("linear needs a flat input (add a flatten layer), got \(input)") }
+            guard (1...ArchitectureLimits.maximumFeatures).contains(out) else {
+                throw ArchitectureError("linear(out_features \(out)) is out of range")
+            }
+            guard input.count == 1 else {
+                throw ArchitectureError("linear needs a flat input (add a flatten layer), got \(input)")
+            }
             shape = [out]
         }
         guard shape.reduce(1, *) <= ArchitectureLimits.maximumActivationsPerSample else {
@@ -154,17 +171,22 @@ extension LayerSpec {
     var name: String { jsonObject["type"] as! String }
 
     /// A fresh layer with initialised parameters. `input` must have passed `outputShape(for:)`.
-    func makeLayer(input: [Int], group: ParameterGroup, initialisation: Initialisation, random: inout RandomSource) -> any Layer {
+    func makeLayer(input: [Int], group: ParameterGroup, initialisation: Initialisation, random: inout RandomSource)
+        -> any Layer
+    {
         switch self {
         case let .conv2d(out, k, s, p):
-            Conv2d(inputShape: input, outputChannels: out, kernelSize: k, stride: s, padding: p, group: group,
-                   initialisation: initialisation, random: &random)
+            Conv2d(
+                inputShape: input, outputChannels: out, kernelSize: k, stride: s, padding: p, group: group,
+                initialisation: initialisation, random: &random)
         case let .maxPool2d(k, s): MaxPool2d(inputShape: input, kernelSize: k, stride: s)
         case .relu: ReLU(inputShape: input)
         case let .dropout(p): Dropout(inputShape: input, probability: p, seed: random.next())
         case let .dropout2d(p): Dropout(inputShape: input, probability: p, channelwise: true, seed: random.next())
         case .flatten: Flatten(inputShape: input)
-        case let .linear(out): Linear(inputShape: input, outputFeatures: out, group: group, initialisation: initialisation, random: &random)
+        case let .linear(out):
+            Linear(
+                inputShape: input, outputFeatures: out, group: group, initialisation: initialisation, random: &random)
         case .spatialSoftArgmax: SpatialSoftArgmax(inputShape: input)
         }
     }
@@ -173,7 +195,9 @@ extension LayerSpec {
 extension Array where Element == LayerSpec {
     /// Shape inference through the stack, with the parameter shapes under `prefix.<index>`.
     func infer(input: [Int], prefix: String) throws -> (output: [Int], parameters: [(name: String, shape: [Int])]) {
-        guard count <= ArchitectureLimits.maximumLayers else { throw ArchitectureError("more than \(ArchitectureLimits.maximumLayers) layers") }
+        guard count <= ArchitectureLimits.maximumLayers else {
+            throw ArchitectureError("more than \(ArchitectureLimits.maximumLayers) layers")
+        }
         var shape = input, activations = 0
         var parameters: [(name: String, shape: [Int])] = []
         for (index, spec) in enumerated() {
@@ -185,13 +209,16 @@ extension Array where Element == LayerSpec {
             }
             activations += shape.reduce(1, *)
             guard activations <= ArchitectureLimits.maximumActivationsPerNetwork else {
-                throw ArchitectureError("\(prefix): more than \(ArchitectureLimits.maximumActivationsPerNetwork) activations per sample")
+                throw ArchitectureError(
+                    "\(prefix): more than \(ArchitectureLimits.maximumActivationsPerNetwork) activations per sample")
             }
         }
         return (shape, parameters)
     }
 
-    func makeSequential(input: [Int], group: ParameterGroup, initialisation: Initialisation, random: inout RandomSource) -> Sequential {
+    func makeSequential(input: [Int], group: ParameterGroup, initialisation: Initialisation, random: inout RandomSource)
+        -> Sequential
+    {
         var layers: [any Layer] = []
         var shape = input
         for spec in self {

@@ -33,14 +33,18 @@ public struct SpatialTransformerConfig: Equatable, Sendable {
     public var glimpseWidth: Int
     public var padding: PaddingMode
 
-    public init(transform: TransformKind, tpsControlGridSize: Int = 4, localisation: [LayerSpec], regressorHidden: [Int],
-                glimpseHeight: Int, glimpseWidth: Int, padding: PaddingMode = .black) {
+    public init(
+        transform: TransformKind, tpsControlGridSize: Int = 4, localisation: [LayerSpec], regressorHidden: [Int],
+        glimpseHeight: Int, glimpseWidth: Int, padding: PaddingMode = .black
+    ) {
         self.transform = transform; self.tpsControlGridSize = tpsControlGridSize
         self.localisation = localisation; self.regressorHidden = regressorHidden
         self.glimpseHeight = glimpseHeight; self.glimpseWidth = glimpseWidth; self.padding = padding
     }
 
-    public var parameterCount: Int { makeGridGenerator(kind: transform, tpsControlGridSize: tpsControlGridSize).parameterCount }
+    public var parameterCount: Int {
+        makeGridGenerator(kind: transform, tpsControlGridSize: tpsControlGridSize).parameterCount
+    }
 
     /// `fc_loc` as layer specs: Linear(h₀), ReLU, Linear(h₁), ReLU, …, Linear(θ size).
     public var regressorLayers: [LayerSpec] {
@@ -49,20 +53,32 @@ public struct SpatialTransformerConfig: Equatable, Sendable {
 
     /// Checks the configuration for an input of `inputShape`; returns the output shape and
     /// every parameter's name (under `prefix`) and shape.
-    public func infer(inputShape: [Int], prefix: String = "") throws -> (output: [Int], parameters: [(name: String, shape: [Int])]) {
+    public func infer(inputShape: [Int], prefix: String = "") throws -> (
+        output: [Int], parameters: [(name: String, shape: [Int])]
+    ) {
         guard inputShape.count == 3 else { throw ArchitectureError("a spatial transformer needs a [C, H, W] input") }
         if transform == .tps, !(2...16).contains(tpsControlGridSize) {
             throw ArchitectureError("tps control grid size \(tpsControlGridSize) is outside 2…16")
         }
-        guard (1...ArchitectureLimits.maximumSide).contains(glimpseHeight), (1...ArchitectureLimits.maximumSide).contains(glimpseWidth) else {
+        guard (1...ArchitectureLimits.maximumSide).contains(glimpseHeight),
+            (1...ArchitectureLimits.maximumSide).contains(glimpseWidth)
+        else {
             throw ArchitectureError("glimpse \(glimpseHeight)×\(glimpseWidth) is out of range")
         }
-        guard regressorHidden.count <= 8, regressorHidden.allSatisfy({ (1...ArchitectureLimits.maximumFeatures).contains($0) }) else {
+        guard regressorHidden.count <= 8,
+            regressorHidden.allSatisfy({ (1...ArchitectureLimits.maximumFeatures).contains($0) })
+        else {
             throw ArchitectureError("regressor_hidden \(regressorHidden) is out of range")
         }
         for spec in localisation {
-            if case .linear = spec { throw ArchitectureError("the localisation stack takes conv2d, max_pool2d, relu, dropout, spatial_soft_argmax only; fc_loc is separate") }
-            if case .flatten = spec { throw ArchitectureError("the localisation stack is flattened implicitly; no flatten layer") }
+            if case .linear = spec {
+                throw ArchitectureError(
+                    "the localisation stack takes conv2d, max_pool2d, relu, dropout, spatial_soft_argmax only; fc_loc is separate"
+                )
+            }
+            if case .flatten = spec {
+                throw ArchitectureError("the localisation stack is flattened implicitly; no flatten layer")
+            }
         }
         let loc = try localisation.infer(input: inputShape, prefix: joinName(prefix, "loc"))
         let fc = try regressorLayers.infer(input: [loc.output.reduce(1, *)], prefix: joinName(prefix, "fc_loc"))
@@ -104,7 +120,10 @@ public struct ModelConfig: Equatable, Sendable {
     /// The class name that means "nothing here".
     public static let noItemClassName = "no item"
 
-    public init(input: InputSpec, transformer: SpatialTransformerConfig, classifier: [LayerSpec]? = nil, classNames: [String]? = nil) {
+    public init(
+        input: InputSpec, transformer: SpatialTransformerConfig, classifier: [LayerSpec]? = nil,
+        classNames: [String]? = nil
+    ) {
         self.input = input; self.transformer = transformer; self.classifier = classifier; self.classNames = classNames
     }
 
@@ -115,29 +134,41 @@ public struct ModelConfig: Equatable, Sendable {
     /// inputs (60×60 in the benchmark): loc = conv7(8)–pool2–ReLU–conv5(10)–pool2–ReLU,
     /// fc_loc = 32 hidden; classifier = conv5(10)–pool2–ReLU–conv5(20)–dropout2d–pool2–ReLU–
     /// flatten–linear(50)–ReLU–dropout–linear(classes).
-    public static func tutorial(height: Int = 28, width: Int = 28, channels: Int = 1, classes: Int = 10,
-                                transform: TransformKind = .affine, mean: Float = 0.1307, std: Float = 0.3081) -> ModelConfig {
+    public static func tutorial(
+        height: Int = 28, width: Int = 28, channels: Int = 1, classes: Int = 10,
+        transform: TransformKind = .affine, mean: Float = 0.1307, std: Float = 0.3081
+    ) -> ModelConfig {
         ModelConfig(
-            input: InputSpec(height: height, width: width, channels: channels,
-                             mean: Array(repeating: mean, count: channels), std: Array(repeating: std, count: channels)),
+            input: InputSpec(
+                height: height, width: width, channels: channels,
+                mean: Array(repeating: mean, count: channels), std: Array(repeating: std, count: channels)),
             transformer: SpatialTransformerConfig(
                 transform: transform,
-                localisation: [.conv2d(outChannels: 8, kernelSize: 7), .maxPool2d(kernelSize: 2, stride: 2), .relu,
-                               .conv2d(outChannels: 10, kernelSize: 5), .maxPool2d(kernelSize: 2, stride: 2), .relu],
+                localisation: [
+                    .conv2d(outChannels: 8, kernelSize: 7), .maxPool2d(kernelSize: 2, stride: 2), .relu,
+                    .conv2d(outChannels: 10, kernelSize: 5), .maxPool2d(kernelSize: 2, stride: 2), .relu
+                ],
                 regressorHidden: [32], glimpseHeight: height, glimpseWidth: width),
-            classifier: [.conv2d(outChannels: 10, kernelSize: 5), .maxPool2d(kernelSize: 2, stride: 2), .relu,
-                         .conv2d(outChannels: 20, kernelSize: 5), .dropout2d(probability: 0.5), .maxPool2d(kernelSize: 2, stride: 2), .relu,
-                         .flatten, .linear(outFeatures: 50), .relu, .dropout(probability: 0.5), .linear(outFeatures: classes)])
+            classifier: [
+                .conv2d(outChannels: 10, kernelSize: 5), .maxPool2d(kernelSize: 2, stride: 2), .relu,
+                .conv2d(outChannels: 20, kernelSize: 5), .dropout2d(probability: 0.5),
+                .maxPool2d(kernelSize: 2, stride: 2), .relu,
+                .flatten, .linear(outFeatures: 50), .relu, .dropout(probability: 0.5), .linear(outFeatures: classes)
+            ])
     }
 
     /// Validates the whole architecture; returns every tensor the file must hold, in order.
     public func expectedTensors() throws -> [(name: String, shape: [Int])] {
-        guard (1...ArchitectureLimits.maximumSide).contains(input.height), (1...ArchitectureLimits.maximumSide).contains(input.width),
-              (1...16).contains(input.channels) else {
-            throw ArchitectureError("localisation input \(input.channels)×\(input.height)×\(input.width) is out of range")
+        guard (1...ArchitectureLimits.maximumSide).contains(input.height),
+            (1...ArchitectureLimits.maximumSide).contains(input.width),
+            (1...16).contains(input.channels)
+        else {
+            throw ArchitectureError(
+                "localisation input \(input.channels)×\(input.height)×\(input.width) is out of range")
         }
         guard input.mean.count == input.channels, input.std.count == input.channels,
-              input.mean.allSatisfy(\.isFinite), input.std.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+            input.mean.allSatisfy(\.isFinite), input.std.allSatisfy({ $0.isFinite && $0 > 0 })
+        else {
             throw ArchitectureError("normalisation needs one finite mean and one positive std per channel")
         }
         let st = try transformer.infer(inputShape: input.shape)
@@ -150,7 +181,9 @@ public struct ModelConfig: Equatable, Sendable {
             tensors += head.parameters
         }
         let total = tensors.reduce(0) { $0 + $1.shape.reduce(1, *) }
-        guard total <= ArchitectureLimits.maximumParameters else { throw ArchitectureError("\(total) parameters is too many") }
+        guard total <= ArchitectureLimits.maximumParameters else {
+            throw ArchitectureError("\(total) parameters is too many")
+        }
         return tensors
     }
 
@@ -171,11 +204,16 @@ public struct ModelConfig: Equatable, Sendable {
             "format_version": String(Self.formatVersion),
             "transform": transformer.transform.rawValue,
             "tps_control_grid_size": String(transformer.tpsControlGridSize),
-            "localisation": json(["layers": transformer.localisation.jsonObject, "regressor_hidden": transformer.regressorHidden] as [String: Any]),
-            "localisation_input": json(["height": input.height, "width": input.width, "channels": input.channels,
-                                        "mean": input.mean.map(Double.init), "std": input.std.map(Double.init)] as [String: Any]),
+            "localisation": json(
+                ["layers": transformer.localisation.jsonObject, "regressor_hidden": transformer.regressorHidden]
+                    as [String: Any]),
+            "localisation_input": json(
+                [
+                    "height": input.height, "width": input.width, "channels": input.channels,
+                    "mean": input.mean.map(Double.init), "std": input.std.map(Double.init)
+                ] as [String: Any]),
             "glimpse": json(["height": transformer.glimpseHeight, "width": transformer.glimpseWidth]),
-            "padding": transformer.padding.pytorchName,
+            "padding": transformer.padding.pytorchName
         ]
         if let classifier { result["classifier"] = json(["layers": classifier.jsonObject]) }
         if let classNames { result["class_names"] = json(classNames) }
@@ -190,14 +228,18 @@ public struct ModelConfig: Equatable, Sendable {
         }
         func object(_ key: String) throws(MetadataError) -> [String: Any] {
             let text = try require(key)
-            guard let parsed = try? JSONSerialization.jsonObject(with: Data(text.utf8)), let dictionary = parsed as? [String: Any] else {
+            guard let parsed = try? JSONSerialization.jsonObject(with: Data(text.utf8)),
+                let dictionary = parsed as? [String: Any]
+            else {
                 throw MetadataError(key: key, message: "is not a JSON object")
             }
             return dictionary
         }
         func integer(_ dictionary: [String: Any], _ field: String, in key: String) throws(MetadataError) -> Int {
-            guard let raw = dictionary[field], let number = raw as? NSNumber, !String(describing: type(of: raw)).contains("Boolean"),
-                  number.doubleValue.rounded() == number.doubleValue, abs(number.doubleValue) < 1e9 else {
+            guard let raw = dictionary[field], let number = raw as? NSNumber,
+                !String(describing: type(of: raw)).contains("Boolean"),
+                number.doubleValue.rounded() == number.doubleValue, abs(number.doubleValue) < 1e9
+            else {
                 throw MetadataError(key: key, message: "\"\(field)\" is missing or not an integer")
             }
             return number.intValue
@@ -217,7 +259,9 @@ public struct ModelConfig: Equatable, Sendable {
         }
         func layers(_ dictionary: [String: Any], in key: String) throws(MetadataError) -> [LayerSpec] {
             guard let list = dictionary["layers"] as? [Any], list.count <= ArchitectureLimits.maximumLayers else {
-                throw MetadataError(key: key, message: "\"layers\" is missing or not a list (at most \(ArchitectureLimits.maximumLayers))")
+                throw MetadataError(
+                    key: key,
+                    message: "\"layers\" is missing or not a list (at most \(ArchitectureLimits.maximumLayers))")
             }
             var result: [LayerSpec] = []
             for item in list {
@@ -229,50 +273,65 @@ public struct ModelConfig: Equatable, Sendable {
         }
 
         guard try require("format") == Self.formatName else {
-            throw MetadataError(key: "format", message: "is \"\(metadata["format"]!)\", expected \"\(Self.formatName)\"")
+            throw MetadataError(
+                key: "format", message: "is \"\(metadata["format"]!)\", expected \"\(Self.formatName)\"")
         }
         let version = try require("format_version")
-        guard let number = Int(version), number >= 1 else { throw MetadataError(key: "format_version", message: "\"\(version)\" is not a version number") }
+        guard let number = Int(version), number >= 1 else {
+            throw MetadataError(key: "format_version", message: "\"\(version)\" is not a version number")
+        }
         guard number <= Self.formatVersion else {
-            throw MetadataError(key: "format_version", message: "version \(number) is newer than this program reads (\(Self.formatVersion)); upgrade stn-video")
+            throw MetadataError(
+                key: "format_version",
+                message: "version \(number) is newer than this program reads (\(Self.formatVersion)); upgrade stn-video"
+            )
         }
         let kindName = try require("transform")
         guard let kind = TransformKind(rawValue: kindName) else {
-            throw MetadataError(key: "transform", message: "unknown transform \"\(kindName)\" (attention, affine, projective, tps)")
+            throw MetadataError(
+                key: "transform", message: "unknown transform \"\(kindName)\" (attention, affine, projective, tps)")
         }
         var gridSize = 4
         if let text = metadata["tps_control_grid_size"] {
-            guard let value = Int(text), (2...16).contains(value) else { throw MetadataError(key: "tps_control_grid_size", message: "\"\(text)\" is not an integer in 2…16") }
+            guard let value = Int(text), (2...16).contains(value) else {
+                throw MetadataError(key: "tps_control_grid_size", message: "\"\(text)\" is not an integer in 2…16")
+            }
             gridSize = value
         }
         var padding = PaddingMode.black
         if let text = metadata["padding"] {
-            guard let value = PaddingMode(pytorchName: text) else { throw MetadataError(key: "padding", message: "unknown padding \"\(text)\" (zeros, border)") }
+            guard let value = PaddingMode(pytorchName: text) else {
+                throw MetadataError(key: "padding", message: "unknown padding \"\(text)\" (zeros, border)")
+            }
             padding = value
         }
         let loc = try object("localisation")
         let locLayers = try layers(loc, in: "localisation")
         guard let hiddenRaw = loc["regressor_hidden"] as? [Any], hiddenRaw.count <= 8 else {
-            throw MetadataError(key: "localisation", message: "\"regressor_hidden\" is missing or not a list of integers")
+            throw MetadataError(
+                key: "localisation", message: "\"regressor_hidden\" is missing or not a list of integers")
         }
         var hidden: [Int] = []
         for index in hiddenRaw.indices { hidden.append(try integer(["h": hiddenRaw[index]], "h", in: "localisation")) }
         let inputObject = try object("localisation_input")
         let channels = try integer(inputObject, "channels", in: "localisation_input")
-        let inputSpec = InputSpec(height: try integer(inputObject, "height", in: "localisation_input"),
-                                  width: try integer(inputObject, "width", in: "localisation_input"), channels: channels,
-                                  mean: try floats(inputObject, "mean", in: "localisation_input"),
-                                  std: try floats(inputObject, "std", in: "localisation_input"))
+        let inputSpec = InputSpec(
+            height: try integer(inputObject, "height", in: "localisation_input"),
+            width: try integer(inputObject, "width", in: "localisation_input"), channels: channels,
+            mean: try floats(inputObject, "mean", in: "localisation_input"),
+            std: try floats(inputObject, "std", in: "localisation_input"))
         let glimpse = try object("glimpse")
         let transformer = SpatialTransformerConfig(
             transform: kind, tpsControlGridSize: gridSize, localisation: locLayers, regressorHidden: hidden,
-            glimpseHeight: try integer(glimpse, "height", in: "glimpse"), glimpseWidth: try integer(glimpse, "width", in: "glimpse"),
+            glimpseHeight: try integer(glimpse, "height", in: "glimpse"),
+            glimpseWidth: try integer(glimpse, "width", in: "glimpse"),
             padding: padding)
         var classifier: [LayerSpec]?
         if metadata["classifier"] != nil { classifier = try layers(try object("classifier"), in: "classifier") }
         var names: [String]?
         if let text = metadata["class_names"] {
-            guard let parsed = try? JSONSerialization.jsonObject(with: Data(text.utf8)), let list = parsed as? [String] else {
+            guard let parsed = try? JSONSerialization.jsonObject(with: Data(text.utf8)), let list = parsed as? [String]
+            else {
                 throw MetadataError(key: "class_names", message: "is not a JSON array of strings")
             }
             names = list
@@ -280,12 +339,17 @@ public struct ModelConfig: Equatable, Sendable {
         self.init(input: inputSpec, transformer: transformer, classifier: classifier, classNames: names)
         if let names {
             guard classifier != nil, names.count == classCount else {
-                throw MetadataError(key: "class_names", message: "names \(names.count) classes, the classifier gives \(classCount.map(String.init) ?? "none")")
+                throw MetadataError(
+                    key: "class_names",
+                    message:
+                        "names \(names.count) classes, the classifier gives \(classCount.map(String.init) ?? "none")")
             }
         }
         do { _ = try expectedTensors() } catch {
-            throw MetadataError(key: classifier != nil && String(describing: error).hasPrefix("classifier") ? "classifier" : "localisation",
-                                message: String(describing: error))
+            throw MetadataError(
+                key: classifier != nil && String(describing: error).hasPrefix("classifier")
+                    ? "classifier" : "localisation",
+                message: String(describing: error))
         }
     }
 }

@@ -15,9 +15,9 @@ public final class SpatialTransformer: Layer {
     public let regressor: Sequential
     public let generator: any GridGenerator
 
-    private let grid = FloatBuffer()       // [N, Ho, Wo, 2]
-    private let output = FloatBuffer()     // [N, C, Ho, Wo]
-    private let gradGrid = FloatBuffer()   // [N, Ho, Wo, 2]
+    private let grid = FloatBuffer()  // [N, Ho, Wo, 2]
+    private let output = FloatBuffer()  // [N, C, Ho, Wo]
+    private let gradGrid = FloatBuffer()  // [N, Ho, Wo, 2]
     private let gradTheta = FloatBuffer()  // [N, P]
     private let gradInput = FloatBuffer()  // [N, C, H, W]
     private var lastInput: UnsafePointer<Float>?
@@ -25,14 +25,18 @@ public final class SpatialTransformer: Layer {
 
     /// A fresh transformer; `config` must have passed `infer(inputShape:)`. The regressor's
     /// last layer starts at the identity transform.
-    public init(config: SpatialTransformerConfig, inputShape: [Int], initialisation: Initialisation = .pytorchDefault,
-                random: inout RandomSource) {
+    public init(
+        config: SpatialTransformerConfig, inputShape: [Int], initialisation: Initialisation = .pytorchDefault,
+        random: inout RandomSource
+    ) {
         self.config = config
         self.inputShape = inputShape
         generator = makeGridGenerator(kind: config.transform, tpsControlGridSize: config.tpsControlGridSize)
-        localisation = config.localisation.makeSequential(input: inputShape, group: .localisation, initialisation: initialisation, random: &random)
-        regressor = config.regressorLayers.makeSequential(input: [localisation.outputCount], group: .localisation,
-                                                          initialisation: initialisation, random: &random)
+        localisation = config.localisation.makeSequential(
+            input: inputShape, group: .localisation, initialisation: initialisation, random: &random)
+        regressor = config.regressorLayers.makeSequential(
+            input: [localisation.outputCount], group: .localisation,
+            initialisation: initialisation, random: &random)
         let last = regressor.layers.last as! Linear
         last.weight.value.fill(0)
         last.bias.value.copy(from: Tensor(shape: [generator.parameterCount], values: generator.identityParameters))
@@ -41,12 +45,15 @@ public final class SpatialTransformer: Layer {
     public var parameterCount: Int { generator.parameterCount }
 
     public func namedParameters(prefix: String) -> [(name: String, parameter: Parameter)] {
-        localisation.namedParameters(prefix: joinName(prefix, "loc")) + regressor.namedParameters(prefix: joinName(prefix, "fc_loc"))
+        localisation.namedParameters(prefix: joinName(prefix, "loc"))
+            + regressor.namedParameters(prefix: joinName(prefix, "fc_loc"))
     }
 
     /// θ for a batch: `[N, parameterCount]`, valid until the next call.
-    public func predictTheta(_ input: UnsafePointer<Float>, batch: Int, training: Bool = false) -> UnsafePointer<Float> {
-        regressor.forward(localisation.forward(input, batch: batch, training: training), batch: batch, training: training)
+    public func predictTheta(_ input: UnsafePointer<Float>, batch: Int, training: Bool = false) -> UnsafePointer<Float>
+    {
+        regressor.forward(
+            localisation.forward(input, batch: batch, training: training), batch: batch, training: training)
     }
 
     /// θ of the last forward pass.
@@ -62,14 +69,17 @@ public final class SpatialTransformer: Layer {
         let g = grid.reserve(batch * oh * ow * 2)
         generator.forward(theta: theta, batch: batch, height: oh, width: ow, grid: g)
         let v = output.reserve(batch * c * oh * ow)
-        BilinearSampler.forward(input: input, batch: batch, channels: c, inputHeight: h, inputWidth: w, grid: g,
-                                outputHeight: oh, outputWidth: ow, padding: config.padding, output: v)
+        BilinearSampler.forward(
+            input: input, batch: batch, channels: c, inputHeight: h, inputWidth: w, grid: g,
+            outputHeight: oh, outputWidth: ow, padding: config.padding, output: v)
         return UnsafePointer(v)
     }
 
     // dV -> (sampler) dGrid, dU_sampler -> (generator) dθ -> (fc_loc, loc) dU_loc; dU = dU_sampler + dU_loc
     public func backward(_ gradOutput: UnsafePointer<Float>, batch: Int, inputGradient: Bool) -> UnsafePointer<Float>? {
-        guard let input = lastInput, let theta = lastTheta else { preconditionFailure("SpatialTransformer.backward before forward") }
+        guard let input = lastInput, let theta = lastTheta else {
+            preconditionFailure("SpatialTransformer.backward before forward")
+        }
         let (c, h, w) = (inputShape[0], inputShape[1], inputShape[2])
         let (oh, ow) = (config.glimpseHeight, config.glimpseWidth)
         let gridCount = batch * oh * ow * 2, inputCount = batch * c * h * w
@@ -80,9 +90,10 @@ public final class SpatialTransformer: Layer {
             dU = gradInput.reserve(inputCount)
             dU!.update(repeating: 0, count: inputCount)
         }
-        BilinearSampler.backward(input: input, batch: batch, channels: c, inputHeight: h, inputWidth: w, grid: grid.pointer,
-                                 outputHeight: oh, outputWidth: ow, padding: config.padding, gradOutput: gradOutput,
-                                 gradInput: dU, gradGrid: dGrid)
+        BilinearSampler.backward(
+            input: input, batch: batch, channels: c, inputHeight: h, inputWidth: w, grid: grid.pointer,
+            outputHeight: oh, outputWidth: ow, padding: config.padding, gradOutput: gradOutput,
+            gradInput: dU, gradGrid: dGrid)
         let p = generator.parameterCount
         let dTheta = gradTheta.reserve(batch * p)
         dTheta.update(repeating: 0, count: batch * p)
@@ -107,8 +118,10 @@ public final class ParallelSpatialTransformers: Layer {
     private let gradInput = FloatBuffer()
 
     public init(_ transformers: [SpatialTransformer]) {
-        precondition(!transformers.isEmpty && Set(transformers.map(\.outputShape)).count == 1 && Set(transformers.map(\.inputShape)).count == 1,
-                     "parallel transformers need one input shape and one glimpse size")
+        precondition(
+            !transformers.isEmpty && Set(transformers.map(\.outputShape)).count == 1
+                && Set(transformers.map(\.inputShape)).count == 1,
+            "parallel transformers need one input shape and one glimpse size")
         self.transformers = transformers
         inputShape = transformers[0].inputShape
         let single = transformers[0].outputShape
@@ -139,7 +152,9 @@ public final class ParallelSpatialTransformers: Layer {
             dU!.update(repeating: 0, count: count)
         }
         for (index, transformer) in transformers.enumerated() {
-            for n in 0..<batch { (slice + n * single).update(from: gradOutput + n * total + index * single, count: single) }
+            for n in 0..<batch {
+                (slice + n * single).update(from: gradOutput + n * total + index * single, count: single)
+            }
             if let g = transformer.backward(slice, batch: batch, inputGradient: inputGradient), let dU {
                 for i in 0..<count { dU[i] += g[i] }
             }

@@ -53,12 +53,18 @@ public struct CameraSettings: Sendable, Equatable {
 
     /// The first invalid setting, as a message, or nil.
     public var validationError: String? {
-        let positive: [(String, Double)] = [("dead zone", deadZone), ("stationary dead zone", stationaryDeadZone),
-                                            ("stationary time", stationarySeconds), ("zoom band", zoomBand), ("maximum speed", maxSpeed),
-                                            ("maximum acceleration", maxAcceleration), ("maximum zoom speed", maxZoomSpeed),
-                                            ("maximum zoom acceleration", maxZoomAcceleration)]
-        for (name, value) in positive where !(value >= 0 && value.isFinite) { return "camera \(name) must be a number ≥ 0 (got \(value))" }
-        if !(settleFraction > 0 && settleFraction <= 1) { return "camera settle fraction must be in (0, 1] (got \(settleFraction))" }
+        let positive: [(String, Double)] = [
+            ("dead zone", deadZone), ("stationary dead zone", stationaryDeadZone),
+            ("stationary time", stationarySeconds), ("zoom band", zoomBand), ("maximum speed", maxSpeed),
+            ("maximum acceleration", maxAcceleration), ("maximum zoom speed", maxZoomSpeed),
+            ("maximum zoom acceleration", maxZoomAcceleration)
+        ]
+        for (name, value) in positive where !(value >= 0 && value.isFinite) {
+            return "camera \(name) must be a number ≥ 0 (got \(value))"
+        }
+        if !(settleFraction > 0 && settleFraction <= 1) {
+            return "camera settle fraction must be in (0, 1] (got \(settleFraction))"
+        }
         if lookahead < 0 { return "--lookahead must be ≥ 0 (got \(lookahead))" }
         return nil
     }

@@ -26,7 +26,9 @@ public struct PictureBounds: Sendable, Equatable {
     /// The bounding box (x0, x1, y0, y1) of the window of `theta`: the images of the output's
     /// corners (±1, ±1), or nil for a kind without a matrix, a non-finite θ, or a projective
     /// window that reaches the horizon (w ≤ 0 at a corner, so not a bounded quadrilateral).
-    public static func windowBox(_ theta: ThetaValues, kind: TransformKind) -> (x0: Double, x1: Double, y0: Double, y1: Double)? {
+    public static func windowBox(_ theta: ThetaValues, kind: TransformKind) -> (
+        x0: Double, x1: Double, y0: Double, y1: Double
+    )? {
         guard let m = WindowMatrix(theta, kind: kind) else { return nil }
         var x0 = Double.infinity, x1 = -Double.infinity, y0 = Double.infinity, y1 = -Double.infinity
         for corner in 0..<4 {
@@ -57,7 +59,8 @@ public struct PictureBounds: Sendable, Equatable {
     public func keepInside(_ theta: ThetaValues, kind: TransformKind) -> ThetaValues {
         guard let b = Self.windowBox(theta, kind: kind) else { return theta }
         let width = b.x1 - b.x0, height = b.y1 - b.y0
-        let k = min(1, width > 2 * halfWidth ? 2 * halfWidth / width : 1, height > 2 * halfHeight ? 2 * halfHeight / height : 1)
+        let k = min(
+            1, width > 2 * halfWidth ? 2 * halfWidth / width : 1, height > 2 * halfHeight ? 2 * halfHeight / height : 1)
         let cx = (b.x0 + b.x1) / 2, cy = (b.y0 + b.y1) / 2
         let hx = k * width / 2, hy = k * height / 2
         let dx = Self.shift(centre: cx, half: hx, limit: halfWidth)

@@ -73,8 +73,10 @@ public final class VirtualCamera {
 
     /// Feeds the next frame's target θ, whether a cut starts at it, and the picture it must stay
     /// in (nil: no bound), and hands `emit` the windows that are now final, oldest first.
-    public func push(target: ThetaValues, sceneCut: Bool, bounds: PictureBounds?,
-                     _ emit: (ThetaValues) throws -> Void) rethrows {
+    public func push(
+        target: ThetaValues, sceneCut: Bool, bounds: PictureBounds?,
+        _ emit: (ThetaValues) throws -> Void
+    ) rethrows {
         if sceneCut {
             try flush(emit)
         }
@@ -123,7 +125,9 @@ public final class VirtualCamera {
         let aimIndex = (pending.count - 1 + 2) / 4
         var aim = aim0
         for j in pending.indices {
-            guard let t = state(of: j == 0 ? inside : self.inside(pending[j].target, pending[j].bounds)) else { continue }
+            guard let t = state(of: j == 0 ? inside : self.inside(pending[j].target, pending[j].bounds)) else {
+                continue
+            }
             let reach = deadZone * exp(z)
             if !panning && (abs(t.x - x) > reach || abs(t.y - y) > reach) { panning = true }
             if !zooming && abs(t.z - z) > settings.zoomBand { zooming = true }
@@ -184,7 +188,9 @@ public final class VirtualCamera {
 
     /// (tx, ty, log s) of an attention θ, or nil when it is not finite or s ≤ 0.
     private func state(of theta: ThetaValues) -> (x: Double, y: Double, z: Double)? {
-        guard theta.count == 3, theta[0] > 0, theta[0].isFinite, theta[1].isFinite, theta[2].isFinite else { return nil }
+        guard theta.count == 3, theta[0] > 0, theta[0].isFinite, theta[1].isFinite, theta[2].isFinite else {
+            return nil
+        }
         return (theta[1], theta[2], log(theta[0]))
     }
 

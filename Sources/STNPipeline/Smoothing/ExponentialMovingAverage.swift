@@ -14,8 +14,10 @@ struct ExponentialMovingAverage: ThetaFilter {
     func current(_ c: Int) -> Double { value[c] }
     mutating func reset() { started = false }
 
-    mutating func step(_ input: UnsafePointer<Double>, _ output: UnsafeMutablePointer<Double>,
-                       record: UnsafeMutablePointer<Double>?) {
+    mutating func step(
+        _ input: UnsafePointer<Double>, _ output: UnsafeMutablePointer<Double>,
+        record: UnsafeMutablePointer<Double>?
+    ) {
         for c in 0..<count {
             value[c] = started ? value[c] + alpha * (input[c] - value[c]) : input[c]
             output[c] = value[c]

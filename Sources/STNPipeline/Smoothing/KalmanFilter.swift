@@ -18,7 +18,7 @@ struct KalmanFilter: ThetaFilter {
     private(set) var started = false
     private var position: [Double]
     private var velocity: [Double]
-    private var p00: [Double], p01: [Double], p11: [Double]   // covariance (symmetric)
+    private var p00: [Double], p01: [Double], p11: [Double]  // covariance (symmetric)
 
     init(count: Int, settings: SmoothingSettings, frameRate: Double) {
         self.count = count
@@ -38,8 +38,10 @@ struct KalmanFilter: ThetaFilter {
     func current(_ c: Int) -> Double { position[c] }
     mutating func reset() { started = false }
 
-    mutating func step(_ input: UnsafePointer<Double>, _ output: UnsafeMutablePointer<Double>,
-                       record: UnsafeMutablePointer<Double>?) {
+    mutating func step(
+        _ input: UnsafePointer<Double>, _ output: UnsafeMutablePointer<Double>,
+        record: UnsafeMutablePointer<Double>?
+    ) {
         if !started {
             started = true
             for c in 0..<count {
@@ -84,8 +86,10 @@ struct KalmanFilter: ThetaFilter {
 
     /// The Rauch–Tung–Striebel smoother: the posterior mean of frame `index` given every sample
     /// up to `windowEnd`.
-    mutating func backwardPass(_ records: (Int) -> UnsafePointer<Double>, index: Int, windowEnd: Int,
-                               _ output: UnsafeMutablePointer<Double>) {
+    mutating func backwardPass(
+        _ records: (Int) -> UnsafePointer<Double>, index: Int, windowEnd: Int,
+        _ output: UnsafeMutablePointer<Double>
+    ) {
         for c in 0..<count {
             let last = records(windowEnd) + 10 * c
             var ps = last[0], vs = last[1]

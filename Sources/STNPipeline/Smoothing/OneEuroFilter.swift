@@ -8,9 +8,9 @@ struct OneEuroFilter: ThetaFilter {
     let derivativeAlpha: Double
 
     private(set) var started = false
-    private var value: [Double]       // x̂
-    private var speed: [Double]       // dx̂
-    private var lastInput: [Double]   // the previous sample
+    private var value: [Double]  // x̂
+    private var speed: [Double]  // dx̂
+    private var lastInput: [Double]  // the previous sample
 
     init(count: Int, settings: SmoothingSettings, frameRate: Double) {
         self.count = count
@@ -35,8 +35,10 @@ struct OneEuroFilter: ThetaFilter {
     func current(_ c: Int) -> Double { value[c] }
     mutating func reset() { started = false }
 
-    mutating func step(_ input: UnsafePointer<Double>, _ output: UnsafeMutablePointer<Double>,
-                       record: UnsafeMutablePointer<Double>?) {
+    mutating func step(
+        _ input: UnsafePointer<Double>, _ output: UnsafeMutablePointer<Double>,
+        record: UnsafeMutablePointer<Double>?
+    ) {
         if !started {
             started = true
             for c in 0..<count {

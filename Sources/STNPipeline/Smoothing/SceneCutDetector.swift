@@ -43,8 +43,10 @@ public final class SceneCutDetector {
     /// Whether `lastMeanAbsoluteDifference` holds a difference (false for the first two frames).
     private var hasLevel = false
 
-    public init(threshold: Double = SmoothingSettings.defaultCutThreshold,
-                minimumGap: Int = SmoothingSettings.defaultCutMinimumGap) {
+    public init(
+        threshold: Double = SmoothingSettings.defaultCutThreshold,
+        minimumGap: Int = SmoothingSettings.defaultCutMinimumGap
+    ) {
         self.threshold = threshold
         self.minimumGap = minimumGap
     }

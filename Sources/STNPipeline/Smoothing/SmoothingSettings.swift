@@ -59,12 +59,14 @@ public struct SmoothingSettings: Sendable, Equatable {
     public static let defaultCutThreshold = 0.03
     public static let defaultCutMinimumGap = 6
 
-    public init(method: SmoothingMethod = .oneEuro,
-                minCutoff: Double = 0.5, beta: Double = 4.0, derivativeCutoff: Double = 1.0,
-                alpha: Double = 0.2,
-                processNoise: Double = 2e-3, measurementNoise: Double = 1e-4,
-                lookahead: Int = 0,
-                cutThreshold: Double = SmoothingSettings.defaultCutThreshold) {
+    public init(
+        method: SmoothingMethod = .oneEuro,
+        minCutoff: Double = 0.5, beta: Double = 4.0, derivativeCutoff: Double = 1.0,
+        alpha: Double = 0.2,
+        processNoise: Double = 2e-3, measurementNoise: Double = 1e-4,
+        lookahead: Int = 0,
+        cutThreshold: Double = SmoothingSettings.defaultCutThreshold
+    ) {
         self.method = method
         self.minCutoff = minCutoff
         self.beta = beta
@@ -89,7 +91,9 @@ public struct SmoothingSettings: Sendable, Equatable {
         let limit = 1e6
         if !(minCutoff >= 0 && minCutoff <= limit) { return bad("--min-cutoff", minCutoff, "in [0, 1e6]") }
         if !(beta >= 0 && beta <= limit) { return bad("--beta", beta, "in [0, 1e6]") }
-        if !(derivativeCutoff >= 0 && derivativeCutoff <= limit) { return bad("--d-cutoff", derivativeCutoff, "in [0, 1e6]") }
+        if !(derivativeCutoff >= 0 && derivativeCutoff <= limit) {
+            return bad("--d-cutoff", derivativeCutoff, "in [0, 1e6]")
+        }
         if !(alpha > 0 && alpha <= 1) { return bad("--alpha", alpha, "in (0, 1]") }
         if !(processNoise >= 0 && processNoise <= limit) { return bad("--process-noise", processNoise, "in [0, 1e6]") }
         if !(measurementNoise >= 0 && measurementNoise <= limit) {

@@ -18,12 +18,14 @@ protocol ThetaFilter {
     mutating func reset()
     /// Advances every parameter by one sample; writes the outputs to `output` (`count` elements)
     /// and, when given, the frame's record to `record` (`count × recordWidth`, parameter-major).
-    mutating func step(_ input: UnsafePointer<Double>, _ output: UnsafeMutablePointer<Double>,
-                       record: UnsafeMutablePointer<Double>?)
+    mutating func step(
+        _ input: UnsafePointer<Double>, _ output: UnsafeMutablePointer<Double>,
+        record: UnsafeMutablePointer<Double>?)
     /// The backward pass for frame `index` over the forward records `records[index…windowEnd]`,
     /// written to `output`. `self` is used as scratch state (it may be reset).
-    mutating func backwardPass(_ records: (Int) -> UnsafePointer<Double>, index: Int, windowEnd: Int,
-                               _ output: UnsafeMutablePointer<Double>)
+    mutating func backwardPass(
+        _ records: (Int) -> UnsafePointer<Double>, index: Int, windowEnd: Int,
+        _ output: UnsafeMutablePointer<Double>)
 }
 
 extension ThetaFilter {
@@ -32,8 +34,10 @@ extension ThetaFilter {
 
     /// The same filter run backward, fresh, over the forward outputs from `windowEnd` down to
     /// `index` (a zero-phase forward–backward filter truncated to the window).
-    mutating func backwardPass(_ records: (Int) -> UnsafePointer<Double>, index: Int, windowEnd: Int,
-                               _ output: UnsafeMutablePointer<Double>) {
+    mutating func backwardPass(
+        _ records: (Int) -> UnsafePointer<Double>, index: Int, windowEnd: Int,
+        _ output: UnsafeMutablePointer<Double>
+    ) {
         reset()
         for j in stride(from: windowEnd, through: index, by: -1) { step(records(j), output, record: nil) }
     }
@@ -65,8 +69,10 @@ struct PassThroughFilter: ThetaFilter {
     func current(_ c: Int) -> Double { last[c] }
     mutating func reset() { started = false }
 
-    mutating func step(_ input: UnsafePointer<Double>, _ output: UnsafeMutablePointer<Double>,
-                       record: UnsafeMutablePointer<Double>?) {
+    mutating func step(
+        _ input: UnsafePointer<Double>, _ output: UnsafeMutablePointer<Double>,
+        record: UnsafeMutablePointer<Double>?
+    ) {
         started = true
         for c in 0..<count {
             last[c] = input[c]

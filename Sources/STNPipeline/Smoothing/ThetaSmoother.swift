@@ -88,8 +88,9 @@ public final class ThetaSmoother {
     /// comes out of the push of frame i + N, or earlier when a cut ends its segment; `flush`
     /// hands out the rest. Every pushed frame comes out exactly once, in order.
     public func push(raw: ThetaValues, sceneCut: Bool, _ emit: (Result) throws -> Void) rethrows {
-        precondition(raw.count == parameterCount,
-                     "ThetaSmoother: expected \(parameterCount) parameters, got \(raw.count)")
+        precondition(
+            raw.count == parameterCount,
+            "ThetaSmoother: expected \(parameterCount) parameters, got \(raw.count)")
         if settings.method == .none { return try emit((raw, raw, sceneCut)) }
         if sceneCut {
             try emitAll(emit)
@@ -138,7 +139,8 @@ public final class ThetaSmoother {
         let smoothed = filterOutput.withUnsafeMutableBufferPointer { output -> ThetaValues in
             pendingForward.withUnsafeBufferPointer { records in
                 let base = records.baseAddress!
-                backward.backwardPass({ base + ((first + $0) % slots) * stride }, index: index, windowEnd: windowEnd, output.baseAddress!)
+                backward.backwardPass(
+                    { base + ((first + $0) % slots) * stride }, index: index, windowEnd: windowEnd, output.baseAddress!)
             }
             return domain.fromDomain(output.baseAddress!, raw: pendingRaw[slot])
         }
@@ -148,8 +150,10 @@ public final class ThetaSmoother {
     /// The offline reference of the streaming output: the smoothed θ of every frame of a whole
     /// clip, computed directly from the definition above (segments at `cuts`; frame 0 always
     /// starts one). `ThetaSmoother.push`/`flush` over the same frames return the same values.
-    public static func offline(kind: TransformKind, parameterCount: Int, settings: SmoothingSettings,
-                               frameRate: Double, raws: [[Double]], cuts: [Bool]) -> [[Double]] {
+    public static func offline(
+        kind: TransformKind, parameterCount: Int, settings: SmoothingSettings,
+        frameRate: Double, raws: [[Double]], cuts: [Bool]
+    ) -> [[Double]] {
         precondition(raws.count == cuts.count)
         if settings.method == .none { return raws }
         let rate = frameRate.isFinite && frameRate > 0 ? frameRate : 30
@@ -178,7 +182,8 @@ public final class ThetaSmoother {
             // A backward pass per frame, from min(i + N, b) down to i.
             for i in a...b {
                 f.withUnsafeBufferPointer { records in
-                    filter.backwardPass({ records.baseAddress! + $0 * stride }, index: i - a, windowEnd: min(i + n, b) - a, &output)
+                    filter.backwardPass(
+                        { records.baseAddress! + $0 * stride }, index: i - a, windowEnd: min(i + n, b) - a, &output)
                 }
                 result.append(Array(domain.fromDomain(output, raw: segment[i - a])))
             }
