@@ -40,7 +40,7 @@ stage stage1 "$START" --scenes robust --localisation-net keypoints --steps 12000
   --seed 101 --log-every 200
 
 # 2. The same scenes with three in ten item-free, so that "no item" wins where nothing is there:
-#    10000 joint steps, then 3000 classifier-only steps. About 25 min at ~370 scenes/s.
+#    13000 joint steps, then 3000 classifier-only steps. About 25 min at ~370 scenes/s.
 stage stage2 "$WORK/stage1.safetensors" --scenes robust --no-item-share 0.3 --localisation-net keypoints \
   --steps 16000 --warmup-steps 0 --curriculum-steps 0 --learning-rate 3e-4 --classifier-scale 0.3 --scale-prior 1.0 \
   --finetune-steps 3000 --seed 303 --log-every 250
