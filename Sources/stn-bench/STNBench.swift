@@ -13,7 +13,8 @@ struct STNBench: ParsableCommand {
             Examples:
               swift run -c release stn-bench sampler --frames 1000 --runs 5
               swift run -c release stn-bench train --steps 30
+              swift run -c release stn-bench model samples/model/attention-fashion.safetensors
             """,
         version: stnVersion,
-        subcommands: [SamplerBench.self, TrainBench.self])
+        subcommands: [SamplerBench.self, TrainBench.self, ModelBench.self])
 }
