@@ -29,7 +29,7 @@ public struct RectifyOptions: Sendable {
     public var camera: CameraSettings
     /// What the window does while the model's classifier sees no item (models with a "no item" class).
     public var presence = PresenceSettings()
-    /// A second video: the input with the raw (red) and smoothed (green) windows drawn on it.
+    /// A second video: the input with the raw (red) and used (green) windows drawn on it.
     public var overlayPath: String?
     /// Told of every frame as each stage takes it up; may block (tests step stages with it) or throw (stopping the run).
     public var observer: (any PipelineObserver)?

@@ -80,6 +80,18 @@ public final class RectifyPipeline: Sendable {
         }
 
         var warnings: [String] = []
+        if case .fixed(let kind, let parameters) = options.transforms,
+            let box = PictureBounds.windowBox(ThetaValues(parameters), kind: kind)
+        {
+            let picture = PictureBounds(width: reader.info.width, height: reader.info.height, canvas: options.canvas)
+            if box.x1 <= -picture.halfWidth || box.x0 >= picture.halfWidth || box.y1 <= -picture.halfHeight
+                || box.y0 >= picture.halfHeight
+            {
+                warnings.append(
+                    "--theta \(parameters.map { String($0) }.joined(separator: ",")): the window lies wholly outside the "
+                        + "\(reader.info.width)x\(reader.info.height) picture; every output frame is padding")
+            }
+        }
         if options.copyAudio, reader.info.hasAudio, let reason = writer.audioDropReason { warnings.append(reason) }
         if options.copyAudio, writer.audioDropReason == nil, reader.info.otherAudioStreams > 0 {
             let count = reader.info.otherAudioStreams

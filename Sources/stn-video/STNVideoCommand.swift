@@ -108,7 +108,8 @@ struct STNVideoCommand: CancellableCommand {
     var releaseAfter: Double = 2
     @Option(
         help: ArgumentHelp(
-            "Also write the input with the raw (red) and smoothed (green) windows drawn on it.", valueName: "path"))
+            "Also write the input with the raw (red) and used (green) windows drawn on it, and a caption of what the classifier saw.",
+            valueName: "path"))
     var overlay: String?
 
     static let defaultSize = FrameSize(width: 256, height: 256)

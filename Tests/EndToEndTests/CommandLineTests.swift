@@ -92,6 +92,14 @@ final class CommandLineTests: ClipTestCase {
             XCTAssertEqual(r.status, 0, "\(arguments): \(r.stderr)")
             XCTAssertTrue(r.stderr.hasPrefix("stn-video: warning: " + warning), "\(arguments): \(r.stderr)")
         }
+        // A fixed window wholly outside the picture samples only padding; one that overlaps it does not warn.
+        let outside = try stnVideo(["--theta", "0.2,-1.5,0", clip, output])
+        XCTAssertEqual(outside.status, 0, outside.stderr)
+        XCTAssertTrue(
+            outside.stderr.contains("stn-video: warning: --theta 0.2,-1.5,0.0: the window lies wholly outside the "),
+            outside.stderr)
+        let overlapping = try stnVideo(["--theta", "0.2,-0.9,0", clip, output])
+        XCTAssertFalse(overlapping.stderr.contains("wholly outside"), overlapping.stderr)
         let r = try stnVideo(["--quiet", "--verbose", "--theta", "1,0,0", clip, output])
         XCTAssertEqual(r.status, 2, r.stderr)
         XCTAssertTrue(r.stderr.hasPrefix("stn-video: error: --quiet and --verbose contradict each other"), r.stderr)
