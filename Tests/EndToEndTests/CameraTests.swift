@@ -53,14 +53,16 @@ final class CameraTests: XCTestCase {
         for camera in ["hold", "follow"] {
             let rows = try windows(clip, ["--camera", camera], in: directory, name: camera)
             XCTAssertEqual(rows.filter { outside($0.used) }.count, 0, camera)
-            XCTAssertGreaterThan(rows.filter { outside($0.raw) }.count, 10, "the raw columns keep the network's θ")
         }
-        // Unsmoothed, and following θ even where the model sees no item in these test patterns.
+        // Allowed outside, unsmoothed and following θ even where the model sees no item in these
+        // test patterns: the used window is the network's own wherever its scale is not collapsed
+        // (the collapse guard's business), inside the picture or not.
         let free = try windows(
             clip, ["--camera", "follow", "--allow-outside", "--min-presence", "0", "--smoothing", "none"],
-            in: directory,
-            name: "free")
-        XCTAssertGreaterThan(free.filter { outside($0.used) }.count, 10)
+            in: directory, name: "free")
+        let unguarded = free.filter { $0.raw[0] >= 0.05 }
+        XCTAssertGreaterThan(unguarded.count, 100)
+        for row in unguarded { XCTAssertEqual(row.used, row.raw) }
     }
 
     func testAStillPictureGetsOneStillWindow() throws {

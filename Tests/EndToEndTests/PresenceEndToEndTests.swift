@@ -33,18 +33,22 @@ final class PresenceEndToEndTests: XCTestCase {
             XCTAssertTrue((0...1).contains(presence) && (0...1).contains(confidence), "\(row)")
             XCTAssertTrue(Self.itemClasses.contains(row["label"]!), "label \(row["label"]!) is not an item class")
         }
-        // The clip shows an item in every frame; the bundled model calls it present in 77.6 % of them.
+        // The clip shows an item in every frame; the bundled model calls it present in 94.8 % of them.
         let present = rows.filter { Double($0["presence"]!)! >= 0.5 }.count
-        XCTAssertGreaterThanOrEqual(Double(present) / 250, 0.7)
+        XCTAssertGreaterThanOrEqual(Double(present) / 250, 0.9)
     }
 
     func testTheWindowFollowsThetaOnlyWhileSomethingIsThere() throws {
         let directory = try TemporaryDirectory()
-        // Presence 0 needed: every frame is followed; with no smoothing and no camera the used window is the raw one.
-        for row in try run(
+        // Presence 0 needed: every frame is followed; with no smoothing and no camera the used window
+        // is the raw one, except where the collapse guard replaces a scale near zero (14 of 250 frames
+        // of this clip have s < 0.05).
+        let followed = try run(
             ["--smoothing", "none", "--camera", "follow", "--allow-outside", "--min-presence", "0"], in: directory,
             name: "follow")
-        {
+        let unguarded = followed.filter { Double($0["raw_s"]!)! >= 0.05 }
+        XCTAssertGreaterThan(unguarded.count, 200)
+        for row in unguarded {
             XCTAssertEqual([row["s"], row["tx"], row["ty"]], [row["raw_s"], row["raw_tx"], row["raw_ty"]])
         }
         // Presence 1 needed: nothing is ever confident, so the window is the whole picture

@@ -45,7 +45,9 @@ final class SceneModelTests: XCTestCase {
         }
         let model = try STNModel.load(contentsOf: modelURL)
         XCTAssertEqual(model.transformKind, .attention)
-        XCTAssertEqual([model.inputChannels, model.inputHeight, model.inputWidth], [1, 64, 64])
+        XCTAssertEqual(
+            [model.inputChannels, model.inputHeight, model.inputWidth],
+            [1, name.contains("lite") ? 64 : 96, name.contains("lite") ? 64 : 96])
         XCTAssertEqual(model.config.transformer.localisation, localisation.layers)
         let classifier = try TwoResolutionSTCNN(contentsOf: modelURL)
         var total = SceneEvaluation()

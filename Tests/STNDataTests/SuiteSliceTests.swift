@@ -30,26 +30,26 @@ final class SuiteSliceTests: XCTestCase {
         return result
     }
 
-    /// Measured: item-free frames called absent 86.5 %, clean scenes called present 97.9 %
-    /// (targets 95 % each).
+    /// Measured: item-free frames called absent 100 %, clean scenes called present 100 %: the
+    /// targets (95 % each) on this slice.
     func testTheModelTellsItemFreeScenesFromScenesWithAnItem() throws {
         let free = try evaluate("item-free scenes")
         XCTAssertTrue(free.measuresPresence)
         XCTAssertEqual(free.absentFrames, 96)
         XCTAssertEqual(free.frames, 0)
-        XCTAssertGreaterThanOrEqual(free.absenceRate, 0.8, "\(free)")
+        XCTAssertGreaterThanOrEqual(free.absenceRate, 0.95, "\(free)")
         let items = try evaluate("no clutter")
-        XCTAssertGreaterThanOrEqual(items.presenceRate, 0.9, "\(items)")
+        XCTAssertGreaterThanOrEqual(items.presenceRate, 0.95, "\(items)")
     }
 
-    /// Measured: without clutter 100 % centre in box, IoU 0.690 (the targets, 95 % and 0.6, are
-    /// met); nominal clutter 58.3 %, 0.424 (targets not met; floors under the measured figures).
+    /// Measured: without clutter 100 % centre in box, IoU 0.742 (the targets, 95 % and 0.6, are
+    /// met); nominal clutter 79.2 %, 0.570 (targets not met; floors under the measured figures).
     func testTheModelFindsItemsWithAndWithoutClutter() throws {
         let clean = try evaluate("no clutter")
         XCTAssertGreaterThanOrEqual(clean.centreInBoxRate, 0.95, "\(clean)")
         XCTAssertGreaterThanOrEqual(clean.meanIoU, 0.6, "\(clean)")
         let nominal = try evaluate("nominal")
-        XCTAssertGreaterThanOrEqual(nominal.centreInBoxRate, 0.5, "\(nominal)")
-        XCTAssertGreaterThanOrEqual(nominal.meanIoU, 0.35, "\(nominal)")
+        XCTAssertGreaterThanOrEqual(nominal.centreInBoxRate, 0.7, "\(nominal)")
+        XCTAssertGreaterThanOrEqual(nominal.meanIoU, 0.5, "\(nominal)")
     }
 }
