@@ -65,30 +65,9 @@ public final class SceneBatch {
         quantiseLocalisation()
     }
 
-    /// Renders each layout as a full frame (`W × H`, 8-bit), then area-downscales the frame into
-    /// the square canvases: what the video pipeline feeds the model.
-    public func fill(frames layouts: [SceneLayout], renderer: SceneRenderer) {
-        precondition(layouts.count <= capacity)
-        count = layouts.count
-        let top = levelSides[0], side = localisationSide
-        for (n, layout) in layouts.enumerated() {
-            var frame = renderer.render(layout, raster: .frame(width: layout.width, height: layout.height))
-            for i in frame.indices { frame[i] = (frame[i] * 255).rounded() / 255 }
-            frame.withUnsafeBufferPointer { pixels in
-                Self.areaDownscale(
-                    frame: pixels.baseAddress!, width: layout.width, height: layout.height, side: top,
-                    into: levels[0] + n * top * top)
-                Self.areaDownscale(
-                    frame: pixels.baseAddress!, width: layout.width, height: layout.height, side: side,
-                    into: localisation + n * side * side)
-            }
-            finish(item: n, layout: layout)
-        }
-        quantiseLocalisation()
-    }
-
-    /// The same from frames already rendered and quantised (`layouts[i]`'s frame at `i · W·H`),
-    /// e.g. after a codec round trip.
+    /// From frames already rendered and quantised to 8 bits (`layouts[i]`'s frame at `i · W·H`),
+    /// perhaps after a codec round trip: each is area-downscaled into the square canvases, as the
+    /// video pipeline feeds the model.
     public func fill(frames pixels: UnsafeBufferPointer<UInt8>, layouts: [SceneLayout]) {
         precondition(layouts.count <= capacity)
         count = layouts.count

@@ -28,6 +28,8 @@ final class GlimpseClassifier {
     private var downscaler: LumaDownscaler?
     private let bytes: UnsafeMutablePointer<UInt8>
     private let levels: [UnsafeMutablePointer<Float>]
+    private let pyramid: [TwoResolutionSTCNN.SamplingLevel]
+    private let window = UnsafeMutablePointer<Float>.allocate(capacity: 3)
 
     /// nil when the model has no classifier or is not an attention model.
     init?(model: STNModel, centredInSquare: Bool) throws {
@@ -46,11 +48,13 @@ final class GlimpseClassifier {
         self.sides = sides
         bytes = .allocate(capacity: sides[0] * sides[0])
         levels = sides.map { .allocate(capacity: $0 * $0) }
+        pyramid = zip(levels, sides).map { TwoResolutionSTCNN.SamplingLevel(images: UnsafePointer($0), side: $1) }
     }
 
     deinit {
         bytes.deallocate()
         for level in levels { level.deallocate() }
+        window.deallocate()
     }
 
     func classify(_ frame: VideoFrame, theta: ThetaValues) -> GlimpseObservation {
@@ -70,20 +74,18 @@ final class GlimpseClassifier {
                 }
             }
         }
-        let pyramid = zip(levels, sides).map { TwoResolutionSTCNN.SamplingLevel(images: UnsafePointer($0), side: $1) }
-        let t: [Float] = [Float(theta[0]), Float(theta[1]), Float(theta[2])]
-        let scores: [Float] = t.withUnsafeBufferPointer { t in
-            let v = network.sampleGlimpses(theta: t.baseAddress!, levels: pyramid, batch: 1)
-            let z = network.classifier.forward(v, batch: 1, training: false)
-            return (0..<network.classCount).map { z[$0] }
-        }
-        let top1 = scores.max()!
-        let weights = scores.map { exp(Double($0 - top1)) }
-        let total = weights.reduce(0, +)
-        let probabilities = weights.map { $0 / total }
+        for i in 0..<3 { window[i] = Float(theta[i]) }
+        let v = network.sampleGlimpses(theta: window, levels: pyramid, batch: 1)
+        let z = network.classifier.forward(v, batch: 1, training: false)
+        // Softmax over the class scores, without a per-frame array.
+        var top1 = z[0]
+        for c in 1..<network.classCount { top1 = max(top1, z[c]) }
+        var total = 0.0
+        for c in 0..<network.classCount { total += exp(Double(z[c] - top1)) }
+        func probability(_ c: Int) -> Double { exp(Double(z[c] - top1)) / total }
         var best = noItem == 0 ? 1 : 0
-        for c in probabilities.indices where c != noItem && probabilities[c] > probabilities[best] { best = c }
+        for c in 0..<network.classCount where c != noItem && z[c] > z[best] { best = c }
         return GlimpseObservation(
-            presence: noItem.map { 1 - probabilities[$0] } ?? 1, label: names[best], confidence: probabilities[best])
+            presence: noItem.map { 1 - probability($0) } ?? 1, label: names[best], confidence: probability(best))
     }
 }
