@@ -101,7 +101,7 @@ def main():
     parser.add_argument("--stn", default=os.path.join(ROOT, ".build", "release", "stn-video"))
     parser.add_argument("--make-video", default=os.path.join(ROOT, ".build", "release", "stn-make-video"))
     parser.add_argument("--data", default="/usr/share/doc/opencv-doc/examples/data")
-    parser.add_argument("--seeds", type=int, default=3, help="generated clips (seeds 31, 32, …)")
+    parser.add_argument("--seeds", type=int, default=9, help="generated clips (seeds 31, 32, …)")
     parser.add_argument("extra", nargs="*", help="stn-video options (after --)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:

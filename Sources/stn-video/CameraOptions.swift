@@ -16,7 +16,7 @@ struct CameraOptions: ParsableArguments {
     @Option(
         name: .customLong("dead-zone"),
         help: ArgumentHelp(
-            "hold: how far the smoothed window's centre may stray from the camera's before it pans, as a fraction of the window's half-side (its scale may stray ±22 %). When the windows of the last 3 s fit in the camera's window, the whole window is the dead zone.",
+            "hold: how far the smoothed window's centre may stray from the camera's before it pans, as a fraction of the window's half-side (its scale may stray ±10 %). When the windows of the last 3 s stay about one place, the camera keeps to their middle and moves only when they leave its window.",
             valueName: "fraction"))
     var deadZone: Double = CameraSettings().deadZone
 

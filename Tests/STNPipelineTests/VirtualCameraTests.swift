@@ -24,13 +24,13 @@ final class VirtualCameraTests: XCTestCase {
 
     func testHoldsStillWhileTheTargetStaysInTheDeadZone() {
         var random = SmoothingTestRandom(seed: 5)
-        // Centre wanders up to 0.08 (< 0.25 × 0.4 = 0.1), scale ±10 % (< ±22 %).
+        // Centre wanders up to 0.05 (< 0.15 × 0.4 = 0.06), scale ±9 % (< ±10 %).
         let targets =
             [[0.4, 0.1, -0.2]]
             + (0..<200).map { _ in
                 [
-                    0.4 * exp(0.09 * (2 * random.uniform() - 1)), 0.1 + 0.08 * (2 * random.uniform() - 1),
-                    -0.2 + 0.08 * (2 * random.uniform() - 1)
+                    0.4 * exp(0.09 * (2 * random.uniform() - 1)), 0.1 + 0.05 * (2 * random.uniform() - 1),
+                    -0.2 + 0.05 * (2 * random.uniform() - 1)
                 ]
             }
         let windows = film(targets)
@@ -48,8 +48,32 @@ final class VirtualCameraTests: XCTestCase {
             Set(windows[1..<75].map { $0.map(\.bitPattern) }).count, 5, "chased before the shot is 3 s long")
         for w in windows[150...] { XCTAssertEqual(w, windows[150]) }
         var chasing = CameraSettings()
-        chasing.stationaryDeadZone = chasing.deadZone
+        chasing.stationarySpan = 0
         XCTAssertGreaterThan(Set(film(targets, settings: chasing)[150...].map { $0.map(\.bitPattern) }).count, 5)
+    }
+
+    /// A static shot where the model sits on one subject and glances at another, half the
+    /// picture away, for two frames every two seconds (as on opencv-doc's vtest.avi at 10 fps):
+    /// once the shot is 3 s long the camera stays on the first subject and does not move.
+    func testGlancesAtAnotherSubjectDoNotMoveAStationaryCamera() {
+        let here = [0.3, 0.6, -0.35], there = [0.3, 0.15, -0.15]
+        let targets = (0..<300).map { i in i % 20 >= 18 ? there : here }
+        let windows = film(targets, frameRate: 10)
+        for i in 40..<300 { XCTAssertEqual(windows[i], here, "frame \(i)") }
+    }
+
+    /// At 10 fps a frame's step at the braking speed is longer than a short pan: the camera must
+    /// still land on its aim and stop, not swing around it.
+    func testAShortPanAtALowFrameRateStopsOnItsAim() {
+        let targets = (0..<10).map { _ in [0.3, 0.0, 0.0] } + (0..<30).map { _ in [0.3, 0.12, 0.0] }
+        let windows = film(targets, frameRate: 10)
+        let xs = windows.map { $0[1] }
+        for i in 1..<xs.count {
+            XCTAssertGreaterThanOrEqual(xs[i], xs[i - 1], "frame \(i): the pan never turns back")
+            XCTAssertLessThanOrEqual(xs[i], 0.12 + 1e-12, "frame \(i): the pan never passes its aim")
+        }
+        XCTAssertEqual(xs.last!, 0.12, accuracy: 1e-12)
+        XCTAssertEqual(xs[15], xs.last!, "at rest half a second after the step")
     }
 
     func testPanHasBoundedSpeedAndAccelerationAndStopsOnTheTarget() {

@@ -13,27 +13,29 @@ public enum CameraMode: String, CaseIterable, Sendable {
 /// so the camera behaves the same in seconds at any frame rate.
 ///
 /// The defaults suit windows that follow a subject across a frame in a few seconds: the camera
-/// stays put while the target's centre is within a quarter of the window's half-side of its own
-/// centre and its scale within ±22 %; a pan reaches 2 units/s (a 16:9 frame's width in about a
-/// second) after 0.125 s, and stops without overshoot at the same rate. A shot whose targets of
-/// the last 3 s all fit in the camera's window (their centres span at most its side on each
-/// axis) is *stationary*: the dead zone is then the whole window, so a target that wanders
-/// about one place — a static scene, a model unsure between subjects — does not move the
-/// camera, while a subject that travels is followed closely. Measured with the bundled model
-/// (pipelines/camera-check.py): on opencv-doc's vtest.avi (static camera, 10 fps) the window's
-/// centre moves 0.75 px per frame against 9.7 for the smoothed window itself; on generated
-/// clips of moving items the centre stays in the item's box as often as the raw window's.
+/// stays put while the target's centre is within 0.15 of the window's half-side of its own
+/// centre and its scale within ±10 %; a pan reaches 2 units/s (a 16:9 frame's width in about a
+/// second) after 0.125 s, and stops at its aim without overshoot at any frame rate. A shot whose
+/// target centres of the last 3 s, the outer fifth on each side left out, span at most half the
+/// camera window's side on each axis is *stationary*: the camera then keeps to the middle of
+/// those centres and moves only when they leave its window, and its zoom band is ±65 %, so that
+/// a target that wanders about one place — a static scene, a model unsure between subjects,
+/// off for a frame or two — does not move it, while a subject that travels is followed closely.
+/// Measured with the bundled model by pipelines/camera-check.py (docs/camera.md has the table).
 public struct CameraSettings: Sendable, Equatable {
     public var mode: CameraMode = .hold
     /// Dead zone: the target's centre may be this fraction of the window's half-side away
     /// from the camera's centre (on either axis) before the camera moves.
-    public var deadZone: Double = 0.25
-    /// Dead zone of a stationary shot, as a fraction of the window's half-side (1: anywhere in the window).
-    public var stationaryDeadZone: Double = 1
+    public var deadZone: Double = 0.15
+    /// A shot is stationary while its recent target centres (the outer fifth on each side left out)
+    /// span at most this many camera window sides on each axis.
+    public var stationarySpan: Double = 0.5
+    /// Dead band of the zoom in a stationary shot (0.5: ±65 %), whose aim is the recent targets' median zoom.
+    public var stationaryZoomBand: Double = 0.5
     /// How far back the stationary test looks, seconds.
     public var stationarySeconds: Double = 3
-    /// Dead band of the zoom: |log(target s / camera s)| up to this stays still (0.2: ±22 %).
-    public var zoomBand: Double = 0.2
+    /// Dead band of the zoom: |log(target s / camera s)| up to this stays still (0.1: ±10 %).
+    public var zoomBand: Double = 0.1
     /// Fastest pan, canvas units per second.
     public var maxSpeed: Double = 2
     /// Largest change of pan speed, canvas units per second².
@@ -54,8 +56,9 @@ public struct CameraSettings: Sendable, Equatable {
     /// The first invalid setting, as a message, or nil.
     public var validationError: String? {
         let positive: [(String, Double)] = [
-            ("dead zone", deadZone), ("stationary dead zone", stationaryDeadZone),
-            ("stationary time", stationarySeconds), ("zoom band", zoomBand), ("maximum speed", maxSpeed),
+            ("dead zone", deadZone), ("stationary span", stationarySpan),
+            ("stationary time", stationarySeconds),
+            ("stationary zoom band", stationaryZoomBand), ("zoom band", zoomBand), ("maximum speed", maxSpeed),
             ("maximum acceleration", maxAcceleration), ("maximum zoom speed", maxZoomSpeed),
             ("maximum zoom acceleration", maxZoomAcceleration)
         ]

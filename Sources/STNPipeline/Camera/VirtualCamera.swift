@@ -10,13 +10,15 @@ import STNCore
 /// - *Hold*: while every target of the frame's look-ahead window (the frame and up to
 ///   `lookahead` later frames of the same shot) has its centre within `deadZone` × s of the
 ///   camera's centre on each axis and its zoom within `zoomBand`, the camera does not move.
-///   In a stationary shot — the centres of the targets of the last `stationarySeconds` span
-///   at most the camera window's side, 2s, on each axis — the dead zone is `stationaryDeadZone`.
+/// - *Stationary shot*: while the target centres of the last `stationarySeconds` (the outer
+///   fifth on each side left out) span at most `stationarySpan` × the camera window's side 2s
+///   on each axis, the camera aims at the middle of them and at their median zoom instead of
+///   at each target, pans only when they leave its window, and zooms outside `stationaryZoomBand`.
 /// - *Pan*: once a target's centre leaves, the camera pans towards the target a quarter of the
 ///   look-ahead window ahead (so with look-ahead it starts early, and leads a moving subject by
 ///   a quarter of the look-ahead): the pan speed is
 ///   at most `maxSpeed` and changes by at most `maxAcceleration` per second (as a 2-D vector),
-///   braking so as to stop at the aim (speed ≤ √(2·a·distance)). The pan ends once the camera
+///   braking so as to stop at the aim (speed ≤ √(2·a·distance), and a frame's step never past it). The pan ends once the camera
 ///   is within `settleFraction` of the dead zone of its aim and slow enough to stop within one
 ///   frame's acceleration. *Zoom* works the same on log s, with its own band and limits, and
 ///   independently: a change of size alone does not pan.
@@ -49,8 +51,8 @@ public final class VirtualCamera {
     private var vx = 0.0, vy = 0.0, vz = 0.0
     /// The last window handed out (what a holding camera repeats).
     private var held = ThetaValues(count: 3)
-    /// Target centres of the last `stationarySeconds` of the shot (a ring), for the stationary test.
-    private var recentX: [Double], recentY: [Double]
+    /// Target centres and zooms of the last `stationarySeconds` of the shot (a ring), for the stationary test.
+    private var recentX: [Double], recentY: [Double], recentZ: [Double]
     private var recentCount = 0, recentNext = 0
     // Per-frame limits.
     private let speed: Double, acceleration: Double, zoomSpeed: Double, zoomAcceleration: Double
@@ -69,6 +71,7 @@ public final class VirtualCamera {
         let frames = max(1, Int((settings.stationarySeconds * rate).rounded()))
         recentX = [Double](repeating: 0, count: frames)
         recentY = recentX
+        recentZ = recentX
     }
 
     /// Feeds the next frame's target θ, whether a cut starts at it, and the picture it must stay
@@ -118,20 +121,35 @@ public final class VirtualCamera {
             return inside
         }
         remember(aim0)
-        let deadZone = isStationary() ? settings.stationaryDeadZone : settings.deadZone
-        // The pan starts when any target of the look-ahead window leaves the zone, and aims at the
-        // target a quarter of the window ahead: early enough to keep the subject in the zone, with
-        // a lead of N/4 frames rather than N (a full lead puts the camera ahead of a moving subject).
-        let aimIndex = (pending.count - 1 + 2) / 4
         var aim = aim0
-        for j in pending.indices {
-            guard let t = state(of: j == 0 ? inside : self.inside(pending[j].target, pending[j].bounds)) else {
-                continue
+        var zoomBand = settings.zoomBand
+        if let stationary = stationaryAim() {
+            // A stationary shot: the camera keeps to the middle of where the targets have been,
+            // not to each target, so that a target moving between two places (a model unsure
+            // between subjects) or off for a frame or two does not pull it back and forth.
+            aim = (stationary.x, stationary.y, stationary.z)
+            zoomBand = settings.stationaryZoomBand
+            let reach = exp(z)
+            let box = stationary.box
+            if !panning && (box.x0 < x - reach || box.x1 > x + reach || box.y0 < y - reach || box.y1 > y + reach) {
+                panning = true
             }
-            let reach = deadZone * exp(z)
-            if !panning && (abs(t.x - x) > reach || abs(t.y - y) > reach) { panning = true }
-            if !zooming && abs(t.z - z) > settings.zoomBand { zooming = true }
-            if j <= aimIndex { aim = t }
+            if !zooming && abs(aim.z - z) > zoomBand { zooming = true }
+        } else {
+            // The pan starts when any target of the look-ahead window leaves the zone, and aims at
+            // the target a quarter of the window ahead: early enough to keep the subject in the
+            // zone, with a lead of N/4 frames rather than N (a full lead puts the camera ahead of a
+            // moving subject).
+            let aimIndex = (pending.count - 1 + 2) / 4
+            let reach = settings.deadZone * exp(z)
+            for j in pending.indices {
+                guard let t = state(of: j == 0 ? inside : self.inside(pending[j].target, pending[j].bounds)) else {
+                    continue
+                }
+                if !panning && (abs(t.x - x) > reach || abs(t.y - y) > reach) { panning = true }
+                if !zooming && abs(t.z - z) > zoomBand { zooming = true }
+                if j <= aimIndex { aim = t }
+            }
         }
         // Holding: the window of the last frame, exactly.
         guard panning || zooming else { return held }
@@ -146,7 +164,7 @@ public final class VirtualCamera {
         }
         if zooming {
             zoom(towards: aim.z)
-            if abs(aim.z - z) <= settings.settleFraction * settings.zoomBand && abs(vz) <= zoomAcceleration {
+            if abs(aim.z - z) <= settings.settleFraction * zoomBand && abs(vz) <= zoomAcceleration {
                 vz = 0
                 zooming = false
             }
@@ -165,20 +183,27 @@ public final class VirtualCamera {
     private func remember(_ target: (x: Double, y: Double, z: Double)) {
         recentX[recentNext] = target.x
         recentY[recentNext] = target.y
+        recentZ[recentNext] = target.z
         recentNext = (recentNext + 1) % recentX.count
         recentCount = min(recentCount + 1, recentX.count)
     }
 
-    /// Whether the shot has lasted `stationarySeconds` and its recent target centres fit in the camera's window.
-    private func isStationary() -> Bool {
-        guard recentCount == recentX.count else { return false }
-        let side = 2 * exp(z)
-        var x0 = Double.infinity, x1 = -Double.infinity, y0 = Double.infinity, y1 = -Double.infinity
-        for i in 0..<recentCount {
-            x0 = min(x0, recentX[i]); x1 = max(x1, recentX[i])
-            y0 = min(y0, recentY[i]); y1 = max(y1, recentY[i])
-        }
-        return x1 - x0 <= side && y1 - y0 <= side
+    /// In a stationary shot, the middle of the recent target centres and their median zoom;
+    /// otherwise nil. The shot is stationary once it has lasted `stationarySeconds` and the
+    /// centres of that time fit in `stationarySpan` × the camera window's side on each axis,
+    /// leaving out the outermost tenth on each side (a target that is off for a frame or two
+    /// does not end it).
+    private func stationaryAim() -> (
+        x: Double, y: Double, z: Double, box: (x0: Double, x1: Double, y0: Double, y1: Double)
+    )? {
+        guard recentCount == recentX.count else { return nil }
+        let side = 2 * exp(z) * settings.stationarySpan
+        let xs = recentX.sorted(), ys = recentY.sorted(), zs = recentZ.sorted()
+        let low = xs.count / 5, high = xs.count - 1 - xs.count / 5
+        guard xs[high] - xs[low] <= side && ys[high] - ys[low] <= side else { return nil }
+        return (
+            (xs[low] + xs[high]) / 2, (ys[low] + ys[high]) / 2, zs[zs.count / 2], (xs[low], xs[high], ys[low], ys[high])
+        )
     }
 
     private func inside(_ theta: ThetaValues, _ bounds: PictureBounds?) -> ThetaValues {
@@ -199,7 +224,9 @@ public final class VirtualCamera {
     private func pan(towards aim: (x: Double, y: Double, z: Double)) {
         let ex = aim.x - x, ey = aim.y - y
         let distance = (ex * ex + ey * ey).squareRoot()
-        let wanted = min(speed, (2 * acceleration * distance).squareRoot())
+        // Braking-limited, and never more than the distance left: at low frame rates one frame's
+        // step at the braking speed would pass the aim and start a limit cycle around it.
+        let wanted = min(speed, (2 * acceleration * distance).squareRoot(), distance)
         let wx = distance > 0 ? ex / distance * wanted : 0, wy = distance > 0 ? ey / distance * wanted : 0
         var dx = wx - vx, dy = wy - vy
         let change = (dx * dx + dy * dy).squareRoot()
@@ -215,7 +242,7 @@ public final class VirtualCamera {
 
     private func zoom(towards aim: Double) {
         let ez = aim - z
-        let wantedZoom = min(zoomSpeed, (2 * zoomAcceleration * abs(ez)).squareRoot()) * (ez < 0 ? -1 : 1)
+        let wantedZoom = min(zoomSpeed, (2 * zoomAcceleration * abs(ez)).squareRoot(), abs(ez)) * (ez < 0 ? -1 : 1)
         vz += max(-zoomAcceleration, min(zoomAcceleration, wantedZoom - vz))
         z += vz
     }
