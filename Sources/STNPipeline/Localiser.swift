@@ -30,7 +30,7 @@ public enum TransformSource: Sendable {
     /// The localiser of this source for a stream at `frameRate`.
     func makeLocaliser(
         canvas: Canvas, smoothing: SmoothingSettings, camera: CameraSettings, presence: PresenceSettings,
-        frameRate: Double
+        frameRate: Double, batchSize: Int = ModelLocaliser.defaultBatchSize
     ) throws -> any Localiser {
         switch self {
         case .fixed(let kind, let parameters):
@@ -40,7 +40,7 @@ public enum TransformSource: Sendable {
         case .model(let model):
             return try ModelLocaliser(
                 model: model, canvas: canvas, smoothing: smoothing, camera: camera, presence: presence,
-                frameRate: frameRate)
+                frameRate: frameRate, batchSize: batchSize)
         }
     }
 }
@@ -108,7 +108,15 @@ final class ReplayLocaliser: Localiser {
 ///     raw θ ─► PresenceGate ─► CollapseGuard ─► ThetaSmoother (noise filter) ─► VirtualCamera (kept inside) ─► used θ
 ///
 /// The log's raw columns get the network's θ, its used columns what the camera chose.
+///
+/// The localisation network reads `batchSize` frames at once (their inputs made as they
+/// arrive): larger GEMMs amortise the im2col and call overhead. The rest of the path runs per
+/// frame, in order, once the batch's θ are known, so the log does not depend on the batch size
+/// beyond the GEMMs' summation order; a batch adds at most `batchSize − 1` frames of latency.
 final class ModelLocaliser: Localiser {
+    /// Frames the localisation network reads at once by default.
+    public static let defaultBatchSize = 8
+    let batchSize: Int
     let model: STNModel
     let predictor: ThetaPredictor
     let canvas: Canvas
@@ -121,8 +129,11 @@ final class ModelLocaliser: Localiser {
     private let frameRate: Double
     private var thumbnail = SceneThumbnail()
     private var downscaler: LumaDownscaler?
+    /// The batch's localisation inputs and θ, `batchSize` of each.
     private let luma: UnsafeMutablePointer<UInt8>
     private let theta: UnsafeMutablePointer<Float>
+    /// Frames whose localisation input is made and whose θ is not, oldest first.
+    private var batch: [(frame: VideoFrame, index: Int)] = []
     /// Frames whose θ the smoother and camera have not released yet (lookahead), oldest first,
     /// with the network's θ and the picture's bounds.
     private var pending = Deque<
@@ -140,8 +151,9 @@ final class ModelLocaliser: Localiser {
 
     init(
         model: STNModel, canvas: Canvas, smoothing: SmoothingSettings, camera: CameraSettings,
-        presence: PresenceSettings = PresenceSettings(), frameRate: Double
+        presence: PresenceSettings = PresenceSettings(), frameRate: Double, batchSize: Int = defaultBatchSize
     ) throws {
+        precondition(batchSize >= 1)
         guard model.inputChannels == 1 else {
             throw PipelineError(
                 path: "model", "the localisation network must read 1 channel (luminance), not \(model.inputChannels)")
@@ -152,15 +164,17 @@ final class ModelLocaliser: Localiser {
         }
         self.model = model
         self.canvas = canvas
-        predictor = model.makePredictor(maxBatch: 1)
+        self.batchSize = batchSize
+        batch.reserveCapacity(batchSize)
+        predictor = model.makePredictor(maxBatch: batchSize)
         smoother = ThetaSmoother(
             kind: model.transformKind, parameterCount: model.parameterCount,
             settings: smoothing, frameRate: frameRate)
         self.camera = VirtualCamera(kind: model.transformKind, settings: camera, frameRate: frameRate)
         cuts = SceneCutDetector(threshold: smoothing.cutThreshold, minimumGap: smoothing.cutMinimumGap)
         collapseGuard = CollapseGuard(kind: model.transformKind)
-        luma = .allocate(capacity: model.inputWidth * model.inputHeight)
-        theta = .allocate(capacity: model.parameterCount)
+        luma = .allocate(capacity: batchSize * model.inputWidth * model.inputHeight)
+        theta = .allocate(capacity: batchSize * model.parameterCount)
         classifier = try GlimpseClassifier(model: model, centredInSquare: canvas == .square)
         gate = PresenceGate(settings: presence, identity: ThetaValues(model.identityParameters.map(Double.init)))
         self.frameRate = frameRate
@@ -178,10 +192,32 @@ final class ModelLocaliser: Localiser {
                 inputWidth: frame.width, inputHeight: frame.height, size: size,
                 centredInSquare: canvas == .square)
         }
-        downscaler!.downscale(frame, into: luma)
-        predictor.predict(luma: luma, batch: 1, theta: theta)
-        var raw = ThetaValues(count: model.parameterCount)
-        for i in raw.indices { raw[i] = Double(theta[i]) }
+        downscaler!.downscale(frame, into: luma + batch.count * size * size)
+        batch.append((frame, index))
+        if batch.count == batchSize { try localiseBatch(emit) }
+    }
+
+    func flush(_ emit: Emit) throws {
+        try localiseBatch(emit)
+        try smoother.flush { try toCamera($0, emit) }
+        try camera.flush { try pair($0, emit) }
+    }
+
+    /// Runs the network on the waiting frames, then the rest of the path on each, in order.
+    private func localiseBatch(_ emit: Emit) throws {
+        guard !batch.isEmpty else { return }
+        predictor.predict(luma: luma, batch: batch.count, theta: theta)
+        for (k, item) in batch.enumerated() {
+            var raw = ThetaValues(count: model.parameterCount)
+            for i in raw.indices { raw[i] = Double(theta[k * model.parameterCount + i]) }
+            try follow(item.frame, index: item.index, raw: raw, emit)
+        }
+        batch.removeAll(keepingCapacity: true)
+    }
+
+    /// The path after the network for one frame: cut, glimpse, presence gate, collapse guard,
+    /// noise filter, camera.
+    private func follow(_ frame: VideoFrame, index: Int, raw: ThetaValues, _ emit: Emit) throws {
         thumbnail.make(from: frame.planes)
         let cut = thumbnail.bytes.withUnsafeBufferPointer { cuts.isCut(thumbnail: $0.baseAddress!, count: $0.count) }
         if cut { collapseGuard.reset() }
@@ -195,11 +231,6 @@ final class ModelLocaliser: Localiser {
         let bounds = PictureBounds(width: frame.width, height: frame.height, canvas: canvas)
         pending.append((frame, index, raw, cut, bounds, observation))
         try smoother.push(raw: guarded, sceneCut: cut) { try toCamera($0, emit) }
-    }
-
-    func flush(_ emit: Emit) throws {
-        try smoother.flush { try toCamera($0, emit) }
-        try camera.flush { try pair($0, emit) }
     }
 
     /// The smoother and the camera return frames in push order: the smoother's next result

@@ -29,6 +29,8 @@ public struct RectifyOptions: Sendable {
     public var camera: CameraSettings
     /// What the window does while the model's classifier sees no item (models with a "no item" class).
     public var presence = PresenceSettings()
+    /// Frames the localisation network reads at once (a model's runs only).
+    public var localisationBatch = ModelLocaliser.defaultBatchSize
     /// A second video: the input with the raw (red) and used (green) windows drawn on it.
     public var overlayPath: String?
     /// Told of every frame as each stage takes it up; may block (tests step stages with it) or throw (stopping the run).

@@ -37,7 +37,7 @@ public final class RectifyPipeline: Sendable {
         let localiser = try options.transforms.makeLocaliser(
             canvas: options.canvas, smoothing: options.smoothing,
             camera: options.camera, presence: options.presence,
-            frameRate: reader.info.frameRate.doubleValue)
+            frameRate: reader.info.frameRate.doubleValue, batchSize: options.localisationBatch)
         guard
             SourceTransform(kind: localiser.kind, parameters: Array(repeating: 0.5, count: localiser.parameterCount))
                 != nil

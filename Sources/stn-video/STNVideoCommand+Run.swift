@@ -84,6 +84,7 @@ extension STNVideoCommand {
         options.smoothing = smoothingSettings()
         options.camera = camera.settings(lookahead: lookahead)
         options.presence = PresenceSettings(minPresence: minPresence, releaseAfter: releaseAfter)
+        options.localisationBatch = batch
         options.showProgress = !quiet && isatty(STDERR_FILENO) != 0
         return options
     }

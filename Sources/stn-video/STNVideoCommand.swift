@@ -97,6 +97,13 @@ struct STNVideoCommand: CancellableCommand {
     var camera: CameraOptions
 
     @Option(
+        name: .customLong("batch"),
+        help: ArgumentHelp(
+            "Frames the localisation network reads at once: larger is faster, and adds up to N − 1 frames of latency (1 to 64).",
+            valueName: "N"))
+    var batch: Int = 8
+
+    @Option(
         name: .customLong("min-presence"),
         help:
             "Below this presence (1 − P(no item), from a model with a \"no item\" class) the window holds instead of following θ."
@@ -152,6 +159,7 @@ struct STNVideoCommand: CancellableCommand {
         if [theta != nil, transforms != nil, model != nil].filter({ $0 }).count > 1 {
             throw ValidationError("Use only one of --theta, --transforms and --model.")
         }
+        guard (1...64).contains(batch) else { throw ValidationError("--batch must be in 1...64 (got \(batch)).") }
         guard (0...1).contains(minPresence) else { throw ValidationError("--min-presence must be in [0, 1].") }
         guard releaseAfter >= 0, releaseAfter.isFinite else {
             throw ValidationError("--release-after must be a number of seconds ≥ 0.")

@@ -122,4 +122,38 @@ final class BundledModelTests: XCTestCase {
         XCTAssertGreaterThan(a.split(separator: "\n").count, 10)
         XCTAssertEqual(a, b, "the compiled-in model differs from \(model): rebuild stn-video")
     }
+
+    /// The localisation network reads `--batch` frames at once; the log is the same at any batch
+    /// (θ within 1e-6: only the GEMMs' summation order changes), with look-ahead too, and a last
+    /// batch that is not full.
+    func testTheLogDoesNotDependOnTheBatch() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let input = repository.appendingPathComponent("samples/testsrc-640x360.mp4").path
+        let directory = try TemporaryDirectory()
+        var logs: [[[String: String]]] = []
+        for (name, options) in [("b1", ["--batch", "1"]), ("b8", []), ("b5", ["--batch", "5"])] {
+            let r = try Tools.run(
+                Tools.stnVideo,
+                ["--quiet", "--codec", "ffv1", "--lookahead", "3"] + options + [input, directory.path("\(name).mkv")])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            logs.append(try Self.rows(directory.path("\(name).params.csv")))
+        }
+        XCTAssertGreaterThan(logs[0].count, 20)
+        XCTAssertNotEqual(logs[0].count % 8, 0, "the last batch of 8 is partial")
+        for log in logs.dropFirst() {
+            XCTAssertEqual(log.count, logs[0].count)
+            for (a, b) in zip(logs[0], log) {
+                XCTAssertEqual(a["frame"], b["frame"]); XCTAssertEqual(a["pts_time"], b["pts_time"])
+                XCTAssertEqual(a["scene_cut"], b["scene_cut"]); XCTAssertEqual(a["label"], b["label"])
+                for column in ["raw_s", "raw_tx", "raw_ty", "s", "tx", "ty"] {
+                    XCTAssertEqual(
+                        Double(a[column]!)!, Double(b[column]!)!, accuracy: 1e-6, "\(column) of frame \(a["frame"]!)")
+                }
+                for column in ["presence", "confidence"] {
+                    XCTAssertEqual(Double(a[column]!)!, Double(b[column]!)!, accuracy: 1.5e-4, "\(column): one unit of the 4th decimal at most")
+                }
+            }
+        }
+    }
 }
