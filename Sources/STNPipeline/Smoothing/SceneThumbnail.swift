@@ -11,32 +11,56 @@ struct SceneThumbnail {
     static var byteCount: Int { lumaCells * lumaCells + 2 * (lumaCells / 2) * (lumaCells / 2) }
 
     private(set) var bytes = [UInt8](repeating: 0, count: SceneThumbnail.byteCount)
+    /// Sample positions along each axis of each plane (Y, U, V), made once per plane size: the
+    /// divisions that place them cost more than the reads.
+    private var grids: [SampleGrid] = []
 
     /// Fills `bytes` from `frame`.
     mutating func make(from frame: YUV420Frame) {
         let luma = Self.lumaCells, chroma = Self.lumaCells / 2
+        let planes = [(frame.y, luma), (frame.u, chroma), (frame.v, chroma)]
+        if grids.count != 3 || zip(grids, planes).contains(where: { !$0.matches($1.0) }) {
+            grids = planes.map { SampleGrid(plane: $0.0, cells: $0.1, samples: Self.samplesPerAxis) }
+        }
         bytes.withUnsafeMutableBufferPointer { out in
-            Self.cells(of: frame.y, count: luma, into: out.baseAddress!)
-            Self.cells(of: frame.u, count: chroma, into: out.baseAddress! + luma * luma)
-            Self.cells(of: frame.v, count: chroma, into: out.baseAddress! + luma * luma + chroma * chroma)
+            var offset = 0
+            for (grid, plane) in zip(grids, planes) {
+                grid.cells(of: plane.0, into: out.baseAddress! + offset)
+                offset += plane.1 * plane.1
+            }
         }
     }
+}
 
-    private static func cells(of plane: PlaneBuffer, count: Int, into out: UnsafeMutablePointer<UInt8>) {
-        let samples = samplesPerAxis, perAxis = count * samples
-        for cy in 0..<count {
-            for cx in 0..<count {
-                var sum = 0
-                for j in 0..<samples {
-                    // Sample centres of a perAxis-point grid over the plane.
-                    let y = min(plane.height - 1, ((cy * samples + j) * 2 + 1) * plane.height / (2 * perAxis))
-                    let row = plane.base + y * plane.stride
-                    for i in 0..<samples {
-                        let x = min(plane.width - 1, ((cx * samples + i) * 2 + 1) * plane.width / (2 * perAxis))
-                        sum += Int(row[x])
+/// Where a thumbnail's cells sample one plane: the centres of an evenly spaced
+/// (cells · samples)² grid over it.
+private struct SampleGrid {
+    let width: Int, height: Int, cellCount: Int, samples: Int
+    let xs: [Int], ys: [Int]
+
+    init(plane: PlaneBuffer, cells: Int, samples: Int) {
+        width = plane.width; height = plane.height; cellCount = cells; self.samples = samples
+        let perAxis = cells * samples
+        xs = (0..<perAxis).map { [width] k in min(width - 1, (k * 2 + 1) * width / (2 * perAxis)) }
+        ys = (0..<perAxis).map { [height] k in min(height - 1, (k * 2 + 1) * height / (2 * perAxis)) }
+    }
+
+    func matches(_ plane: PlaneBuffer) -> Bool { plane.width == width && plane.height == height }
+
+    func cells(of plane: PlaneBuffer, into out: UnsafeMutablePointer<UInt8>) {
+        let count = cellCount, samples = self.samples, area = samples * samples
+        xs.withUnsafeBufferPointer { xs in
+            ys.withUnsafeBufferPointer { ys in
+                for cy in 0..<count {
+                    for cx in 0..<count {
+                        var sum = 0
+                        for j in 0..<samples {
+                            let row = plane.base + ys[cy * samples + j] * plane.stride
+                            for i in 0..<samples { sum += Int(row[xs[cx * samples + i]]) }
+                        }
+                        out[cy * count + cx] = UInt8((sum + area / 2) / area)
                     }
                 }
-                out[cy * count + cx] = UInt8((sum + samples * samples / 2) / (samples * samples))
             }
         }
     }
