@@ -34,7 +34,9 @@ except ImportError as error:  # pragma: no cover
     if __name__ == "__main__":
         print(f"SKIP: PyTorch export check needs torch and safetensors ({error})", file=sys.stderr)
         sys.exit(77)
-    raise
+    if getattr(error, "name", None) != "safetensors":
+        raise
+    save_file = None  # load() needs only torch; export() says what is missing
 
 PARAMETER_COUNT = {"attention": 3, "affine": 6, "projective": 8}
 IDENTITY = {"attention": [1.0, 0.0, 0.0], "affine": [1.0, 0.0, 0.0, 0.0, 1.0, 0.0],
@@ -158,6 +160,8 @@ def metadata(stn, glimpse=(32, 32), classifier=None, class_names=None):
 
 def export(stn, path, glimpse=(32, 32), classifier_module=None, classifier_specs=None, class_names=None):
     """Writes `stn` (and optionally a classifier named `classifier.N.*`) as an stn-video model file."""
+    if save_file is None:
+        raise ImportError("export needs the safetensors package")
     tensors = {name: t.detach().to(torch.float32).contiguous() for name, t in stn.state_dict().items()}
     if classifier_module is not None:
         tensors.update({f"classifier.{name}": t.detach().to(torch.float32).contiguous()
@@ -165,6 +169,34 @@ def export(stn, path, glimpse=(32, 32), classifier_module=None, classifier_specs
     with_classifier = classifier_module is not None
     save_file(tensors, path, metadata=metadata(stn, glimpse, classifier_specs if with_classifier else None,
                                                class_names if with_classifier else None))
+
+
+def load(path):
+    """The localisation network of an stn-video model file as a SpatialTransformer in eval mode
+    (its `loc.*` and `fc_loc.*` tensors; a classifier is left out). Reads the safetensors layout
+    directly (DESIGN.md §3), so it needs only torch."""
+    with open(path, "rb") as f:
+        length = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(length))
+        data = f.read()
+    meta = header.pop("__metadata__")
+    if meta.get("format") != "stn-video-model":
+        raise ValueError(f"{path}: not an stn-video model")
+    layers = json.loads(meta["localisation"])
+    size = json.loads(meta["localisation_input"])
+    if size["channels"] != 1 or size["height"] != size["width"]:
+        raise ValueError(f"{path}: the localisation input must be square luminance")
+    stn = SpatialTransformer(meta["transform"], size["height"], layers["layers"], layers["regressor_hidden"],
+                             size["mean"][0], size["std"][0])
+    state = {}
+    for name, entry in header.items():
+        if name.startswith(("loc.", "fc_loc.")):
+            if entry["dtype"] != "F32":
+                raise ValueError(f"{path}: {name} is {entry['dtype']}, not F32")
+            start, end = entry["data_offsets"]
+            state[name] = torch.frombuffer(bytearray(data[start:end]), dtype=torch.float32).view(entry["shape"])
+    stn.load_state_dict(state)  # strict: every tensor present, every shape right
+    return stn.eval()
 
 
 def write_y4m(path, frames):
