@@ -15,7 +15,11 @@ ffmpeg subprocess encodes the crops from a pipe (libx264 veryfast, crf 23, yuv42
 goes to OUT with its extension replaced by .params.csv (frame,s,tx,ty: the θ used).
 
 Not done, unlike stn-video: the glimpse classifier, scene cuts, the virtual camera (the window
-may leave the frame; outside is black), audio. Exits 0 with one line "skipped: …" when torch or
+may leave the frame; outside is black), audio. The network is the same to float rounding, but its
+input is not bit-exact: OpenCV's own FFmpeg may decode differently, its BGR conversion rounds and
+clips (below-black luma is lost before the average, where stn-video averages then expands the
+range), and cv2.INTER_AREA rounds unlike libswscale's area filter. The model's θ moves with
+one-level changes of its input, so compare with --smoothing none against stn-video's raw θ. Exits 0 with one line "skipped: …" when torch or
 OpenCV does not import, so that benchmarks skip it visibly.
 """
 import argparse
