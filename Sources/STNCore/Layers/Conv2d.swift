@@ -22,6 +22,15 @@ public final class Conv2d: Layer {
     let blockRows: Int
     /// Stride 1 without padding takes the wide-row path (Conv2d+WideRows.swift).
     let usesWideRows: Bool
+    /// The inference forward pass's kernel (ConvolutionKernel.swift); tests set it to compare kernels.
+    public internal(set) var inferenceKernel: ConvolutionKernel {
+        didSet {
+            precondition(
+                inferenceKernel.supports(
+                    inputHeight: inputHeight, inputWidth: inputWidth, kernelSize: kernelSize, stride: stride,
+                    padding: padding), "\(inferenceKernel) cannot compute this convolution")
+        }
+    }
 
     let columns = FloatBuffer()  // [K, B]
     let gradColumns = FloatBuffer()  // [K, B]
@@ -29,6 +38,13 @@ public final class Conv2d: Layer {
     let output = FloatBuffer()  // [N, Cout, P]
     let gradInput = FloatBuffer()  // [N, Cin, H, W]
     var lastInput: UnsafePointer<Float>?
+    // Winograd inference (Conv2d+Winograd.swift): transformed weights and the weights they came from.
+    let winogradTransformedWeights = FloatBuffer()  // [16, Cout, Cin]
+    let winogradWeightSnapshot = FloatBuffer()  // [Cout, Cin, 3, 3]
+    var winogradWeightsValid = false
+    let winogradPadded = FloatBuffer()  // [N, Cin, H + 2, W + 2]
+    let winogradTransformed = FloatBuffer()  // [16, Cin, T]
+    let winogradProducts = FloatBuffer()  // [16, Cout, T]
 
     public init(
         inputShape: [Int], outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
@@ -41,6 +57,9 @@ public final class Conv2d: Layer {
         outputWidth = (inputWidth + 2 * padding - kernelSize) / stride + 1
         precondition(outputHeight > 0 && outputWidth > 0, "kernel larger than padded input")
         usesWideRows = stride == 1 && padding == 0
+        inferenceKernel = ConvolutionKernel.choice(
+            inputChannels: inputChannels, inputHeight: inputHeight, inputWidth: inputWidth, kernelSize: kernelSize,
+            stride: stride, padding: padding)
         let rowWidth = usesWideRows ? inputWidth : outputWidth
         blockRows = max(1, min(outputHeight, 32_768 / (inputChannels * kernelSize * kernelSize * rowWidth)))
         weight = Parameter(shape: [outputChannels, inputChannels, kernelSize, kernelSize], group: group)
@@ -61,6 +80,7 @@ public final class Conv2d: Layer {
     // x: [N, Cin, H, W] -> y: [N, Cout, Hout, Wout];  y_n[:, block] = W[Cout, K] × columns[K, B] + b
     public func forward(_ input: UnsafePointer<Float>, batch: Int, training: Bool) -> UnsafePointer<Float> {
         lastInput = input
+        if !training && inferenceKernel == .winograd { return forwardWinograd(input, batch: batch) }
         if usesWideRows { return forwardWideRows(input, batch: batch) }
         let k = patchSize, p = planeSize, ow = outputWidth
         let cols = columns.reserve(k * blockRows * ow)

@@ -80,6 +80,13 @@ public final class ThetaPredictor {
 
     public var parameterCount: Int { transformer.parameterCount }
 
+    /// The localisation net's layers then the regressor's, named as in the model file
+    /// (`loc.0`, `fc_loc.2`): for per-layer timing (`stn-bench model`).
+    public var layers: [(name: String, layer: any Layer)] {
+        transformer.localisation.layers.enumerated().map { ("loc.\($0)", $1) }
+            + transformer.regressor.layers.enumerated().map { ("fc_loc.\($0)", $1) }
+    }
+
     /// luma: batch × inputHeight × inputWidth 8-bit samples (row-major, no padding);
     /// theta: batch × parameterCount (written). Applies the model's input normalisation
     /// itself. Allocates nothing after the first call (STNCore's buffers are sized for
