@@ -105,3 +105,55 @@ final class ConvolutionKernelTests: XCTestCase {
         XCTAssertLessThanOrEqual(zip(expected.prefix(3), single).map { abs($0 - $1) }.max()!, 1e-6)
     }
 }
+
+/// Winograd fused with the max-pool and ReLU after it (an inference pass of a `Sequential`)
+/// gives the unfused layers' values bit for bit, and a backward pass after it is the unfused one's.
+final class FusedPoolReLUTests: XCTestCase {
+    func testFusedEqualsLayerByLayer() {
+        var random = RandomSource(seed: 12)
+        let shape = [16, 48, 48], batch = 2
+        let conv = Conv2d(
+            inputShape: shape, outputChannels: 32, kernelSize: 3, padding: 1, group: .localisation, random: &random)
+        let pool = MaxPool2d(inputShape: conv.outputShape, kernelSize: 2, stride: 2)
+        let relu = ReLU(inputShape: pool.outputShape)
+        let stack = Sequential([conv, pool, relu], inputShape: shape)
+        XCTAssertEqual(conv.inferenceKernel, .winograd)
+        var input = (0..<(batch * conv.inputCount)).map { _ in random.uniform(-1, 1) }
+        input[5] = .nan  // NaN propagates through both the same way
+        let count = batch * relu.outputCount
+        input.withUnsafeBufferPointer { x in
+            let fused = Array(
+                UnsafeBufferPointer(start: stack.forward(x.baseAddress!, batch: batch, training: false), count: count))
+            let separate = relu.forward(
+                pool.forward(
+                    conv.forward(x.baseAddress!, batch: batch, training: false), batch: batch, training: false),
+                batch: batch, training: false)
+            XCTAssertEqual(fused.map(\.bitPattern), (0..<count).map { separate[$0].bitPattern })
+        }
+    }
+
+    func testBackwardAfterAFusedPassIsTheUnfusedOne() {
+        var random = RandomSource(seed: 13)
+        let shape = [2, 16, 16], batch = 2
+        func stack() -> Sequential {
+            var seeded = RandomSource(seed: 14)
+            let conv = Conv2d(
+                inputShape: shape, outputChannels: 3, kernelSize: 3, padding: 1, group: .localisation, random: &seeded)
+            let pool = MaxPool2d(inputShape: conv.outputShape, kernelSize: 2, stride: 2)
+            return Sequential([conv, pool, ReLU(inputShape: pool.outputShape)], inputShape: shape)
+        }
+        let fused = stack(), reference = stack()
+        let input = (0..<(batch * fused.inputCount)).map { _ in random.uniform(-1, 1) }
+        let gradient = (0..<(batch * fused.outputCount)).map { _ in random.uniform(-1, 1) }
+        func inputGradient(_ net: Sequential, training: Bool) -> [Float] {
+            input.withUnsafeBufferPointer { x in
+                _ = net.forward(x.baseAddress!, batch: batch, training: training)
+                return gradient.withUnsafeBufferPointer { g in
+                    let dx = net.backward(g.baseAddress!, batch: batch, inputGradient: true)!
+                    return Array(UnsafeBufferPointer(start: dx, count: input.count))
+                }
+            }
+        }
+        XCTAssertEqual(inputGradient(fused, training: false), inputGradient(reference, training: true))
+    }
+}
