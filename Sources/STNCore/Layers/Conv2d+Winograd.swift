@@ -16,8 +16,8 @@ extension Conv2d {
     /// Tiles per chunk, about: V and M of 16 × (Cin + Cout) × T floats fit 512 KB at 32 + 32 channels.
     static let winogradChunkTiles = 128
 
-    // x: [N, Cin, H, W] -> y: [N, Cout, H, W], or with `poolReLU` ReLU(maxpool2×2(y)): [N, Cout, H/2, W/2]
-    func forwardWinograd(_ input: UnsafePointer<Float>, batch: Int, poolReLU: Bool = false) -> UnsafePointer<Float> {
+    // x: [N, Cin, H, W] -> y: [N, Cout, H, W]
+    func forwardWinograd(_ input: UnsafePointer<Float>, batch: Int) -> UnsafePointer<Float> {
         let cin = inputChannels, cout = outputChannels, h = inputHeight, w = inputWidth
         let tilesX = w / 2, tilesY = h / 2, paddedWidth = w + 2, paddedPlane = (h + 2) * paddedWidth
         let u = winogradWeights()
@@ -36,7 +36,7 @@ extension Conv2d {
         let chunkRows = max(1, Self.winogradChunkTiles / tilesX), chunkTiles = chunkRows * tilesX
         let v = winogradTransformed.reserve(16 * cin * chunkTiles)
         let m = winogradProducts.reserve(16 * cout * chunkTiles)
-        let out = poolReLU ? pooledOutput.reserve(batch * cout * h * w / 4) : output.reserve(batch * cout * h * w)
+        let out = output.reserve(batch * cout * h * w)
         let totalRows = batch * tilesY
         var firstRow = 0
         while firstRow < totalRows {
@@ -58,12 +58,7 @@ extension Conv2d {
             let b = bias.value.data
             for r in 0..<rows {
                 let n = (firstRow + r) / tilesY, ty = (firstRow + r) % tilesY
-                for co in 0..<cout where poolReLU {
-                    Self.transformOutputRowPooled(
-                        m + co * tiles + r * tilesX, planeStride: cout * tiles, tilesX: tilesX, bias: b[co],
-                        into: out + ((n * cout + co) * tilesY + ty) * tilesX)
-                }
-                for co in 0..<cout where !poolReLU {
+                for co in 0..<cout {
                     Self.transformOutputRow(
                         m + co * tiles + r * tilesX, planeStride: cout * tiles, tilesX: tilesX, bias: b[co],
                         into: out + (n * cout + co) * h * w + 2 * ty * w, stride: w)
@@ -72,21 +67,6 @@ extension Conv2d {
             firstRow += rows
         }
         return UnsafePointer(out)
-    }
-
-    /// Whether an inference pass may compute this layer, `pool` and `relu` as one: a Winograd
-    /// layer followed by a 2×2, stride-2 max-pool and a ReLU. The 2×2 output tiles are the pool's
-    /// windows, so the full-size output is never written (at 32×48×48, 0.3 MB a frame).
-    func fusesPoolReLU(_ pool: any Layer, _ relu: any Layer) -> Bool {
-        guard inferenceKernel == .winograd, let pool = pool as? MaxPool2d, relu is ReLU else { return false }
-        return pool.kernelSize == 2 && pool.stride == 2 && pool.inputShape == outputShape
-            && relu.inputShape == pool.outputShape
-    }
-
-    // x: [N, Cin, H, W] -> ReLU(maxpool2×2(conv(x))): [N, Cout, H/2, W/2]
-    func forwardPoolReLU(_ input: UnsafePointer<Float>, batch: Int) -> UnsafePointer<Float> {
-        lastInput = input
-        return forwardWinograd(input, batch: batch, poolReLU: true)
     }
 
     /// U[ξ][co][ci] = (G g Gᵀ)[ξ] for every filter, G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]];
@@ -165,62 +145,30 @@ extension Conv2d {
         var t0 = 0
         while t0 < tilesX {
             let start = min(t0, tilesX - 8)
-            let y = outputTiles(m + start, planeStride: planeStride), offset = SIMD8<Float>(repeating: bias)
+            func load(_ xi: Int) -> SIMD8<Float> {
+                UnsafeRawPointer(m + xi * planeStride + start).loadUnaligned(as: SIMD8<Float>.self)
+            }
+            // Aᵀ m: s0 = m0 + m1 + m2, s1 = m1 − m2 − m3, row by row of m.
+            var s0 = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+            var s1 = s0
+            do {
+                let (a0, a1, a2, a3) = (load(0), load(1), load(2), load(3))
+                let (b0, b1, b2, b3) = (load(4), load(5), load(6), load(7))
+                let (c0, c1, c2, c3) = (load(8), load(9), load(10), load(11))
+                let (d0, d1, d2, d3) = (load(12), load(13), load(14), load(15))
+                s0 = (a0 + b0 + c0, a1 + b1 + c1, a2 + b2 + c2, a3 + b3 + c3)
+                s1 = (b0 - c0 - d0, b1 - c1 - d1, b2 - c2 - d2, b3 - c3 - d3)
+            }
+            let offset = SIMD8<Float>(repeating: bias)
             var top = SIMD16<Float>(), bottom = SIMD16<Float>()
-            top.evenHalf = y.0 + offset
-            top.oddHalf = y.1 + offset
-            bottom.evenHalf = y.2 + offset
-            bottom.oddHalf = y.3 + offset
+            top.evenHalf = s0.0 + s0.1 + s0.2 + offset
+            top.oddHalf = s0.1 - s0.2 - s0.3 + offset
+            bottom.evenHalf = s1.0 + s1.1 + s1.2 + offset
+            bottom.oddHalf = s1.1 - s1.2 - s1.3 + offset
             UnsafeMutableRawPointer(dst + 2 * start).storeBytes(of: top, as: SIMD16<Float>.self)
             UnsafeMutableRawPointer(dst + stride + 2 * start).storeBytes(of: bottom, as: SIMD16<Float>.self)
             t0 += 8
         }
-    }
-
-    /// The same row, each 2×2 tile max-pooled and passed through ReLU (one output per tile):
-    /// what MaxPool2d(2, 2) then ReLU compute on the unfused output, bit for bit — the pool's rule
-    /// (a corner replaces the maximum when greater or NaN, in row-major order), the bias added
-    /// after the maximum (rounding is monotonic, so max(aᵢ + b) = max(aᵢ) + b exactly), ReLU's max(v, 0).
-    @inline(__always)
-    static func transformOutputRowPooled(
-        _ m: UnsafePointer<Float>, planeStride: Int, tilesX: Int, bias: Float, into dst: UnsafeMutablePointer<Float>
-    ) {
-        @inline(__always) func merge(_ best: inout SIMD8<Float>, _ corner: SIMD8<Float>) {
-            best.replace(with: corner, where: (corner .> best) .| (corner .!= corner))
-        }
-        var t0 = 0
-        while t0 < tilesX {
-            let start = min(t0, tilesX - 8)
-            let y = outputTiles(m + start, planeStride: planeStride), offset = SIMD8<Float>(repeating: bias)
-            var best = y.0 + offset
-            merge(&best, y.1 + offset)
-            merge(&best, y.2 + offset)
-            merge(&best, y.3 + offset)
-            // ReLU's max(v, 0) is `0 >= v ? 0 : v`: −0 becomes +0, NaN stays NaN.
-            best.replace(with: 0, where: best .<= 0)
-            UnsafeMutableRawPointer(dst + start).storeBytes(of: best, as: SIMD8<Float>.self)
-            t0 += 8
-        }
-    }
-
-    /// Aᵀ m A without the bias for eight tiles: (y00, y01, y10, y11), each eight lanes.
-    @inline(__always)
-    static func outputTiles(_ m: UnsafePointer<Float>, planeStride: Int) -> (
-        SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>
-    ) {
-        func load(_ xi: Int) -> SIMD8<Float> {
-            UnsafeRawPointer(m + xi * planeStride).loadUnaligned(as: SIMD8<Float>.self)
-        }
-        // Aᵀ m: s0 = m0 + m1 + m2, s1 = m1 − m2 − m3, row by row of m; then the same on columns.
-        let (a0, a1, a2, a3) = (load(0), load(1), load(2), load(3))
-        let (b0, b1, b2, b3) = (load(4), load(5), load(6), load(7))
-        let (c0, c1, c2, c3) = (load(8), load(9), load(10), load(11))
-        let (d0, d1, d2, d3) = (load(12), load(13), load(14), load(15))
-        let s0 = (a0 + b0 + c0, a1 + b1 + c1, a2 + b2 + c2, a3 + b3 + c3)
-        let s1 = (b0 - c0 - d0, b1 - c1 - d1, b2 - c2 - d2, b3 - c3 - d3)
-        return (
-            s0.0 + s0.1 + s0.2, s0.1 - s0.2 - s0.3, s1.0 + s1.1 + s1.2, s1.1 - s1.2 - s1.3
-        )
     }
 }
 

@@ -45,7 +45,6 @@ public final class Conv2d: Layer {
     let winogradPadded = FloatBuffer()  // [N, Cin, H + 2, W + 2]
     let winogradTransformed = FloatBuffer()  // [16, Cin, T]
     let winogradProducts = FloatBuffer()  // [16, Cout, T]
-    let pooledOutput = FloatBuffer()  // [N, Cout, H/2, W/2]: Winograd fused with max-pool and ReLU
 
     public init(
         inputShape: [Int], outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,

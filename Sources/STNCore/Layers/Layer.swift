@@ -33,8 +33,6 @@ public final class Sequential: Layer {
     public let layers: [any Layer]
     public let inputShape: [Int]
     public let outputShape: [Int]
-    /// The input of the last forward pass when it fused layers.
-    private var fusedPass: (input: UnsafePointer<Float>, batch: Int)?
 
     public init(_ layers: [any Layer], inputShape: [Int]) {
         self.layers = layers
@@ -50,39 +48,14 @@ public final class Sequential: Layer {
         return result
     }
 
-    // x: [N, inputShape] -> [N, outputShape]. An inference pass fuses a Winograd convolution with
-    // the 2×2 max-pool and ReLU after it (Conv2d+Winograd.swift), bit for bit the same values.
+    // x: [N, inputShape] -> [N, outputShape]
     public func forward(_ input: UnsafePointer<Float>, batch: Int, training: Bool) -> UnsafePointer<Float> {
-        forward(input, batch: batch, training: training, fusing: !training)
-    }
-
-    private func forward(_ input: UnsafePointer<Float>, batch: Int, training: Bool, fusing: Bool)
-        -> UnsafePointer<Float>
-    {
-        fusedPass = nil
         var x = input
-        var index = 0
-        while index < layers.count {
-            if fusing, index + 2 < layers.count, let conv = layers[index] as? Conv2d,
-                conv.fusesPoolReLU(layers[index + 1], layers[index + 2])
-            {
-                x = conv.forwardPoolReLU(x, batch: batch)
-                fusedPass = (input, batch)
-                index += 3
-                continue
-            }
-            x = layers[index].forward(x, batch: batch, training: training)
-            index += 1
-        }
+        for layer in layers { x = layer.forward(x, batch: batch, training: training) }
         return x
     }
 
     public func backward(_ gradOutput: UnsafePointer<Float>, batch: Int, inputGradient: Bool) -> UnsafePointer<Float>? {
-        // The fused layers kept none of the state their backward passes read: recompute it.
-        if let (input, fusedBatch) = fusedPass {
-            precondition(fusedBatch == batch, "Sequential.backward with another batch than its forward")
-            _ = forward(input, batch: batch, training: false, fusing: false)
-        }
         var gradient = gradOutput
         var index = layers.count - 1
         while index >= 0 {
