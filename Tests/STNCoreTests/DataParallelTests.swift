@@ -64,6 +64,41 @@ final class DataParallelTests: XCTestCase {
     }
 }
 
+/// The same for the two-resolution ST-CNN (`stn-train video`), with its penalties and frozen label on.
+final class TwoResolutionDataParallelTests: XCTestCase {
+    func train(threads: Int, steps: Int = 3, batch: Int = 7) throws -> (weights: [[Float]], theta: [Float]) {
+        let net = try TwoResolutionSTCNN(
+            config: .videoAttention(localisationSide: 32, glimpse: 8, classes: 3, localisationNet: .keypoints), seed: 9)
+        net.threads = threads
+        net.scalePrior = 0.5
+        net.thetaFrozenLabel = 2
+        let optimiser = Adam(learningRate: 1e-2)
+        var random = RandomSource(seed: 6)
+        var theta: [Float] = []
+        for _ in 0..<steps {
+            let localisation = (0..<(batch * 32 * 32)).map { _ in random.uniform() }
+            let level = (0..<(batch * 48 * 48)).map { _ in random.uniform() }
+            let labels = (0..<batch).map { _ in Int32(random.int(below: 3)) }
+            level.withUnsafeBufferPointer { levelPointer in
+                let levels = [TwoResolutionSTCNN.SamplingLevel(images: levelPointer.baseAddress!, side: 48)]
+                _ = net.trainStep(
+                    localisationInput: localisation, levels: levels, labels: labels, batch: batch, optimiser: optimiser)
+            }
+            theta = Array(UnsafeBufferPointer(start: net.lastTheta!, count: batch * 3))
+        }
+        return (net.parameters.map(\.value.values), theta)
+    }
+
+    func testTwoThreadsGiveTheWeightsOfOne() throws {
+        let one = try train(threads: 1), two = try train(threads: 2)
+        for (index, (a, b)) in zip(one.weights, two.weights).enumerated() {
+            XCTAssertEqual(a.map(\.bitPattern), b.map(\.bitPattern), "parameter \(index) differs")
+        }
+        XCTAssertEqual(one.theta.map(\.bitPattern), two.theta.map(\.bitPattern))
+        XCTAssertEqual(one.theta.count, 21)
+    }
+}
+
 extension ModelConfig {
     fileprivate var withoutDropout: ModelConfig {
         var config = self
