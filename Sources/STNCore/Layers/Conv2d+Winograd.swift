@@ -49,11 +49,14 @@ extension Conv2d {
                         tilesX: tilesX, into: v + c * tiles + r * tilesX, planeStride: cin * tiles)
                 }
             }
+            // β = 1 onto zeros rather than β = 0: OpenBLAS's β pass zeroes C a float at a time,
+            // libc's memset a vector at a time; the sums are the same.
+            m.update(repeating: 0, count: 16 * cout * tiles)
             for xi in 0..<16 {
                 stn_sgemm(
                     CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(cout), Int32(tiles), Int32(cin),
                     1, u + xi * cout * cin, Int32(cin), v + xi * cin * tiles, Int32(tiles),
-                    0, m + xi * cout * tiles, Int32(tiles))
+                    1, m + xi * cout * tiles, Int32(tiles))
             }
             let b = bias.value.data
             for r in 0..<rows {
