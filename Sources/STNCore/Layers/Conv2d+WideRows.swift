@@ -64,9 +64,11 @@ extension Conv2d {
             while oy < outputHeight {
                 let rows = min(blockRows, outputHeight - oy), width = rows * w
                 gatherWideRows(input + n * imageSize, firstRow: oy, rows: rows, columns: cols)
+                // β = 1 onto zeros (memset) rather than β = 0: OpenBLAS's β pass zeroes C a float at a time.
+                wide.update(repeating: 0, count: cout * width)
                 stn_sgemm(
                     CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(cout), Int32(width), Int32(k),
-                    1, weight.value.data, Int32(k), cols, Int32(width), 0, wide, Int32(width))
+                    1, weight.value.data, Int32(k), cols, Int32(width), 1, wide, Int32(width))
                 for c in 0..<cout {
                     let bc = b[c]
                     for r in 0..<rows {
@@ -121,9 +123,10 @@ extension Conv2d {
                     CblasRowMajor, CblasNoTrans, CblasTrans, Int32(k), Int32(cout), Int32(width),
                     1, cols, Int32(width), dyWide, Int32(width), 1, dwt, Int32(cout))
                 if let dx {
+                    dcols.update(repeating: 0, count: k * width)  // β = 1 onto zeros, as in forward
                     stn_sgemm(
                         CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(width), Int32(cout),
-                        1, weight.value.data, Int32(k), dyWide, Int32(width), 0, dcols, Int32(width))
+                        1, weight.value.data, Int32(k), dyWide, Int32(width), 1, dcols, Int32(width))
                     scatterWideRows(dcols, firstRow: oy, rows: rows, into: dx + n * imageSize)
                 }
                 oy += rows

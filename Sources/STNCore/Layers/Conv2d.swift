@@ -139,9 +139,11 @@ public final class Conv2d: Layer {
                     CblasRowMajor, CblasNoTrans, CblasTrans, Int32(k), Int32(cout), Int32(width),
                     1, cols, Int32(width), dy + oy * ow, Int32(p), 1, dwt, Int32(cout))
                 if let dx {
+                    // β = 1 onto zeros (memset) rather than β = 0: OpenBLAS's β pass zeroes C a float at a time.
+                    dcols.update(repeating: 0, count: k * width)
                     stn_sgemm(
                         CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(width), Int32(cout),
-                        1, weight.value.data, Int32(k), dy + oy * ow, Int32(p), 0, dcols, Int32(width))
+                        1, weight.value.data, Int32(k), dy + oy * ow, Int32(p), 1, dcols, Int32(width))
                     col2im(dcols, firstRow: oy, rows: rows, into: dx + n * imageSize)
                 }
                 oy += rows
