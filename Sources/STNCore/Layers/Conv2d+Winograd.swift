@@ -22,17 +22,7 @@ extension Conv2d {
         let tilesX = w / 2, tilesY = h / 2, paddedWidth = w + 2, paddedPlane = (h + 2) * paddedWidth
         let u = winogradWeights()
         let padded = winogradPadded.reserve(batch * cin * paddedPlane)
-        for plane in 0..<(batch * cin) {
-            let src = input + plane * h * w, dst = padded + plane * paddedPlane
-            dst.update(repeating: 0, count: paddedWidth)
-            for y in 0..<h {
-                let row = dst + (y + 1) * paddedWidth
-                row[0] = 0
-                copyRow(src + y * w, row + 1, w)
-                row[w + 1] = 0
-            }
-            (dst + (h + 1) * paddedWidth).update(repeating: 0, count: paddedWidth)
-        }
+        Self.pad(input, planes: batch * cin, height: h, width: w, padding: 1, into: padded)
         let chunkRows = max(1, Self.winogradChunkTiles / tilesX), chunkTiles = chunkRows * tilesX
         let v = winogradTransformed.reserve(16 * cin * chunkTiles)
         let m = winogradProducts.reserve(16 * cout * chunkTiles)

@@ -20,7 +20,7 @@ public final class Conv2d: Layer {
     public var outputShape: [Int] { [outputChannels, outputHeight, outputWidth] }
     /// Output rows per block.
     let blockRows: Int
-    /// Stride 1 without padding takes the wide-row path (Conv2d+WideRows.swift).
+    /// Stride 1 takes the wide-row path (Conv2d+WideRows.swift), on a zero-padded copy of the input when padded.
     let usesWideRows: Bool
     /// The inference forward pass's kernel (ConvolutionKernel.swift); tests set it to compare kernels.
     public internal(set) var inferenceKernel: ConvolutionKernel {
@@ -37,6 +37,8 @@ public final class Conv2d: Layer {
     let gradWeightT = FloatBuffer()  // [K, Cout]
     let output = FloatBuffer()  // [N, Cout, P]
     let gradInput = FloatBuffer()  // [N, Cin, H, W]
+    let paddedInput = FloatBuffer()  // [N, Cin, H + 2·pad, W + 2·pad] (wide rows of a padded layer)
+    let paddedGradient = FloatBuffer()  // [Cin, H + 2·pad, W + 2·pad]
     var lastInput: UnsafePointer<Float>?
     // Winograd inference (Conv2d+Winograd.swift): transformed weights and the weights they came from.
     let winogradTransformedWeights = FloatBuffer()  // [16, Cout, Cin]
@@ -56,11 +58,11 @@ public final class Conv2d: Layer {
         outputHeight = (inputHeight + 2 * padding - kernelSize) / stride + 1
         outputWidth = (inputWidth + 2 * padding - kernelSize) / stride + 1
         precondition(outputHeight > 0 && outputWidth > 0, "kernel larger than padded input")
-        usesWideRows = stride == 1 && padding == 0
+        usesWideRows = stride == 1
         inferenceKernel = ConvolutionKernel.choice(
             inputChannels: inputChannels, inputHeight: inputHeight, inputWidth: inputWidth, kernelSize: kernelSize,
             stride: stride, padding: padding)
-        let rowWidth = usesWideRows ? inputWidth : outputWidth
+        let rowWidth = usesWideRows ? inputWidth + 2 * padding : outputWidth
         blockRows = max(1, min(outputHeight, 32_768 / (inputChannels * kernelSize * kernelSize * rowWidth)))
         weight = Parameter(shape: [outputChannels, inputChannels, kernelSize, kernelSize], group: group)
         bias = Parameter(shape: [outputChannels], group: group)
