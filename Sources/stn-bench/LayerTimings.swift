@@ -1,7 +1,9 @@
 import Foundation
 import STNCore
 
-/// Per-layer forward time of a predictor's nets at one batch size (inference, `training: false`).
+/// Per-layer forward time of a net at one batch size (inference, `training: false`), and for
+/// each convolution the time of every kernel that can compute it (the evidence for
+/// `ConvolutionKernel.choice`).
 ///
 /// One forward pass records every layer's input; each layer is then timed on its own, on that
 /// input, the best of 5 runs. Each layer writes only its own buffer, so re-running one layer
@@ -11,15 +13,16 @@ struct LayerTimings {
         let name: String
         let shape: String
         let milliseconds: Double
+        /// Convolutions: every kernel that computes the shape, with its time (the chosen one included).
+        let kernels: [(kernel: ConvolutionKernel, milliseconds: Double)]
     }
 
     let batch: Int
     let rows: [Row]
     var total: Double { rows.reduce(0) { $0 + $1.milliseconds } }
 
-    init(predictor: ThetaPredictor, batch: Int, calls: Int) {
+    init(layers: [(name: String, layer: any Layer)], batch: Int, calls: Int) {
         self.batch = batch
-        let layers = predictor.layers
         let count = batch * (layers.first?.layer.inputCount ?? 0)
         let input = UnsafeMutablePointer<Float>.allocate(capacity: count)
         defer { input.deallocate() }
@@ -31,10 +34,21 @@ struct LayerTimings {
             x = layer.forward(x, batch: batch, training: false)
         }
         rows = zip(layers, inputs).map { named, layerInput in
-            let milliseconds = ModelBench.best(calls) {
-                _ = named.layer.forward(layerInput, batch: batch, training: false)
+            let time = { ModelBench.best(calls) { _ = named.layer.forward(layerInput, batch: batch, training: false) } }
+            var kernels: [(kernel: ConvolutionKernel, milliseconds: Double)] = []
+            if let conv = named.layer as? Conv2d {
+                let chosen = conv.inferenceKernel
+                for kernel in ConvolutionKernel.allCases
+                where kernel.supports(
+                    inputHeight: conv.inputHeight, inputWidth: conv.inputWidth, kernelSize: conv.kernelSize,
+                    stride: conv.stride, padding: conv.padding)
+                {
+                    conv.inferenceKernel = kernel
+                    kernels.append((kernel, time()))
+                }
+                conv.inferenceKernel = chosen
             }
-            return Row(name: named.name, shape: Self.describe(named.layer), milliseconds: milliseconds)
+            return Row(name: named.name, shape: Self.describe(named.layer), milliseconds: time(), kernels: kernels)
         }
     }
 
@@ -50,7 +64,7 @@ struct LayerTimings {
         case is ReLU: kind = "relu"
         case is Linear: kind = "linear"
         case is SpatialSoftArgmax: kind = "soft-argmax"
-        default: kind = String(describing: type(of: layer))
+        default: kind = String(describing: type(of: layer)).lowercased()
         }
         return "\(kind) \(input) -> \(output)"
     }

@@ -68,6 +68,12 @@ struct ModelBench: ParsableCommand {
             String(
                 format: "%@: glimpse %dx%d classified: %.3f ms per frame", model, stn.glimpseHeight, stn.glimpseWidth,
                 classify))
+        guard !noLayers else { return }
+        let classifierLayers = net.classifier.layers.enumerated().map { ("cls.\($0)", $1) }
+        for batch in batchSizes {
+            print("glimpse classifier batch \(batch):")
+            Self.printLayers(LayerTimings(layers: classifierLayers, batch: batch, calls: max(calls / batch, 10)))
+        }
     }
 
     /// The localisation net at each batch size: the whole predict call (ms per call, amortised
@@ -88,12 +94,20 @@ struct ModelBench: ParsableCommand {
                     format: "localisation batch %d: %.3f ms per call, %.3f ms per frame amortised", batch, call,
                     call / Double(batch)))
             guard !noLayers else { continue }
-            let timings = LayerTimings(predictor: predictor, batch: batch, calls: max(calls / batch, 10))
-            for row in timings.rows {
-                print(Self.layerLine(row.name, row.shape, row.milliseconds, batch: batch))
-            }
-            print(Self.layerLine("layers", "(sum)", timings.total, batch: batch))
+            Self.printLayers(LayerTimings(layers: predictor.layers, batch: batch, calls: max(calls / batch, 10)))
         }
+    }
+
+    /// One line per layer, and under each convolution one per kernel that computes it.
+    static func printLayers(_ timings: LayerTimings) {
+        for row in timings.rows {
+            print(layerLine(row.name, row.shape, row.milliseconds, batch: timings.batch))
+            guard row.kernels.count > 1 else { continue }
+            for (kernel, milliseconds) in row.kernels {
+                print(layerLine("", "  kernel \(kernel)", milliseconds, batch: timings.batch))
+            }
+        }
+        print(layerLine("layers", "(sum)", timings.total, batch: timings.batch))
     }
 
     private static func layerLine(_ name: String, _ shape: String, _ milliseconds: Double, batch: Int) -> String {

@@ -22,8 +22,9 @@ public final class Conv2d: Layer {
     let blockRows: Int
     /// Stride 1 takes the wide-row path (Conv2d+WideRows.swift), on a zero-padded copy of the input when padded.
     let usesWideRows: Bool
-    /// The inference forward pass's kernel (ConvolutionKernel.swift); tests set it to compare kernels.
-    public internal(set) var inferenceKernel: ConvolutionKernel {
+    /// The inference forward pass's kernel (ConvolutionKernel.swift), chosen for the shape when
+    /// the layer is made; tests and `stn-bench model --kernels` set it to compare kernels.
+    public var inferenceKernel: ConvolutionKernel {
         didSet {
             precondition(
                 inferenceKernel.supports(
