@@ -79,10 +79,12 @@ public final class ThetaPredictor {
             for u in 0..<256 { table.append((Float(u) / 255 - config.input.mean[c]) / config.input.std[c]) }
         }
         normalisation = table
-        // Warm-up: grow every buffer to maxBatch now, so that predict never allocates.
+        // Warm-up: grow every buffer to maxBatch now (the localisation net's to one frame, the
+        // features and regressor's to the batch), so that predict never allocates.
         let batch = max(maxBatch, 1)
         let zeros = input.reserve(batch * transformer.inputCount)
-        _ = transformer.predictTheta(zeros, batch: batch)
+        var theta = [Float](repeating: 0, count: batch * transformer.parameterCount)
+        predict(normalised: zeros, batch: batch, theta: &theta)
     }
 
     public var parameterCount: Int { transformer.parameterCount }
