@@ -149,7 +149,7 @@ extension Conv2d {
         for n in 0..<batch {
             let dy = gradOutput + n * cout * p
             let scatterTarget = wideDx ?? dx.map { $0 + n * imageSize }
-            if let scatterTarget, dx != nil { scatterTarget.update(repeating: 0, count: wideImageSize) }
+            scatterTarget?.update(repeating: 0, count: wideImageSize)
             var oy = 0
             while oy < outputHeight {
                 let rows = min(blockRows, outputHeight - oy), width = rows * w
