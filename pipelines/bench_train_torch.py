@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""The PyTorch side of pipelines/bench-train.sh: the tutorial ST-CNN on CPU, timed as stn-bench train times ours.
+"""The PyTorch side of pipelines/bench-train.sh: the tutorial ST-CNN on CPU, timed as stn-bench train times ours,
+at each thread count stn-bench was timed at.
 
-    python3 pipelines/bench_train_torch.py STEPS SWIFT_IMAGES_PER_S SWIFT_IMAGES_PER_CPU_S
+    python3 pipelines/bench_train_torch.py STEPS THREADS:SWIFT_IMAGES_PER_S:SWIFT_IMAGES_PER_CPU_S ...
 """
 import sys, time
 import torch, torch.nn as nn, torch.nn.functional as F
 
-steps, swift_ips, swift_cpu = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+steps = int(sys.argv[1])
+swift = {int(t): (float(ips), float(cpu)) for t, ips, cpu in (arg.split(":") for arg in sys.argv[2:])}
 
 class Net(nn.Module):  # PyTorch's spatial-transformer tutorial, sized for 60×60 inputs
     def __init__(self):
@@ -68,9 +70,9 @@ def loc_ms(threads):
             best = min(best, (time.perf_counter() - start) / 100)
     return best * 1e3
 
-default_threads = torch.get_num_threads()
 print(f"torch {torch.__version__} loc-net forward 64x64: {loc_ms(1):.3f} ms (1 thread)")
-for threads in sorted({default_threads, 1}, reverse=True):
+for threads in sorted(swift):
     ips, cpu = train_rate(threads)
+    swift_ips, swift_cpu = swift[threads]
     print(f"torch train ({threads} thread{'s' if threads > 1 else ''}): {ips:.1f} images/s, {cpu:.1f} images per CPU-second; "
           f"swift/torch = {swift_ips / ips:.2f}x wall-clock, {swift_cpu / cpu:.2f}x per CPU-second")

@@ -2,10 +2,11 @@ import ArgumentParser
 import Foundation
 import STNCore
 
-/// A model file's per-frame cost in the pipeline's localise stage, at batch 1: the localisation
-/// net and regressor on its input (θ), and, for a model with a classifier, the glimpse of θ
-/// sampled from the 3× canvas pyramid and classified (presence, label). The downscales that
-/// make their inputs (libswscale) are not included.
+/// A model file's per-frame cost in the pipeline's localise stage: the localisation net and
+/// regressor on its input (θ) at batch 1 and at each `--batches` size (ms per call and per
+/// frame, and each layer's forward time, for the benchmark tables), and, for a model with a
+/// classifier, the glimpse of θ sampled from the 3× canvas pyramid and classified (presence,
+/// label) at batch 1. The downscales that make their inputs (libswscale) are not included.
 struct ModelBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
@@ -17,8 +18,19 @@ struct ModelBench: ParsableCommand {
     @Option(help: "Timed calls per run (5 runs; the best is reported).")
     var calls = 200
 
+    @Option(help: "Batch sizes to time the localisation net at, comma-separated (per layer and in all).")
+    var batches = "1,8"
+
+    @Flag(help: "Leave out the per-layer table.")
+    var noLayers = false
+
+    private var batchSizes: [Int] { batches.split(separator: ",").compactMap { Int($0) } }
+
     func validate() throws {
         guard calls >= 1 else { throw ValidationError("--calls must be at least 1") }
+        guard !batchSizes.isEmpty, batchSizes.allSatisfy({ (1...64).contains($0) }),
+            batchSizes.count == batches.split(separator: ",").count
+        else { throw ValidationError("--batches must list sizes from 1 to 64, e.g. 1,8") }
     }
 
     func run() throws {
@@ -31,6 +43,7 @@ struct ModelBench: ParsableCommand {
         var theta = [Float](repeating: 0, count: stn.parameterCount)
         let localise = Self.best(calls) { predictor.predict(pixels: pixels, batch: 1, theta: &theta) }
         print(String(format: "%@: localisation %dx%d: %.3f ms per frame", model, side, side, localise))
+        try timeBatches(stn)
         guard stn.config.classifier != nil, stn.transformKind == .attention else { return }
         let net = try TwoResolutionSTCNN(model: stn)
         var sides = [3 * side]
@@ -55,10 +68,56 @@ struct ModelBench: ParsableCommand {
             String(
                 format: "%@: glimpse %dx%d classified: %.3f ms per frame", model, stn.glimpseHeight, stn.glimpseWidth,
                 classify))
+        guard !noLayers else { return }
+        let classifierLayers = net.classifier.layers.enumerated().map { ("cls.\($0)", $1) }
+        for batch in batchSizes {
+            print("glimpse classifier batch \(batch):")
+            Self.printLayers(LayerTimings(layers: classifierLayers, batch: batch, calls: max(calls / batch, 10)))
+        }
+    }
+
+    /// The localisation net at each batch size: the whole predict call (ms per call, amortised
+    /// ms per frame) and, unless --no-layers, each layer's forward time.
+    private func timeBatches(_ stn: STNModel) throws {
+        let largest = batchSizes.max()!
+        let predictor = stn.makePredictor(maxBatch: largest)
+        let frame = stn.inputHeight * stn.inputWidth * stn.inputChannels
+        var pixels = [UInt8](repeating: 0, count: largest * frame)
+        for i in pixels.indices { pixels[i] = UInt8(truncatingIfNeeded: i &* 2_654_435_761 >> 7) }
+        var theta = [Float](repeating: 0, count: largest * stn.parameterCount)
+        for batch in batchSizes {
+            let call = Self.best(max(calls / batch, 10)) {
+                predictor.predict(pixels: pixels, batch: batch, theta: &theta)
+            }
+            print(
+                String(
+                    format: "localisation batch %d: %.3f ms per call, %.3f ms per frame amortised", batch, call,
+                    call / Double(batch)))
+            guard !noLayers else { continue }
+            Self.printLayers(LayerTimings(layers: predictor.layers, batch: batch, calls: max(calls / batch, 10)))
+        }
+    }
+
+    /// One line per layer, and under each convolution one per kernel that computes it.
+    static func printLayers(_ timings: LayerTimings) {
+        for row in timings.rows {
+            print(layerLine(row.name, row.shape, row.milliseconds, batch: timings.batch))
+            guard row.kernels.count > 1 else { continue }
+            for (kernel, milliseconds) in row.kernels {
+                print(layerLine("", "  kernel \(kernel)", milliseconds, batch: timings.batch))
+            }
+        }
+        print(layerLine("layers", "(sum)", timings.total, batch: timings.batch))
+    }
+
+    private static func layerLine(_ name: String, _ shape: String, _ milliseconds: Double, batch: Int) -> String {
+        "  " + name.padding(toLength: 9, withPad: " ", startingAt: 0) + " "
+            + shape.padding(toLength: 56, withPad: " ", startingAt: 0)
+            + String(format: " %8.4f ms  %8.4f ms/frame", milliseconds, milliseconds / Double(batch))
     }
 
     /// The best of 5 runs of `calls` calls, ms per call (after 20 warm-up calls).
-    private static func best(_ calls: Int, _ body: () -> Void) -> Double {
+    static func best(_ calls: Int, _ body: () -> Void) -> Double {
         for _ in 0..<20 { body() }
         var best = Double.infinity
         for _ in 0..<5 {

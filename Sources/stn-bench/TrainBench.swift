@@ -6,7 +6,8 @@ import STNCore
 ///   - the localisation-net forward on one 64×64 input (the PyTorch tutorial's loc net, and the
 ///     video model's small, keypoint and keypoint-lite nets), ms per call;
 ///   - training throughput (images/s) of the PyTorch-tutorial ST-CNN on 60×60 inputs, batch
-///     64, SGD with momentum: forward, cross-entropy, backward, update.
+///     64, SGD with momentum: forward, cross-entropy, backward, update; at each `--threads`
+///     count (the batch's two shards side by side or one after the other, STCNN+DataParallel).
 /// Besides wall-clock images/s, images per CPU-second (process user + system time), which stays
 /// comparable when other jobs share the machine. pipelines/bench-train.sh adds PyTorch's figures.
 struct TrainBench: ParsableCommand {
@@ -17,8 +18,16 @@ struct TrainBench: ParsableCommand {
     @Option(help: "Timed training steps (after 3 warm-up steps).")
     var steps = 30
 
+    @Option(help: "Thread counts to time training at, comma-separated (each 1 or 2).")
+    var threads = "1,2"
+
+    private var threadCounts: [Int] { threads.split(separator: ",").compactMap { Int($0) } }
+
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        guard !threadCounts.isEmpty, threadCounts.count == threads.split(separator: ",").count,
+            threadCounts.allSatisfy({ (1...STCNN.shardCount).contains($0) })
+        else { throw ValidationError("--threads must list counts from 1 to \(STCNN.shardCount), e.g. 1,2") }
     }
 
     func run() throws {
@@ -49,8 +58,13 @@ struct TrainBench: ParsableCommand {
                         best * 1e3, total / 20 * 1e3, (Self.cpuSeconds() - cpuStart) / 2000 * 1e3))
         }
 
+        for count in threadCounts { try timeTraining(threads: count) }
+    }
+
+    private func timeTraining(threads count: Int) throws {
         let batch = 64
         let net = try STCNN(config: .tutorial(height: 60, width: 60, transform: .affine), seed: 1)
+        net.threads = count
         var random = RandomSource(seed: 2)
         let images = Tensor(shape: [batch, 1, 60, 60])
         for i in 0..<images.count { images[i] = random.uniform() }
@@ -62,8 +76,10 @@ struct TrainBench: ParsableCommand {
         let seconds = Self.now() - start, cpuSeconds = Self.cpuSeconds() - cpuStart
         print(
             String(
-                format: "swift train: %.1f images/s (%d steps of %d in %.2f s); %.1f images per CPU-second",
-                Double(steps * batch) / seconds, steps, batch, seconds, Double(steps * batch) / cpuSeconds))
+                format:
+                    "swift train (%d thread%@): %.1f images/s (%d steps of %d in %.2f s); %.1f images per CPU-second",
+                count, count == 1 ? "" : "s", Double(steps * batch) / seconds, steps, batch, seconds,
+                Double(steps * batch) / cpuSeconds))
     }
 
     static func now() -> Double { Date().timeIntervalSinceReferenceDate }

@@ -114,8 +114,17 @@ struct ClassifyCommand: CancellableCommand {
     @Option(help: "A progress line every N steps when standard error is not a terminal.")
     var logEvery: Int = 200
 
-    @Option(help: "CPUs to use (the process is pinned to them).")
+    @Option(
+        help: """
+            CPUs to use (the process is pinned to them) and ST-CNN training threads (default: every CPU; \
+            at most 2 train). The trained weights do not depend on it.
+            """)
     var threads: Int?
+
+    /// Threads an ST-CNN's training step runs on: `--threads`, else the CPUs, at most the shard count.
+    var trainingThreads: Int {
+        min(threads ?? ProcessInfo.processInfo.activeProcessorCount, STCNN.shardCount)
+    }
 
     @Flag(help: "Continue from the checkpoint in --output (with a larger --steps: train on to it).")
     var resume = false

@@ -107,9 +107,16 @@ struct TrainVideo: CancellableCommand {
     var boxSupervision = false
     @Flag(help: "Continue from the model file at --output (the step count restarts).")
     var resume = false
+    @Option(
+        help: """
+            CPUs to use (the process is pinned to them) and training threads (default: every CPU; at most 2 \
+            train). The trained model does not depend on it.
+            """)
+    var threads: Int?
 
     func validate() throws {
         guard steps > 0 else { throw ValidationError("--steps must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         guard (1...4096).contains(batchSize) else { throw ValidationError("--batch-size must be in 1…4096") }
         // The warm-up renders items at 12…glimpse pixels and enlarges them to the glimpse.
         guard (12...256).contains(glimpse) else { throw ValidationError("--glimpse must be in 12…256") }
@@ -145,6 +152,7 @@ struct TrainVideo: CancellableCommand {
     }
 
     func run(cancellation: CancellationToken) throws {
+        if let threads { ThreadLimit.apply(threads) }
         try OutputGuard.refuse(output, overwriting: OutputGuard.datasetFiles(in: data), what: "data file")
         try OutputGuard.checkWritable(output)
         let items = try FashionMNIST.load(.train, from: URL(fileURLWithPath: data))
@@ -187,6 +195,7 @@ struct TrainVideo: CancellableCommand {
         defer { cancellation.stopHandlingSignals() }
         if freshClassifier && !boxSupervision { try warmUp(net, items: items, cancellation: cancellation) }
         net.scalePrior = scalePrior
+        net.threads = min(threads ?? ProcessInfo.processInfo.activeProcessorCount, STCNN.shardCount)
         let optimiser = Adam(
             learningRate: learningRate, groupScale: [.localisation: localisationScale, .classifier: classifierScale])
         let schedule = LearningRateSchedule.cosine(totalSteps: steps, minimum: learningRate * 0.05)

@@ -110,6 +110,8 @@ final class Trainer {
                     : try STCNN(config: config, seed: options.seed)
             }
         }
+        // Only the ST-CNN has a data-parallel step; the CNN baseline trains on one thread.
+        (network as? STCNN)?.threads = options.trainingThreads
     }
 
     /// Settings a checkpoint must share with the run that resumes it (not the number of steps:

@@ -20,15 +20,34 @@ public final class Conv2d: Layer {
     public var outputShape: [Int] { [outputChannels, outputHeight, outputWidth] }
     /// Output rows per block.
     let blockRows: Int
-    /// Stride 1 without padding takes the wide-row path (Conv2d+WideRows.swift).
+    /// Stride 1 takes the wide-row path (Conv2d+WideRows.swift), on a zero-padded copy of the input when padded.
     let usesWideRows: Bool
+    /// The inference forward pass's kernel (ConvolutionKernel.swift), chosen for the shape when
+    /// the layer is made; tests and `stn-bench model --kernels` set it to compare kernels.
+    public var inferenceKernel: ConvolutionKernel {
+        didSet {
+            precondition(
+                inferenceKernel.supports(
+                    inputHeight: inputHeight, inputWidth: inputWidth, kernelSize: kernelSize, stride: stride,
+                    padding: padding), "\(inferenceKernel) cannot compute this convolution")
+        }
+    }
 
     let columns = FloatBuffer()  // [K, B]
     let gradColumns = FloatBuffer()  // [K, B]
     let gradWeightT = FloatBuffer()  // [K, Cout]
     let output = FloatBuffer()  // [N, Cout, P]
     let gradInput = FloatBuffer()  // [N, Cin, H, W]
+    let paddedInput = FloatBuffer()  // [N, Cin, H + 2·pad, W + 2·pad] (wide rows of a padded layer)
+    let paddedGradient = FloatBuffer()  // [Cin, H + 2·pad, W + 2·pad]
     var lastInput: UnsafePointer<Float>?
+    // Winograd inference (Conv2d+Winograd.swift): transformed weights and the weights they came from.
+    let winogradTransformedWeights = FloatBuffer()  // [16, Cout, Cin]
+    let winogradWeightSnapshot = FloatBuffer()  // [Cout, Cin, 3, 3]
+    var winogradWeightsValid = false
+    let winogradPadded = FloatBuffer()  // [N, Cin, H + 2, W + 2]
+    let winogradTransformed = FloatBuffer()  // [16, Cin, T]
+    let winogradProducts = FloatBuffer()  // [16, Cout, T]
 
     public init(
         inputShape: [Int], outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
@@ -40,8 +59,11 @@ public final class Conv2d: Layer {
         outputHeight = (inputHeight + 2 * padding - kernelSize) / stride + 1
         outputWidth = (inputWidth + 2 * padding - kernelSize) / stride + 1
         precondition(outputHeight > 0 && outputWidth > 0, "kernel larger than padded input")
-        usesWideRows = stride == 1 && padding == 0
-        let rowWidth = usesWideRows ? inputWidth : outputWidth
+        usesWideRows = stride == 1
+        inferenceKernel = ConvolutionKernel.choice(
+            inputChannels: inputChannels, inputHeight: inputHeight, inputWidth: inputWidth, kernelSize: kernelSize,
+            stride: stride, padding: padding)
+        let rowWidth = usesWideRows ? inputWidth + 2 * padding : outputWidth
         blockRows = max(1, min(outputHeight, 32_768 / (inputChannels * kernelSize * kernelSize * rowWidth)))
         weight = Parameter(shape: [outputChannels, inputChannels, kernelSize, kernelSize], group: group)
         bias = Parameter(shape: [outputChannels], group: group)
@@ -61,6 +83,7 @@ public final class Conv2d: Layer {
     // x: [N, Cin, H, W] -> y: [N, Cout, Hout, Wout];  y_n[:, block] = W[Cout, K] × columns[K, B] + b
     public func forward(_ input: UnsafePointer<Float>, batch: Int, training: Bool) -> UnsafePointer<Float> {
         lastInput = input
+        if !training && inferenceKernel == .winograd { return forwardWinograd(input, batch: batch) }
         if usesWideRows { return forwardWideRows(input, batch: batch) }
         let k = patchSize, p = planeSize, ow = outputWidth
         let cols = columns.reserve(k * blockRows * ow)
@@ -119,9 +142,11 @@ public final class Conv2d: Layer {
                     CblasRowMajor, CblasNoTrans, CblasTrans, Int32(k), Int32(cout), Int32(width),
                     1, cols, Int32(width), dy + oy * ow, Int32(p), 1, dwt, Int32(cout))
                 if let dx {
+                    // β = 1 onto zeros (memset) rather than β = 0: OpenBLAS's β pass zeroes C a float at a time.
+                    dcols.update(repeating: 0, count: k * width)
                     stn_sgemm(
                         CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(width), Int32(cout),
-                        1, weight.value.data, Int32(k), dy + oy * ow, Int32(p), 0, dcols, Int32(width))
+                        1, weight.value.data, Int32(k), dy + oy * ow, Int32(p), 1, dcols, Int32(width))
                     col2im(dcols, firstRow: oy, rows: rows, into: dx + n * imageSize)
                 }
                 oy += rows

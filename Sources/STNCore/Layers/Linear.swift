@@ -54,9 +54,11 @@ public final class Linear: Layer {
         }
         guard inputGradient else { return nil }
         let dx = gradInput.reserve(batch * inputFeatures)
+        // β = 1 onto zeros (memset) rather than β = 0: OpenBLAS's β pass zeroes C a float at a time.
+        dx.update(repeating: 0, count: batch * inputFeatures)
         stn_sgemm(
             CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(inputFeatures), Int32(outputFeatures),
-            1, gradOutput, Int32(outputFeatures), weight.value.data, Int32(inputFeatures), 0, dx, Int32(inputFeatures))
+            1, gradOutput, Int32(outputFeatures), weight.value.data, Int32(inputFeatures), 1, dx, Int32(inputFeatures))
         return UnsafePointer(dx)
     }
 }

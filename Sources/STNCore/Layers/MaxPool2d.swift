@@ -10,6 +10,8 @@ public final class MaxPool2d: Layer {
     private let output = FloatBuffer()
     private let argmax = IndexBuffer()  // index within the input plane
     private let gradInput = FloatBuffer()
+    /// An inference pass keeps no argmax; a backward after one recomputes it from this input.
+    private var argmaxPending: (input: UnsafePointer<Float>, batch: Int)?
 
     public init(inputShape: [Int], kernelSize: Int, stride: Int? = nil) {
         precondition(inputShape.count == 3 && kernelSize > 0)
@@ -26,6 +28,12 @@ public final class MaxPool2d: Layer {
         let planes = batch * channels, inPlane = inputHeight * inputWidth, outPlane = outputHeight * outputWidth
         let out = output.reserve(planes * outPlane), arg = argmax.reserve(planes * outPlane)
         let k = kernelSize, s = stride, w = inputWidth
+        argmaxPending = nil
+        if k == 2 && s == 2 && !training {
+            forwardTwoByTwoValues(input, planes: planes, output: out)
+            argmaxPending = (input, batch)
+            return UnsafePointer(out)
+        }
         if k == 2 && s == 2 {
             forwardTwoByTwo(input, planes: planes, output: out, argmax: arg)
             return UnsafePointer(out)
@@ -106,9 +114,53 @@ public final class MaxPool2d: Layer {
         }
     }
 
+    /// The 2×2, stride-2 window without the argmax (inference), eight outputs at a time, by
+    /// the same rule as `forwardTwoByTwo` so that the values are identical.
+    private func forwardTwoByTwoValues(_ input: UnsafePointer<Float>, planes: Int, output: UnsafeMutablePointer<Float>)
+    {
+        let w = inputWidth, oh = outputHeight, ow = outputWidth, inPlane = inputHeight * inputWidth, outPlane = oh * ow
+        @inline(__always) func merge(_ best: inout SIMD8<Float>, _ corner: SIMD8<Float>) {
+            best.replace(with: corner, where: (corner .> best) .| (corner .!= corner))
+        }
+        for plane in 0..<planes {
+            let x = input + plane * inPlane, y = output + plane * outPlane
+            let raw = UnsafeRawPointer(x)
+            for oy in 0..<oh {
+                let top = 2 * oy * w, bottom = top + w
+                guard ow >= 8 else {
+                    for ox in 0..<ow {
+                        var best = x[top + 2 * ox]
+                        func merge(_ v: Float) { if v > best || v.isNaN { best = v } }
+                        merge(x[top + 2 * ox + 1])
+                        merge(x[bottom + 2 * ox])
+                        merge(x[bottom + 2 * ox + 1])
+                        y[oy * ow + ox] = best
+                    }
+                    continue
+                }
+                var ox = 0
+                while ox < ow {
+                    // The last group of a row overlaps the one before when Wout is not a multiple of 8.
+                    let start = min(ox, ow - 8)
+                    let upper = raw.loadUnaligned(fromByteOffset: (top + 2 * start) * 4, as: SIMD16<Float>.self)
+                    let lower = raw.loadUnaligned(fromByteOffset: (bottom + 2 * start) * 4, as: SIMD16<Float>.self)
+                    var best = upper.evenHalf
+                    merge(&best, upper.oddHalf)
+                    merge(&best, lower.evenHalf)
+                    merge(&best, lower.oddHalf)
+                    UnsafeMutableRawPointer(y + oy * ow + start).storeBytes(of: best, as: SIMD8<Float>.self)
+                    ox += 8
+                }
+            }
+        }
+    }
+
     // dy: [N, C, Hout, Wout] -> dx: [N, C, H, W], each dy routed to its window's argmax
     public func backward(_ gradOutput: UnsafePointer<Float>, batch: Int, inputGradient: Bool) -> UnsafePointer<Float>? {
         guard inputGradient else { return nil }
+        if let pending = argmaxPending {
+            _ = forward(pending.input, batch: pending.batch, training: true)
+        }
         let planes = batch * channels, inPlane = inputHeight * inputWidth, outPlane = outputHeight * outputWidth
         let dx = gradInput.reserve(planes * inPlane)
         dx.update(repeating: 0, count: planes * inPlane)

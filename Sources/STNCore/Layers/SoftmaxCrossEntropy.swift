@@ -33,10 +33,11 @@ public final class SoftmaxCrossEntropy {
         return Float(total / Double(batch))
     }
 
-    // -> dlogits: [N, classes] = (softmax − onehot) / N
-    public func backward(labels: UnsafePointer<Int32>, batch: Int) -> UnsafePointer<Float> {
+    // -> dlogits: [N, classes] = (softmax − onehot) / M, M = `meanOver` (default N): a shard of
+    // a batch of M samples gets each sample's gradient of the whole batch's mean loss.
+    public func backward(labels: UnsafePointer<Int32>, batch: Int, meanOver: Int? = nil) -> UnsafePointer<Float> {
         let p = probabilities.pointer, g = gradLogits.reserve(batch * classes)
-        let scale = 1 / Float(batch)
+        let scale = 1 / Float(meanOver ?? batch)
         for n in 0..<batch {
             for c in 0..<classes { g[n * classes + c] = p[n * classes + c] * scale }
             g[n * classes + Int(labels[n])] -= scale

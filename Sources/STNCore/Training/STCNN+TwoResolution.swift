@@ -48,6 +48,15 @@ public final class TwoResolutionSTCNN {
     /// Samples of this label send no gradient to θ: an item-free scene has no window to learn,
     /// only a class ("no item") for whatever window θ chose.
     public var thetaFrozenLabel: Int32?
+    /// Threads a training step runs on, 1 or 2 (TwoResolutionSTCNN+DataParallel.swift); the
+    /// result does not depend on it.
+    public var threads = 1 {
+        didSet { precondition((1...STCNN.shardCount).contains(threads), "threads must be 1…\(STCNN.shardCount)") }
+    }
+    /// The network that computes the second shard of a batch, made at the first step that needs it.
+    var replica: TwoResolutionSTCNN?
+    /// θ of both shards of the last sharded step, `[N, 3]`.
+    let shardedTheta = FloatBuffer()
 
     private let loss: SoftmaxCrossEntropy
     private let grid = FloatBuffer()  // [N, G, G, 2]
@@ -57,7 +66,7 @@ public final class TwoResolutionSTCNN {
     private let gradTheta = FloatBuffer()  // [N, 3]
     private var chosenLevels: [Int] = []
     private var lastLevels: [SamplingLevel] = []
-    private var theta: UnsafePointer<Float>?
+    var theta: UnsafePointer<Float>?
 
     public init(config: ModelConfig, seed: UInt64 = 0, initialisation: Initialisation = .pytorchDefault) throws {
         guard config.transformer.transform == .attention else {
@@ -182,16 +191,36 @@ public final class TwoResolutionSTCNN {
     }
 
     /// One optimisation step: forward, mean cross-entropy (+ the θ range penalty), backward, `optimiser.step`.
+    /// A batch of two or more is computed as two shards (`trainShards`), on `threads` threads.
     @discardableResult
     public func trainStep(
         localisationInput: UnsafePointer<Float>, levels: [SamplingLevel], labels: UnsafePointer<Int32>, batch: Int,
         optimiser: any Optimiser
     ) -> (loss: Float, correct: Int) {
-        zeroGradients()
+        let result: (loss: Float, correct: Int)
+        if batch >= STCNN.shardCount {
+            result = trainShards(localisationInput: localisationInput, levels: levels, labels: labels, batch: batch)
+        } else {
+            zeroGradients()
+            let shard = accumulateGradients(
+                localisationInput: localisationInput, levels: levels, labels: labels, batch: batch, meanOver: batch)
+            result = (Float(shard.lossSum / Double(batch)), shard.correct)
+        }
+        optimiser.step(parameters)
+        return result
+    }
+
+    /// Forward and backward on `batch` samples: adds to the gradients each sample's share of the
+    /// mean loss (and penalties) over `meanOver` samples; returns the summed cross-entropy and the
+    /// correct count.
+    func accumulateGradients(
+        localisationInput: UnsafePointer<Float>, levels: [SamplingLevel], labels: UnsafePointer<Int32>, batch: Int,
+        meanOver: Int
+    ) -> (lossSum: Double, correct: Int) {
         let z = logits(localisationInput: localisationInput, levels: levels, batch: batch, training: true)
         let value = loss.forward(logits: z, labels: labels, batch: batch)
         let correct = SoftmaxCrossEntropy.correctCount(logits: z, labels: labels, batch: batch, classes: classCount)
-        let dz = loss.backward(labels: labels, batch: batch)
+        let dz = loss.backward(labels: labels, batch: batch, meanOver: meanOver)
         let dv = classifier.backward(dz, batch: batch, inputGradient: true)!
         if let frozen = thetaFrozenLabel {
             let size = channels * glimpseSide.height * glimpseSide.width
@@ -200,9 +229,8 @@ public final class TwoResolutionSTCNN {
                 mutable.advanced(by: n * size).update(repeating: 0, count: size)
             }
         }
-        backwardThroughSampler(dv, batch: batch)
-        optimiser.step(parameters)
-        return (value, correct)
+        backwardThroughSampler(dv, batch: batch, meanOver: meanOver)
+        return (Double(value) * Double(batch), correct)
     }
 
     /// One step on the classifier alone, from glimpses `[N, C, G, G]` in [0, 1] (e.g. item images):
@@ -256,7 +284,7 @@ public final class TwoResolutionSTCNN {
 
     // dV (normalised glimpse) -> dV_raw = dV/std -> (sampler, chosen level) dGrid -> (generator) dθ (+ penalty)
     //   -> (fc_loc, loc); no gradient to the images.
-    private func backwardThroughSampler(_ gradOutput: UnsafePointer<Float>, batch: Int) {
+    private func backwardThroughSampler(_ gradOutput: UnsafePointer<Float>, batch: Int, meanOver: Int) {
         guard let theta else { preconditionFailure("backward before forward") }
         let (gh, gw) = glimpseSide, c = channels, plane = gh * gw
         let dv = gradGlimpse.reserve(batch * c * plane)
@@ -282,10 +310,10 @@ public final class TwoResolutionSTCNN {
             theta: theta, gradGrid: dGrid, batch: batch, height: gh, width: gw, gradTheta: dTheta)
         // Penalty (mean over the batch): w·(excess)² for s outside scaleRange and |t| beyond translationLimit;
         // plus the scale prior's constant slope.
-        let weight = 2 * scalePenalty / Float(batch)
+        let weight = 2 * scalePenalty / Float(meanOver)
         for n in 0..<batch {
             let s = theta[3 * n]
-            dTheta[3 * n] += scalePrior / Float(batch)
+            dTheta[3 * n] += scalePrior / Float(meanOver)
             if s > scaleRange.upperBound { dTheta[3 * n] += weight * (s - scaleRange.upperBound) }
             if s < scaleRange.lowerBound { dTheta[3 * n] += weight * (s - scaleRange.lowerBound) }
             for k in 1...2 {

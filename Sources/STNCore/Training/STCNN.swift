@@ -25,6 +25,12 @@ public final class STCNN {
     private let loss: SoftmaxCrossEntropy
     public let namedParameters: [(name: String, parameter: Parameter)]
     public let parameters: [Parameter]
+    /// Threads a training step runs on, 1 or 2 (STCNN+DataParallel.swift); the result does not depend on it.
+    public var threads = 1 {
+        didSet { precondition((1...Self.shardCount).contains(threads), "threads must be 1…\(Self.shardCount)") }
+    }
+    /// The network that computes the second shard of a batch, made at the first step that needs it.
+    var replica: STCNN?
 
     /// A fresh network (PyTorch-default initialisation, regressor at the identity).
     public init(config: ModelConfig, seed: UInt64 = 0, initialisation: Initialisation = .pytorchDefault) throws {
@@ -59,20 +65,36 @@ public final class STCNN {
     public var lastTheta: UnsafePointer<Float>? { transformer.lastThetaPointer }
 
     /// One optimisation step on a batch: forward, mean cross-entropy, backward, `optimiser.step`.
+    /// A batch of two or more is computed as two shards (`trainShards`), on `threads` threads.
     @discardableResult
     public func trainStep(
         images: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batch: Int, optimiser: any Optimiser
     ) -> (loss: Float, correct: Int) {
-        zeroGradients()
+        let result: (loss: Float, correct: Int)
+        if batch >= Self.shardCount {
+            result = trainShards(images: images, labels: labels, batch: batch)
+        } else {
+            zeroGradients()
+            let shard = accumulateGradients(images: images, labels: labels, batch: batch, meanOver: batch)
+            result = (Float(shard.lossSum / Double(batch)), shard.correct)
+        }
+        optimiser.step(parameters)
+        return result
+    }
+
+    /// Forward and backward on `batch` samples: adds to the gradients each sample's share of the
+    /// mean loss over `meanOver` samples; returns the summed loss and the correct count.
+    func accumulateGradients(
+        images: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batch: Int, meanOver: Int
+    ) -> (lossSum: Double, correct: Int) {
         let z = logits(images: images, batch: batch, training: true)
         let value = loss.forward(logits: z, labels: labels, batch: batch)
         let correct = SoftmaxCrossEntropy.correctCount(logits: z, labels: labels, batch: batch, classes: classCount)
-        let dz = loss.backward(labels: labels, batch: batch)
+        let dz = loss.backward(labels: labels, batch: batch, meanOver: meanOver)
         if let dv = classifier.backward(dz, batch: batch, inputGradient: true) {
             _ = transformer.backward(dv, batch: batch, inputGradient: false)
         }
-        optimiser.step(parameters)
-        return (value, correct)
+        return (Double(value) * Double(batch), correct)
     }
 
     /// Mean loss and accuracy over `count` samples, in batches, dropout off.
