@@ -164,7 +164,7 @@ extension Conv2d {
                 stn_sgemm(
                     CblasRowMajor, CblasNoTrans, CblasTrans, Int32(k), Int32(cout), Int32(width),
                     1, cols, Int32(width), dyWide, Int32(width), 1, dwt, Int32(cout))
-                if let dx {
+                if dx != nil {
                     dcols.update(repeating: 0, count: k * width)  // β = 1 onto zeros, as in forward
                     stn_sgemm(
                         CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(width), Int32(cout),
