@@ -53,6 +53,8 @@ public final class VirtualCamera {
     private var held = ThetaValues(count: 3)
     /// Target centres and zooms of the last `stationarySeconds` of the shot (a ring), for the stationary test.
     private var recentX: [Double], recentY: [Double], recentZ: [Double]
+    /// Scratch for the stationary test's order statistics (no arrays per frame).
+    private var ordered: [Double]
     private var recentCount = 0, recentNext = 0
     // Per-frame limits.
     private let speed: Double, acceleration: Double, zoomSpeed: Double, zoomAcceleration: Double
@@ -72,6 +74,7 @@ public final class VirtualCamera {
         recentX = [Double](repeating: 0, count: frames)
         recentY = recentX
         recentZ = recentX
+        ordered = recentX
     }
 
     /// Feeds the next frame's target θ, whether a cut starts at it, and the picture it must stay
@@ -198,12 +201,29 @@ public final class VirtualCamera {
     )? {
         guard recentCount == recentX.count else { return nil }
         let side = 2 * exp(z) * settings.stationarySpan
-        let xs = recentX.sorted(), ys = recentY.sorted(), zs = recentZ.sorted()
-        let low = xs.count / 5, high = xs.count - 1 - xs.count / 5
-        guard xs[high] - xs[low] <= side && ys[high] - ys[low] <= side else { return nil }
-        return (
-            (xs[low] + xs[high]) / 2, (ys[low] + ys[high]) / 2, zs[zs.count / 2], (xs[low], xs[high], ys[low], ys[high])
-        )
+        let n = recentX.count, low = n / 5, high = n - 1 - n / 5
+        let (x0, x1) = orderStatistics(recentX, low, high)
+        let (y0, y1) = orderStatistics(recentY, low, high)
+        guard x1 - x0 <= side && y1 - y0 <= side else { return nil }
+        let z = orderStatistics(recentZ, n / 2, n / 2).0
+        return ((x0 + x1) / 2, (y0 + y1) / 2, z, (x0, x1, y0, y1))
+    }
+
+    /// The values of ranks i and j (0-based, ascending) of `values`, sorted in the scratch buffer
+    /// by insertion (a few dozen values a frame; no allocation).
+    private func orderStatistics(_ values: [Double], _ i: Int, _ j: Int) -> (Double, Double) {
+        ordered.withUnsafeMutableBufferPointer { buffer in
+            for k in values.indices {
+                let value = values[k]
+                var m = k
+                while m > 0 && buffer[m - 1] > value {
+                    buffer[m] = buffer[m - 1]
+                    m -= 1
+                }
+                buffer[m] = value
+            }
+            return (buffer[i], buffer[j])
+        }
     }
 
     private func inside(_ theta: ThetaValues, _ bounds: PictureBounds?) -> ThetaValues {

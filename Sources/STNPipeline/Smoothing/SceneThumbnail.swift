@@ -11,23 +11,25 @@ struct SceneThumbnail {
     static var byteCount: Int { lumaCells * lumaCells + 2 * (lumaCells / 2) * (lumaCells / 2) }
 
     private(set) var bytes = [UInt8](repeating: 0, count: SceneThumbnail.byteCount)
-    /// Sample positions along each axis of each plane (Y, U, V), made once per plane size: the
+    /// Sample positions along each axis of the Y, U and V planes, made once per plane size: the
     /// divisions that place them cost more than the reads.
-    private var grids: [SampleGrid] = []
+    private var lumaGrid: SampleGrid?, chromaGrid: SampleGrid?
 
     /// Fills `bytes` from `frame`.
     mutating func make(from frame: YUV420Frame) {
         let luma = Self.lumaCells, chroma = Self.lumaCells / 2
-        let planes = [(frame.y, luma), (frame.u, chroma), (frame.v, chroma)]
-        if grids.count != 3 || zip(grids, planes).contains(where: { !$0.matches($1.0) }) {
-            grids = planes.map { SampleGrid(plane: $0.0, cells: $0.1, samples: Self.samplesPerAxis) }
+        if lumaGrid?.matches(frame.y) != true {
+            lumaGrid = SampleGrid(plane: frame.y, cells: luma, samples: Self.samplesPerAxis)
         }
+        // U and V have the same size in 4:2:0.
+        if chromaGrid?.matches(frame.u) != true {
+            chromaGrid = SampleGrid(plane: frame.u, cells: chroma, samples: Self.samplesPerAxis)
+        }
+        let lumaGrid = lumaGrid!, chromaGrid = chromaGrid!
         bytes.withUnsafeMutableBufferPointer { out in
-            var offset = 0
-            for (grid, plane) in zip(grids, planes) {
-                grid.cells(of: plane.0, into: out.baseAddress! + offset)
-                offset += plane.1 * plane.1
-            }
+            lumaGrid.cells(of: frame.y, into: out.baseAddress!)
+            chromaGrid.cells(of: frame.u, into: out.baseAddress! + luma * luma)
+            chromaGrid.cells(of: frame.v, into: out.baseAddress! + luma * luma + chroma * chroma)
         }
     }
 }
