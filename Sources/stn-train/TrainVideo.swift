@@ -71,6 +71,10 @@ struct TrainVideo: CancellableCommand {
             "Share of item-free scenes when --scenes robust; a share above 0 gives the model an 11th class, \"no item\"."
     )
     var noItemShare: Double = 0.1
+    @Option(help: "With --scenes robust: the lowest item contrast drawn (robust's own: 0.5; the highest is 1).")
+    var minItemContrast: Float?
+    @Option(help: "With --scenes robust: the largest share of the frame clutter covers (robust's own: 0.4).")
+    var maxClutterCoverage: Double?
     @Option(
         help:
             "Start from the weights of this model file where names match (the leading rows where only the class count differs), e.g. a trained model at another --localisation-side."
@@ -125,6 +129,15 @@ struct TrainVideo: CancellableCommand {
         }
         guard (0...steps).contains(finetuneSteps) else {
             throw ValidationError("--finetune-steps must be in 0…--steps (\(steps))")
+        }
+        if let minItemContrast, !(minItemContrast > 0 && minItemContrast <= 1) {
+            throw ValidationError("--min-item-contrast must be in (0, 1]")
+        }
+        if let maxClutterCoverage, !(maxClutterCoverage >= 0 && maxClutterCoverage <= 0.9) {
+            throw ValidationError("--max-clutter-coverage must be in [0, 0.9]")
+        }
+        if (minItemContrast != nil || maxClutterCoverage != nil) && scenes != .robust {
+            throw ValidationError("--min-item-contrast and --max-clutter-coverage apply to --scenes robust")
         }
         guard logEvery >= 1, checkpointEvery >= 1 else {
             throw ValidationError("--log-every and --checkpoint-every must be at least 1")
@@ -205,6 +218,8 @@ struct TrainVideo: CancellableCommand {
             sampler.options.clutterSizing = clutterSizing
         } else {
             sampler.options.itemAbsentShare = noItemShare
+            if let minItemContrast { sampler.options.itemContrast = minItemContrast...1 }
+            if let maxClutterCoverage { sampler.options.clutterCoverage = 0...maxClutterCoverage }
         }
         let renderer = SceneRenderer(items: items)
         let batch = SceneBatch(capacity: batchSize, localisationSide: net.config.input.height, sourceSide: sourceSide)
