@@ -51,8 +51,9 @@ public struct RectifyOptions: Sendable {
         logPath = ParameterLogWriter.defaultPath(forOutput: output)
         threads = 0
         showProgress = false
-        smoothing = SmoothingSettings()
+        smoothing = SmoothingSettings(lookahead: SmoothingSettings.defaultLookahead)
         camera = CameraSettings()
+        camera.lookahead = SmoothingSettings.defaultLookahead
         overlayPath = nil
         observer = nil
     }

@@ -88,10 +88,12 @@ struct STNVideoCommand: CancellableCommand {
     var measurementNoise: Double?
 
     @Option(
+        name: .customLong("lookahead"),
         help:
-            "Centred smoothing using N future frames, and a camera (hold) that sees N frames further ahead to start a pan early: 2N frames of latency."
+            "Centred smoothing using N future frames (it cancels the noise filter's lag), and a camera (hold) that sees N frames further ahead to start a pan early: 2N frames of latency. 0: causal. (default: \(SmoothingSettings.defaultLookahead))"
     )
-    var lookahead: Int = 0
+    var lookaheadOption: Int?
+    var lookahead: Int { lookaheadOption ?? SmoothingSettings.defaultLookahead }
 
     @OptionGroup(title: "Camera")
     var camera: CameraOptions
@@ -185,7 +187,7 @@ struct STNVideoCommand: CancellableCommand {
             $0.1 != nil
         }.map(\.0)
         let smoothingOptions =
-            oneEuro + ema + kalman + (lookahead > 0 ? ["--lookahead"] : [])
+            oneEuro + ema + kalman + ((lookaheadOption ?? 0) > 0 ? ["--lookahead"] : [])
             + (camera.cutThreshold != SmoothingSettings.defaultCutThreshold ? ["--cut-threshold"] : [])
         if theta != nil || transforms != nil {
             if !smoothingOptions.isEmpty {
@@ -203,7 +205,7 @@ struct STNVideoCommand: CancellableCommand {
                 "\(options.joined(separator: ", ")) ignored: \(options.count == 1 ? "it applies" : "they apply") to --smoothing \(method.rawValue), not \(smoothing.rawValue)"
             )
         }
-        if lookahead > 0 && smoothing == .none { warnings.append("--lookahead ignored with --smoothing none") }
+        if (lookaheadOption ?? 0) > 0 && smoothing == .none { warnings.append("--lookahead ignored with --smoothing none") }
         return warnings
     }
 }

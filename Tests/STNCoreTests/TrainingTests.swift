@@ -165,9 +165,14 @@ final class TwoResolutionTrainingTests: XCTestCase {
         let localisation = (0..<(batch * side * side)).map { _ in random.uniform() }
         let level = (0..<(batch * levelSide * levelSide)).map { _ in random.uniform() }
         let labels: [Int32] = [0, 1, 2, 1]
-        func biasGradient(prior: Float) throws -> [Float] {
+        func biasGradient(prior: Float, scaleBias: Float? = nil) throws -> [Float] {
             let net = try TwoResolutionSTCNN(config: config, seed: 9)
             net.scalePrior = prior
+            if let scaleBias {
+                let bias = try XCTUnwrap(
+                    net.namedParameters.last { $0.name.hasPrefix("fc_loc.") && $0.name.hasSuffix(".bias") })
+                bias.parameter.value.data[0] = scaleBias
+            }
             let optimiser = SGD(learningRate: 0)
             level.withUnsafeBufferPointer { levelPointer in
                 let levels = [TwoResolutionSTCNN.SamplingLevel(images: levelPointer.baseAddress!, side: levelSide)]
@@ -183,6 +188,13 @@ final class TwoResolutionTrainingTests: XCTestCase {
         XCTAssertEqual(with[0] - without[0], 2.5, accuracy: 1e-5)
         XCTAssertEqual(with[1], without[1], accuracy: 1e-7)
         XCTAssertEqual(with[2], without[2], accuracy: 1e-7)
+        // Below the scale range (s = 0.02 < 0.04, and s = −0.1, a mirrored window) the prior pulls
+        // no more: only the range's penalty acts there, pushing s back up.
+        for s in [Float(0.02), -0.1] {
+            let below = try biasGradient(prior: 0, scaleBias: s), belowWith = try biasGradient(prior: 2.5, scaleBias: s)
+            XCTAssertEqual(belowWith[0], below[0], accuracy: 1e-7, "s = \(s)")
+            XCTAssertLessThan(below[0], 0, "the penalty's gradient raises s = \(s)")
+        }
     }
 
     /// The box-supervision diagnostic regresses θ onto its targets: on one fixed batch, Adam

@@ -253,6 +253,23 @@ final class SmoothingTests: XCTestCase {
         }
     }
 
+    /// A negative s (the model's point-mirrored window) is smoothed as the window's size |s|: a
+    /// model that flips the sign for a few frames does not pull the smoothed window to a collapse,
+    /// and the smoothed s is never negative.
+    func testANegativeScaleIsSmoothedAsItsSize() {
+        let raws: [[Double]] = (0..<40).map { i in [i % 3 == 1 ? -0.3 : 0.3, 0.1, 0.2] }
+        for settings in [SmoothingSettings(), SmoothingSettings(lookahead: 4)] {
+            let out = smoothStream(raws, settings: settings)
+            for (i, theta) in out.enumerated() {
+                XCTAssertEqual(theta[0], 0.3, accuracy: 1e-12, "frame \(i), lookahead \(settings.lookahead)")
+            }
+        }
+        // With every s negative, the smoothed windows are those of |s|, bit for bit.
+        let flipped = smoothStream(raws.map { [-abs($0[0]) * 0.9, $0[1], $0[2]] }, settings: SmoothingSettings())
+        let plain = smoothStream(raws.map { [abs($0[0]) * 0.9, $0[1], $0[2]] }, settings: SmoothingSettings())
+        XCTAssertEqual(flipped, plain)
+    }
+
     /// A NaN or infinite raw value does not poison the filter: it holds the previous estimate (or the
     /// identity at the start of a segment) and the stream continues.
     func testNonFiniteRawValuesAreHeld() {

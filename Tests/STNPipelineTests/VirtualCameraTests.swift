@@ -132,7 +132,8 @@ final class VirtualCameraTests: XCTestCase {
     func testLookaheadStartsThePanEarlyAndHoldsFramesBack() {
         var settings = CameraSettings()
         settings.lookahead = 5
-        let targets = (0..<40).map { _ in [0.3, -0.5, 0.0] } + (0..<60).map { _ in [0.3, 0.5, 0.0] }
+        // At rest for 40 frames, then moving right at 0.5 units/s (0.02 a frame at 25 fps).
+        let targets = (0..<100).map { i in [0.3, -0.5 + 0.02 * Double(max(0, i - 40)), 0.0] }
         let camera = VirtualCamera(kind: .attention, settings: settings, frameRate: 25)
         XCTAssertEqual(camera.latency, 5)
         var out: [[Double]] = []
@@ -142,12 +143,23 @@ final class VirtualCameraTests: XCTestCase {
         }
         camera.flush { out.append(Array($0)) }
         XCTAssertEqual(out.count, 100)
-        let firstMove = out.firstIndex { $0[1] != -0.5 }!
-        // The change enters the 5-frame look-ahead at frame 35; the pan aims at the target
-        // round(5/4) = 1 frame ahead, so the camera moves from frame 39, a frame early.
-        XCTAssertEqual(firstMove, 39, "the pan starts a quarter of the look-ahead early")
+        // The dead zone is 0.15 × 0.3 = 0.045: the subject leaves it at frame 43 (0.06 > 0.045).
+        // The causal camera starts then; with 5 frames of look-ahead the camera sees frame 43
+        // at frame 38 and starts re-centring as soon as the subject has moved, at frame 41.
         let causal = film(targets)
-        XCTAssertEqual(causal.firstIndex { $0[1] != -0.5 }!, 40)
+        XCTAssertEqual(causal.firstIndex { $0[1] != -0.5 }!, 43)
+        XCTAssertEqual(out.firstIndex { $0[1] != -0.5 }!, 41, "the pan starts before the subject leaves the zone")
+        // It never leads the subject: the camera's centre is never right of the frame's target.
+        for (w, t) in zip(out, targets) { XCTAssertLessThanOrEqual(w[1], t[1] + 1e-12) }
+    }
+
+    func testAWindowIsNeverMirrored() {
+        // The model's point-mirrored window (s < 0) is used as the window of size |s|, in both modes.
+        let targets = [[0.3, 0.1, 0.2], [-0.3, 0.1, 0.2], [-0.31, 0.4, 0.0], [0.3, 0.1, 0.2]]
+        var follow = CameraSettings()
+        follow.mode = .follow
+        XCTAssertEqual(film(targets, settings: follow), targets.map { [abs($0[0]), $0[1], $0[2]] })
+        for window in film(targets) { XCTAssertGreaterThan(window[0], 0) }
     }
 
     func testFollowIsTheTargetAndOtherKindsAreFollowed() {

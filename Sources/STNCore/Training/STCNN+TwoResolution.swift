@@ -41,9 +41,11 @@ public final class TwoResolutionSTCNN {
     public var scalePenalty: Float = 1
     /// Translations beyond ±`translationLimit` are penalised the same way.
     public var translationLimit: Float = 1
-    /// Weight of a prior `scalePrior · mean(s)` added to the loss: a pull toward smaller windows
-    /// that the classification loss resists once a window starts to cut into the item, so the
-    /// window settles on the smallest one that still classifies well. It uses no box, only θ.
+    /// Weight of a prior `scalePrior · mean(max(s, scaleRange.lowerBound))` added to the loss: a
+    /// pull toward smaller windows that the classification loss resists once a window starts to
+    /// cut into the item, so the window settles on the smallest one that still classifies well.
+    /// It uses no box, only θ. Below the range it pulls no more (a slope there would outweigh the
+    /// range's quadratic penalty near the bound and drive s through 0 to mirrored windows).
     public var scalePrior: Float = 0
     /// Samples of this label send no gradient to θ: an item-free scene has no window to learn,
     /// only a class ("no item") for whatever window θ chose.
@@ -313,7 +315,7 @@ public final class TwoResolutionSTCNN {
         let weight = 2 * scalePenalty / Float(meanOver)
         for n in 0..<batch {
             let s = theta[3 * n]
-            dTheta[3 * n] += scalePrior / Float(meanOver)
+            if s > scaleRange.lowerBound { dTheta[3 * n] += scalePrior / Float(meanOver) }
             if s > scaleRange.upperBound { dTheta[3 * n] += weight * (s - scaleRange.upperBound) }
             if s < scaleRange.lowerBound { dTheta[3 * n] += weight * (s - scaleRange.lowerBound) }
             for k in 1...2 {

@@ -1,8 +1,9 @@
 import Foundation
 import STNCore
 
-/// Maps θ to the space it is smoothed in and back: attention `s` ↦ log s (scale is
-/// multiplicative), everything else linear. Non-finite raw values are replaced, before
+/// Maps θ to the space it is smoothed in and back: attention `s` ↦ log |s| (scale is
+/// multiplicative; a negative s, a point-mirrored window, is smoothed as the window's size |s|,
+/// so that a model flipping its sign does not read as a collapse), everything else linear. Non-finite raw values are replaced, before
 /// filtering, by the filter's current estimate of that parameter (hold), or by the identity
 /// transform's value on the first frame of a segment.
 struct ThetaDomain {
@@ -11,7 +12,7 @@ struct ThetaDomain {
     let logScale: Bool
     /// The identity θ in the smoothing domain (substitute for non-finite values).
     let identity: [Double]
-    /// The smallest scale mapped to log space; s ≤ 0 is clamped to it.
+    /// The smallest scale mapped to log space; |s| is clamped to it.
     static let minimumScale = 1e-6
 
     init(kind: TransformKind, count: Int) {
@@ -37,22 +38,22 @@ struct ThetaDomain {
     func toDomain(_ raw: ThetaValues, filter: some ThetaFilter, _ out: UnsafeMutablePointer<Double>) {
         for c in 0..<count {
             var v = raw[c]
-            if logScale && c == 0 && v.isFinite { v = log(max(v, ThetaDomain.minimumScale)) }
+            if logScale && c == 0 && v.isFinite { v = log(max(abs(v), ThetaDomain.minimumScale)) }
             if !v.isFinite { v = filter.started ? filter.current(c) : identity[c] }
             out[c] = v
         }
     }
 
     /// θ of domain values `value`. Where a value equals the domain image of the raw value
-    /// (the filter passed it through), the raw value is returned bit for bit.
+    /// (the filter passed it through), the raw value is returned bit for bit (|s| for the scale).
     func fromDomain(_ value: UnsafePointer<Double>, raw: ThetaValues) -> ThetaValues {
         var theta = ThetaValues(count: count)
         for c in 0..<count {
             let v = value[c]
             if logScale && c == 0 {
                 let r = raw[0]
-                if r.isFinite && log(max(r, ThetaDomain.minimumScale)) == v && r >= ThetaDomain.minimumScale {
-                    theta[0] = r
+                if r.isFinite && log(max(abs(r), ThetaDomain.minimumScale)) == v && abs(r) >= ThetaDomain.minimumScale {
+                    theta[0] = abs(r)
                 } else {
                     theta[0] = exp(v)
                 }

@@ -2,9 +2,10 @@ import STNCore
 
 /// Smooths a stream of θ vectors frame by frame.
 ///
-/// **Domain.** For attention θ (s, tx, ty) the filter runs on (log s, tx, ty) — scale is
+/// **Domain.** For attention θ (s, tx, ty) the filter runs on (log |s|, tx, ty) — scale is
 /// multiplicative, so a zoom from 0.25 to 0.5 is as large as one from 0.5 to 1 — and the
-/// result is mapped back with exp. (s ≤ 0 is clamped to 1e-6 before the log.) Affine,
+/// result is mapped back with exp, so the smoothed window is never mirrored. (|s| is clamped
+/// to 1e-6 before the log.) Affine,
 /// projective and TPS parameters are smoothed each linearly. Each parameter has its own
 /// scalar filter (a `ThetaFilter` of the `SmoothingMethod`); the time step is 1/frameRate.
 ///
