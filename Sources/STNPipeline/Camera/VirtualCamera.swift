@@ -14,10 +14,9 @@ import STNCore
 ///   fifth on each side left out) span at most `stationarySpan` × the camera window's side 2s
 ///   on each axis, the camera aims at the middle of them and at their median zoom instead of
 ///   at each target, pans only when they leave its window, and zooms outside `stationaryZoomBand`.
-/// - *Pan*: once a target's centre leaves, the camera pans towards the target a quarter of the
-///   look-ahead window ahead (so with look-ahead it starts early, and leads a moving subject by
-///   a quarter of the look-ahead): the pan speed is
-///   at most `maxSpeed` and changes by at most `maxAcceleration` per second (as a 2-D vector),
+/// - *Pan*: once the centre of a target of the look-ahead window leaves (so with look-ahead the
+///   camera starts re-centring on a subject about to leave), the camera pans towards the
+///   frame's own target: the pan speed is at most `maxSpeed` and changes by at most `maxAcceleration` per second (as a 2-D vector),
 ///   braking so as to stop at the aim (speed ≤ √(2·a·distance), and a frame's step never past it). The pan ends once the camera
 ///   is within `settleFraction` of the dead zone of its aim and slow enough to stop within one
 ///   frame's acceleration. *Zoom* works the same on log s, with its own band and limits, and
