@@ -103,7 +103,7 @@ final class ReplayLocaliser: Localiser {
 /// The trained STN and the window path after it, per frame:
 ///
 ///     frame ─► localisation input (libswscale area downscale of Y in the canvas) ─► loc net ─► raw θ
-///     frame ─► SceneThumbnail ─► SceneCutDetector ─► cut flag
+///                                                                 └─► SceneCutDetector ─► cut flag
 ///     frame, raw θ ─► GlimpseClassifier ─► presence, label, confidence (models with a classifier)
 ///     raw θ ─► PresenceGate ─► CollapseGuard ─► ThetaSmoother (noise filter) ─► VirtualCamera (kept inside) ─► used θ
 ///
@@ -127,7 +127,6 @@ final class ModelLocaliser: Localiser {
     let classifier: GlimpseClassifier?
     private var gate: PresenceGate
     private let frameRate: Double
-    private var thumbnail = SceneThumbnail()
     private var downscaler: LumaDownscaler?
     /// The batch's localisation inputs and θ, `batchSize` of each.
     private let luma: UnsafeMutablePointer<UInt8>
@@ -210,16 +209,19 @@ final class ModelLocaliser: Localiser {
         for (k, item) in batch.enumerated() {
             var raw = ThetaValues(count: model.parameterCount)
             for i in raw.indices { raw[i] = Double(theta[k * model.parameterCount + i]) }
-            try follow(item.frame, index: item.index, raw: raw, emit)
+            try follow(item.frame, index: item.index, raw: raw, input: luma + k * model.inputWidth * model.inputHeight, emit)
         }
         batch.removeAll(keepingCapacity: true)
     }
 
     /// The path after the network for one frame: cut, glimpse, presence gate, collapse guard,
     /// noise filter, camera.
-    private func follow(_ frame: VideoFrame, index: Int, raw: ThetaValues, _ emit: Emit) throws {
-        thumbnail.make(from: frame.planes)
-        let cut = thumbnail.bytes.withUnsafeBufferPointer { cuts.isCut(thumbnail: $0.baseAddress!, count: $0.count) }
+    /// The cut score reads the frame's localisation input: it is made anyway, and an area
+    /// average of the whole picture, so noise and small motion barely change it.
+    private func follow(
+        _ frame: VideoFrame, index: Int, raw: ThetaValues, input: UnsafePointer<UInt8>, _ emit: Emit
+    ) throws {
+        let cut = cuts.isCut(luma: input, width: model.inputWidth, height: model.inputHeight)
         if cut { collapseGuard.reset() }
         let observation = classifier?.classify(frame, theta: raw)
         // While nothing is there the window holds, then eases out; the log keeps the network's θ.

@@ -40,7 +40,7 @@ struct CameraOptions: ParsableArguments {
     @Option(
         name: .customLong("cut-threshold"),
         help: ArgumentHelp(
-            "Scene-cut threshold on ffmpeg scdet's score / 100, on a 32x32 Y and 16x16 U, V picture of each frame: the smaller of its mean absolute difference to the previous frame (a fraction of 256) and that difference's change since the frame before; 0 disables. A cut starts the smoothing afresh and the camera jumps; at most one cut in \(SmoothingSettings.defaultCutMinimumGap + 1) frames.",
+            "Scene-cut threshold on ffmpeg scdet's score / 100, on the model's localisation input (the frame's luma area-averaged to the net's input side): the smaller of its mean absolute difference to the previous frame (a fraction of 256) and that difference's change since the frame before; 0 disables. A cut starts the smoothing afresh and the camera jumps; at most one cut in \(SmoothingSettings.defaultCutMinimumGap + 1) frames.",
             valueName: "score"))
     var cutThreshold: Double = SmoothingSettings.defaultCutThreshold
 

@@ -178,27 +178,4 @@ final class SceneCutDetectorTests: XCTestCase {
         XCTAssertEqual(run(frames, minimumGap: 0).cuts, [40, 43])
         XCTAssertEqual(run(frames, minimumGap: 2).cuts, [40, 43], "43 is 3 frames after 40")
     }
-
-    /// The thumbnail of a frame: Y cells and U, V cells, each the mean of its sample grid.
-    func testThumbnailOfUniformPlanes() {
-        let width = 100, height = 60
-        let y = [UInt8](repeating: 90, count: width * height), u = [UInt8](repeating: 30, count: 50 * 30)
-        let v = [UInt8](repeating: 200, count: 50 * 30)
-        var thumbnail = SceneThumbnail()
-        y.withUnsafeBufferPointer { yp in
-            u.withUnsafeBufferPointer { up in
-                v.withUnsafeBufferPointer { vp in
-                    thumbnail.make(
-                        from: YUV420Frame(
-                            y: PlaneBuffer(base: yp.baseAddress!, width: width, height: height, stride: width),
-                            u: PlaneBuffer(base: up.baseAddress!, width: 50, height: 30, stride: 50),
-                            v: PlaneBuffer(base: vp.baseAddress!, width: 50, height: 30, stride: 50)))
-                }
-            }
-        }
-        XCTAssertEqual(thumbnail.bytes.count, 32 * 32 + 2 * 16 * 16)
-        XCTAssertEqual(Set(thumbnail.bytes[0..<1024]), [90])
-        XCTAssertEqual(Set(thumbnail.bytes[1024..<1280]), [30])
-        XCTAssertEqual(Set(thumbnail.bytes[1280...]), [200])
-    }
 }

@@ -1,4 +1,6 @@
-/// Detects hard cuts with ffmpeg's `scdet` score, on a small picture of each frame.
+/// Detects hard cuts with ffmpeg's `scdet` score, on a small picture of each frame: in the
+/// pipeline, the model's localisation input (the frame's Y area-averaged to the network's input
+/// side, in the canvas).
 ///
 /// **Score** (libavfilter/vf_scdet.c): with `mafd[k]` the mean absolute difference of frames k
 /// and k−1 over every sample, as a fraction of the 8-bit range (SAD / count / 256),
@@ -8,15 +10,17 @@
 /// This is scdet's score divided by 100 (the scale of ffmpeg's `select` `scene`), so scdet's
 /// `t=10` is 0.1 here. A cut is a frame whose picture changes *suddenly*: noise and steady
 /// motion give a steady `mafd`, so `|mafd[k] − mafd[k−1]|` stays small, and a slow fade a small
-/// `mafd`. The model runs score a `SceneThumbnail` of the frame — Y, U and V, so a cut between
-/// shots of the same brightness but different colour counts, and the whole frame without the
-/// square canvas's padding bands — where ffmpeg scores every sample of the frame.
+/// `mafd`. ffmpeg scores every sample of Y, U and V; the pipeline scores the localisation input
+/// the network reads anyway (no second downscale): luma only, so a cut between two shots of
+/// the same luma but different colour is missed, and the square canvas's black bands, which
+/// never change, scale the score by the picture's share of the canvas.
 ///
-/// **Default threshold 0.03** (see `SmoothingSettings.defaultCutThreshold`): on Debian's
-/// opencv-doc clips the thumbnail scores Megamind.avi's three cuts 0.100–0.110 (scdet 0.136–
-/// 0.153) and no other frame above 0.004; the static vtest.avi stays below 0.004 and the shaky
-/// tree.avi below 0.024 (scdet 0.030). The cuts of stn-make-video's clips, between dark
-/// cluttered scenes, score 0.039–0.17 (scdet as little as 0.040), their other frames below 0.01. A cut is reported when `score > threshold`, and not within
+/// **Default threshold 0.035** (see `SmoothingSettings.defaultCutThreshold`), bracketed with the
+/// bundled model's 96×96 input by running stn-video at several thresholds: on Debian's opencv-doc
+/// clips Megamind.avi's three cuts score 0.115–0.13 (scdet 0.136–0.153) and no other frame above
+/// 0.006; the static vtest.avi stays below 0.005 and the shaky tree.avi at most 0.030 (scdet
+/// 0.030). The cuts of stn-make-video's clips (pipelines/camera-check.py's nine), between dark
+/// cluttered scenes, score at least 0.040. A cut is reported when `score > threshold`, and not within
 /// `minimumGap` frames after the last one (a one-frame flash or a fade's steps are one cut);
 /// threshold 0 disables reporting (the score is still computed).
 ///
@@ -49,11 +53,6 @@ public final class SceneCutDetector {
     ) {
         self.threshold = threshold
         self.minimumGap = minimumGap
-    }
-
-    /// Scores a picture made of `count` bytes (a `SceneThumbnail`) against the previous one.
-    func isCut(thumbnail: UnsafePointer<UInt8>, count: Int) -> Bool {
-        isCut(luma: thumbnail, width: count, height: 1)
     }
 
     /// Scores `luma` (`width × height` bytes, rows contiguous) against the previous frame and

@@ -33,7 +33,7 @@ public enum SmoothingMethod: String, CaseIterable, Sendable {
 ///   (spectral density of white acceleration, units²/s³). Only their ratio matters after the first
 ///   frames. About 60 % less jitter, no steady-state lag on a ramp; a step reaches 90 % in 5
 ///   frames and overshoots by ~19 %. With lookahead it becomes the fixed-lag (RTS) smoother.
-/// - `lookahead` 0 (causal); `cutThreshold` 0.03 and `cutMinimumGap` 6 frames (see `SceneCutDetector`).
+/// - `lookahead` 0 (causal); `cutThreshold` 0.035 and `cutMinimumGap` 6 frames (see `SceneCutDetector`).
 public struct SmoothingSettings: Sendable, Equatable {
     public var method: SmoothingMethod
     /// One-euro: cutoff frequency at rest, Hz (≥ 0; 0 with beta 0 freezes the output).
@@ -56,7 +56,7 @@ public struct SmoothingSettings: Sendable, Equatable {
     /// Frames after a cut in which no other cut is reported.
     public var cutMinimumGap: Int = SmoothingSettings.defaultCutMinimumGap
 
-    public static let defaultCutThreshold = 0.03
+    public static let defaultCutThreshold = 0.035
     /// The pipeline's look-ahead (`RectifyOptions`, stn-video's `--lookahead`): 4 frames of centred
     /// smoothing cancel the one-euro filter's lag on a moving subject (on pipelines/camera-check.py's
     /// generated clips the held window's IoU rises from 0.559 causal to 0.615, above the raw
