@@ -209,7 +209,8 @@ final class ModelLocaliser: Localiser {
         for (k, item) in batch.enumerated() {
             var raw = ThetaValues(count: model.parameterCount)
             for i in raw.indices { raw[i] = Double(theta[k * model.parameterCount + i]) }
-            try follow(item.frame, index: item.index, raw: raw, input: luma + k * model.inputWidth * model.inputHeight, emit)
+            try follow(
+                item.frame, index: item.index, raw: raw, input: luma + k * model.inputWidth * model.inputHeight, emit)
         }
         batch.removeAll(keepingCapacity: true)
     }

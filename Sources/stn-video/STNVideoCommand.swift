@@ -205,7 +205,9 @@ struct STNVideoCommand: CancellableCommand {
                 "\(options.joined(separator: ", ")) ignored: \(options.count == 1 ? "it applies" : "they apply") to --smoothing \(method.rawValue), not \(smoothing.rawValue)"
             )
         }
-        if (lookaheadOption ?? 0) > 0 && smoothing == .none { warnings.append("--lookahead ignored with --smoothing none") }
+        if (lookaheadOption ?? 0) > 0 && smoothing == .none {
+            warnings.append("--lookahead ignored with --smoothing none")
+        }
         return warnings
     }
 }

@@ -92,7 +92,8 @@ final class BundledModelTests: XCTestCase {
             [("480x270", 11), ("320x240", 11), ("270x480", 11)], seconds: "4", frames: 100,
             makeVideoOptions: ["--preset", "ultrafast"])
         print(
-            "bundled model on three 4 s t10k clips: centre in box \(total.centreInBoxRate), mean IoU \(total.meanIoU); raw \(raw.centreInBoxRate), \(raw.meanIoU)")
+            "bundled model on three 4 s t10k clips: centre in box \(total.centreInBoxRate), mean IoU \(total.meanIoU); raw \(raw.centreInBoxRate), \(raw.meanIoU)"
+        )
         XCTAssertGreaterThanOrEqual(total.centreInBoxRate, Floor.centreInBox)
         XCTAssertGreaterThanOrEqual(total.meanIoU, Floor.meanIoU)
         XCTAssertGreaterThanOrEqual(total.centreInBoxRate, raw.centreInBoxRate - 0.01)
@@ -105,7 +106,8 @@ final class BundledModelTests: XCTestCase {
     /// in box 1.0, mean IoU 0.605 (in process, on the rendered frames, 1.0 and 0.646).
     func testSmoothedWindowsMeetTheTargetsOnTheSceneModelClip() throws {
         let total = try scoreDefaultRuns(
-            [("256x144", 77), ("192x192", 78), ("144x256", 79)], seconds: "3.2", frames: 80).used
+            [("256x144", 77), ("192x192", 78), ("144x256", 79)], seconds: "3.2", frames: 80
+        ).used
         print(
             "bundled model on SceneModelTests' clip through stn-video: centre in box \(total.centreInBoxRate), mean IoU \(total.meanIoU)"
         )
