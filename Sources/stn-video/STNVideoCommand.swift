@@ -94,6 +94,8 @@ struct STNVideoCommand: CancellableCommand {
     )
     var lookaheadOption: Int?
     var lookahead: Int { lookaheadOption ?? SmoothingSettings.defaultLookahead }
+    /// Whether the user asked for a look-ahead (the default's is never "ignored").
+    var lookaheadGiven: Bool { (lookaheadOption ?? 0) > 0 }
 
     @OptionGroup(title: "Camera")
     var camera: CameraOptions
@@ -187,7 +189,7 @@ struct STNVideoCommand: CancellableCommand {
             $0.1 != nil
         }.map(\.0)
         let smoothingOptions =
-            oneEuro + ema + kalman + ((lookaheadOption ?? 0) > 0 ? ["--lookahead"] : [])
+            oneEuro + ema + kalman + (lookaheadGiven ? ["--lookahead"] : [])
             + (camera.cutThreshold != SmoothingSettings.defaultCutThreshold ? ["--cut-threshold"] : [])
         if theta != nil || transforms != nil {
             if !smoothingOptions.isEmpty {
@@ -205,7 +207,7 @@ struct STNVideoCommand: CancellableCommand {
                 "\(options.joined(separator: ", ")) ignored: \(options.count == 1 ? "it applies" : "they apply") to --smoothing \(method.rawValue), not \(smoothing.rawValue)"
             )
         }
-        if (lookaheadOption ?? 0) > 0 && smoothing == .none {
+        if lookaheadGiven && smoothing == .none {
             warnings.append("--lookahead ignored with --smoothing none")
         }
         return warnings

@@ -16,8 +16,9 @@ import STNCore
 ///   at each target, pans only when they leave its window, and zooms outside `stationaryZoomBand`.
 /// - *Pan*: once the centre of a target of the look-ahead window leaves (so with look-ahead the
 ///   camera starts re-centring on a subject about to leave), the camera pans towards the
-///   frame's own target: the pan speed is at most `maxSpeed` and changes by at most `maxAcceleration` per second (as a 2-D vector),
-///   braking so as to stop at the aim (speed ≤ √(2·a·distance), and a frame's step never past it). The pan ends once the camera
+///   frame's own target: the pan speed is at most `maxSpeed` and changes by at most
+///   `maxAcceleration` per second (as a 2-D vector), braking so as to stop at the aim
+///   (speed ≤ √(2·a·distance), and a frame's step never past it). The pan ends once the camera
 ///   is within `settleFraction` of the dead zone of its aim and slow enough to stop within one
 ///   frame's acceleration. *Zoom* works the same on log s, with its own band and limits, and
 ///   independently: a change of size alone does not pan.

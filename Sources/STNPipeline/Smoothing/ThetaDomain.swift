@@ -3,9 +3,9 @@ import STNCore
 
 /// Maps θ to the space it is smoothed in and back: attention `s` ↦ log |s| (scale is
 /// multiplicative; a negative s, a point-mirrored window, is smoothed as the window's size |s|,
-/// so that a model flipping its sign does not read as a collapse), everything else linear. Non-finite raw values are replaced, before
-/// filtering, by the filter's current estimate of that parameter (hold), or by the identity
-/// transform's value on the first frame of a segment.
+/// so that a model flipping its sign does not read as a collapse), everything else linear.
+/// Non-finite raw values are replaced, before filtering, by the filter's current estimate of
+/// that parameter (hold), or by the identity transform's value on the first frame of a segment.
 struct ThetaDomain {
     let kind: TransformKind
     let count: Int
@@ -51,9 +51,9 @@ struct ThetaDomain {
         for c in 0..<count {
             let v = value[c]
             if logScale && c == 0 {
-                let r = raw[0]
-                if r.isFinite && log(max(abs(r), ThetaDomain.minimumScale)) == v && abs(r) >= ThetaDomain.minimumScale {
-                    theta[0] = abs(r)
+                let size = abs(raw[0])
+                if size.isFinite && size >= ThetaDomain.minimumScale && log(size) == v {
+                    theta[0] = size
                 } else {
                     theta[0] = exp(v)
                 }
