@@ -10,15 +10,17 @@ safetensors model format (DESIGN.md §3).
     # then: stn-video --model mine.safetensors in.mp4 out.mp4
 
     python3 pipelines/export_pytorch.py check [--stn-video PATH]
-        exports a random model (a conv localisation net, then the keypoint one with a spatial
-        soft-argmax), runs stn-video on frames made for it, and checks that the θ in
+        exports a random model (a conv localisation net, the keypoint one with a spatial
+        soft-argmax, and the keypoint one reading a locally contrast-normalised input), runs
+        stn-video on frames made for it, and checks that the θ in
         stn-video's log equals PyTorch's θ on the same frames (max abs difference ≤ 1e-4).
         Exits 0 on success, 1 on a mismatch, 77 when torch or safetensors is not installed.
 
 Layouts are PyTorch's (conv [out, in, kh, kw], linear [out, in]); names are the state_dict's:
 `loc.N.*` (the localisation convolutions), `fc_loc.N.*` (the regressor: linear, relu, …, linear
 to θ), and optionally `classifier.N.*`. The localisation network reads one luminance channel,
-(pixel/255 − mean)/std, of the square canvas downscaled to input_size×input_size.
+(pixel/255 − mean)/std, of the square canvas downscaled to input_size×input_size; with
+local_contrast=(radius, floor) it reads local_contrast_normalise(pixel/255) instead.
 """
 import json
 import os
@@ -106,11 +108,21 @@ def build_layers(specs, channels):
     return nn.Sequential(*layers)
 
 
+def local_contrast_normalise(x, radius, floor):
+    """stn-video's `LocalContrast`: μ = box(x), (x − μ) / sqrt(box((x − μ)²) + floor²), box the mean
+    over a (2·radius + 1)² window with edges replicated. x: [N, 1, H, W] in [0, 1]."""
+    def box(v):
+        padded = nn.functional.pad(v, (radius, radius, radius, radius), mode="replicate")
+        return nn.functional.avg_pool2d(padded, 2 * radius + 1, stride=1)
+    deviation = x - box(x)
+    return deviation / torch.sqrt(box(deviation * deviation) + floor * floor)
+
+
 class SpatialTransformer(nn.Module):
     """Localisation network → θ, named as stn-video names it. Regressor starts at the identity."""
 
     def __init__(self, transform="attention", input_size=64, localisation=None, regressor_hidden=(32,),
-                 mean=0.5, std=0.5):
+                 mean=0.5, std=0.5, local_contrast=None):
         super().__init__()
         if transform not in PARAMETER_COUNT:
             raise ValueError(f"transform {transform!r}: stn-video samples attention, affine or projective")
@@ -118,6 +130,7 @@ class SpatialTransformer(nn.Module):
         self.localisation_specs = list(localisation or DEFAULT_LOCALISATION)
         self.regressor_hidden = list(regressor_hidden)
         self.mean, self.std = float(mean), float(std)
+        self.local_contrast = None if local_contrast is None else (int(local_contrast[0]), float(local_contrast[1]))
         self.loc = build_layers(self.localisation_specs, 1)
         with torch.no_grad():
             features = self.loc(torch.zeros(1, 1, input_size, input_size)).numel()
@@ -133,21 +146,27 @@ class SpatialTransformer(nn.Module):
 
     def forward(self, luma_uint8):
         """luma_uint8: [N, 1, H, W] in 0…255 → θ [N, P]."""
-        x = (luma_uint8.float() / 255 - self.mean) / self.std
+        if self.local_contrast is not None:
+            x = local_contrast_normalise(luma_uint8.float() / 255, *self.local_contrast)
+        else:
+            x = (luma_uint8.float() / 255 - self.mean) / self.std
         return self.fc_loc(torch.flatten(self.loc(x), 1))
 
 
 def metadata(stn, glimpse=(32, 32), classifier=None, class_names=None):
     """The `__metadata__` stn-video validates (DESIGN.md §3). `class_names`: one per class score;
     a class named "no item" gives the log's presence column (1 - its probability)."""
+    localisation_input = {"height": stn.input_size, "width": stn.input_size, "channels": 1,
+                          "mean": [stn.mean], "std": [stn.std]}
+    if stn.local_contrast is not None:
+        localisation_input["local_contrast"] = {"radius": stn.local_contrast[0], "floor": stn.local_contrast[1]}
     meta = {
         "format": "stn-video-model",
         "format_version": "1",
         "transform": stn.transform,
         "tps_control_grid_size": "4",
         "localisation": json.dumps({"layers": stn.localisation_specs, "regressor_hidden": stn.regressor_hidden}),
-        "localisation_input": json.dumps({"height": stn.input_size, "width": stn.input_size, "channels": 1,
-                                          "mean": [stn.mean], "std": [stn.std]}),
+        "localisation_input": json.dumps(localisation_input),
         "glimpse": json.dumps({"height": glimpse[0], "width": glimpse[1]}),
         "padding": "zeros",
     }
@@ -186,8 +205,10 @@ def load(path):
     size = json.loads(meta["localisation_input"])
     if size["channels"] != 1 or size["height"] != size["width"]:
         raise ValueError(f"{path}: the localisation input must be square luminance")
+    contrast = size.get("local_contrast")
     stn = SpatialTransformer(meta["transform"], size["height"], layers["layers"], layers["regressor_hidden"],
-                             size["mean"][0], size["std"][0])
+                             size["mean"][0], size["std"][0],
+                             None if contrast is None else (contrast["radius"], contrast["floor"]))
     state = {}
     for name, entry in header.items():
         if name.startswith(("loc.", "fc_loc.")):
@@ -209,9 +230,9 @@ def write_y4m(path, frames):
             f.write(b"FRAME\n" + frame.numpy().tobytes() + chroma + chroma)
 
 
-def check(stn_video, localisation=None, frames=24, size=64, seed=1):
+def check(stn_video, localisation=None, frames=24, size=64, seed=1, local_contrast=None):
     torch.manual_seed(seed)
-    stn = SpatialTransformer("attention", input_size=size, localisation=localisation)
+    stn = SpatialTransformer("attention", input_size=size, localisation=localisation, local_contrast=local_contrast)
     with torch.no_grad():  # a random, non-identity regressor, so θ varies from frame to frame
         for p in stn.fc_loc[-1].parameters():
             p.normal_(0, 0.3)
@@ -244,6 +265,8 @@ def check(stn_video, localisation=None, frames=24, size=64, seed=1):
     difference = (ours - theirs).abs().max().item()
     spread = theirs.std(dim=0).max().item()
     name = "keypoint" if localisation == KEYPOINT_LOCALISATION else "conv"
+    if local_contrast is not None:
+        name += f", local contrast {local_contrast}"
     print(f"{name} localisation, θ over {frames} frames: max |stn-video − PyTorch| = {difference:.2e} "
           f"(θ spread across frames {spread:.3f})")
     return 0 if difference <= 1e-4 and spread > 1e-3 else 1
@@ -256,4 +279,5 @@ if __name__ == "__main__":
         sys.exit(2)
     stn_video = args[args.index("--stn-video") + 1] if "--stn-video" in args else os.path.join(
         os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".build", "debug", "stn-video")
-    sys.exit(max(check(stn_video), check(stn_video, KEYPOINT_LOCALISATION)))
+    sys.exit(max(check(stn_video), check(stn_video, KEYPOINT_LOCALISATION),
+                 check(stn_video, KEYPOINT_LOCALISATION, local_contrast=(6, 0.1))))

@@ -52,6 +52,11 @@ struct TrainVideo: CancellableCommand {
     @Option(help: "Side of the localisation network's square luminance input (--source-side must be a multiple of it).")
     var localisationSide = 64
     @Option(
+        help: ArgumentHelp(
+            "Local contrast normalisation of the localisation input: the window's half-side in input pixels and the contrast floor (e.g. 6,0.1); the net then tells items from clutter by shape rather than brightness.",
+            valueName: "radius,floor"))
+    var localContrast: String?
+    @Option(
         help:
             "Localisation network: small (conv stack, fc regression), keypoints (spatial soft-argmax) or keypoints-lite (its strided, cheaper form); keypoints-deep and keypoints-wide are trials of more capacity, keypoints-fine of finer (32×32) keypoint maps."
     )
@@ -155,6 +160,10 @@ struct TrainVideo: CancellableCommand {
             throw ValidationError("--box-supervision trains no classifier: drop --finetune-steps")
         }
         guard localisationSide >= 16 else { throw ValidationError("--localisation-side must be at least 16") }
+        if localContrast != nil && resume {
+            throw ValidationError("--local-contrast makes a new model; --resume keeps the file's input")
+        }
+        _ = try parsedLocalContrast()
         guard (0..<1).contains(noItemShare) else { throw ValidationError("--no-item-share must be in [0, 1)") }
         if initialiseFrom != nil && resume {
             throw ValidationError("--initialise-from starts a new model; --resume continues one: give one of them")
@@ -162,6 +171,20 @@ struct TrainVideo: CancellableCommand {
         guard sourceSide > 0, sourceSide % localisationSide == 0 else {
             throw ValidationError("--source-side must be a multiple of --localisation-side")
         }
+    }
+
+    /// `--local-contrast radius,floor`.
+    private func parsedLocalContrast() throws -> LocalContrast? {
+        guard let localContrast else { return nil }
+        let parts = localContrast.split(separator: ",", omittingEmptySubsequences: false)
+        guard parts.count == 2, let radius = Int(parts[0]), (1...64).contains(radius), let floor = Float(parts[1]),
+            floor.isFinite, floor > 0
+        else {
+            throw ValidationError(
+                "--local-contrast: expected radius,floor (a radius of 1…64 pixels, a positive floor), not \"\(localContrast)\""
+            )
+        }
+        return LocalContrast(radius: radius, floor: floor)
     }
 
     func run(cancellation: CancellationToken) throws {
@@ -179,7 +202,7 @@ struct TrainVideo: CancellableCommand {
                     config: .videoAttention(
                         localisationSide: localisationSide, glimpse: glimpse, classes: names.count,
                         localisationNet: localisationNet, classifierNet: classifierNet ?? .small,
-                        classNames: names), seed: seed)
+                        classNames: names, localContrast: try parsedLocalContrast()), seed: seed)
         }
         if withNoItem && net.config.noItemClass != SceneLayout.noItemLabel {
             throw ToolError(

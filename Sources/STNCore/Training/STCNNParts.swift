@@ -18,7 +18,9 @@ struct STCNNParts {
             throw ArchitectureError("an ST-CNN needs a classifier")
         }
         var random = RandomSource(seed: seed)
-        normalise = Normalise(inputShape: config.input.shape, mean: config.input.mean, std: config.input.std)
+        normalise = Normalise(
+            inputShape: config.input.shape, mean: config.input.mean, std: config.input.std,
+            localContrast: config.input.localContrast)
         transformer = SpatialTransformer(
             config: config.transformer, inputShape: config.input.shape, initialisation: initialisation, random: &random)
         classifier = classifierSpecs.makeSequential(

@@ -106,10 +106,12 @@ extension ModelConfig {
     public static func videoAttention(
         localisationSide: Int = 64, glimpse: Int = 32, classes: Int = 10,
         localisationNet: VideoLocalisationNet = .small, classifierNet: VideoClassifierNet = .small,
-        classNames: [String]? = nil, mean: Float = 0.2, std: Float = 0.25
+        classNames: [String]? = nil, mean: Float = 0.2, std: Float = 0.25, localContrast: LocalContrast? = nil
     ) -> ModelConfig {
         ModelConfig(
-            input: InputSpec(height: localisationSide, width: localisationSide, channels: 1, mean: [mean], std: [std]),
+            input: InputSpec(
+                height: localisationSide, width: localisationSide, channels: 1, mean: [mean], std: [std],
+                localContrast: localContrast),
             transformer: SpatialTransformerConfig(
                 transform: .attention, localisation: localisationNet.layers,
                 regressorHidden: [64], glimpseHeight: glimpse, glimpseWidth: glimpse),

@@ -9,9 +9,15 @@ public struct InputSpec: Equatable, Sendable {
     public var channels: Int
     public var mean: [Float]
     public var std: [Float]
+    /// When set, the localisation net reads the locally contrast-normalised input instead of
+    /// (x − mean)/std (mean and std still normalise the glimpses).
+    public var localContrast: LocalContrast?
 
-    public init(height: Int, width: Int, channels: Int = 1, mean: [Float]? = nil, std: [Float]? = nil) {
-        self.height = height; self.width = width; self.channels = channels
+    public init(
+        height: Int, width: Int, channels: Int = 1, mean: [Float]? = nil, std: [Float]? = nil,
+        localContrast: LocalContrast? = nil
+    ) {
+        self.height = height; self.width = width; self.channels = channels; self.localContrast = localContrast
         self.mean = mean ?? Array(repeating: 0, count: channels)
         self.std = std ?? Array(repeating: 1, count: channels)
     }
@@ -98,7 +104,7 @@ public struct SpatialTransformerConfig: Equatable, Sendable {
 /// | `transform` | `attention`, `affine`, `projective` or `tps` |
 /// | `tps_control_grid_size` | n for an n×n grid of control points (used by `tps`; default 4) |
 /// | `localisation` | JSON `{"layers": [LayerSpec…], "regressor_hidden": [32]}` |
-/// | `localisation_input` | JSON `{"height": 64, "width": 64, "channels": 1, "mean": [0.5], "std": [0.5]}` |
+/// | `localisation_input` | JSON `{"height": 64, "width": 64, "channels": 1, "mean": [0.5], "std": [0.5]}`, optionally with `"local_contrast": {"radius": 6, "floor": 0.1}` (`LocalContrast`) |
 /// | `glimpse` | JSON `{"height": 64, "width": 64}` — the output size trained with |
 /// | `padding` | `zeros` or `border` (sampler padding in training) |
 /// | `classifier` | JSON `{"layers": [LayerSpec…]}`, only for an ST-CNN |
@@ -171,6 +177,11 @@ public struct ModelConfig: Equatable, Sendable {
         else {
             throw ArchitectureError("normalisation needs one finite mean and one positive std per channel")
         }
+        if let contrast = input.localContrast {
+            guard (1...64).contains(contrast.radius), contrast.floor.isFinite, contrast.floor > 0 else {
+                throw ArchitectureError("local_contrast needs a radius of 1…64 pixels and a positive floor")
+            }
+        }
         let st = try transformer.infer(inputShape: input.shape)
         var tensors = st.parameters
         if let classifier {
@@ -199,6 +210,14 @@ public struct ModelConfig: Equatable, Sendable {
         func json(_ object: Any) -> String {
             String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
         }
+        var inputObject: [String: Any] = [
+            "height": input.height, "width": input.width, "channels": input.channels,
+            "mean": input.mean.map(Double.init), "std": input.std.map(Double.init)
+        ]
+        if let contrast = input.localContrast {
+            inputObject["local_contrast"] =
+                ["radius": contrast.radius, "floor": Double(contrast.floor)] as [String: Any]
+        }
         var result: [String: String] = [
             "format": Self.formatName,
             "format_version": String(Self.formatVersion),
@@ -207,11 +226,7 @@ public struct ModelConfig: Equatable, Sendable {
             "localisation": json(
                 ["layers": transformer.localisation.jsonObject, "regressor_hidden": transformer.regressorHidden]
                     as [String: Any]),
-            "localisation_input": json(
-                [
-                    "height": input.height, "width": input.width, "channels": input.channels,
-                    "mean": input.mean.map(Double.init), "std": input.std.map(Double.init)
-                ] as [String: Any]),
+            "localisation_input": json(inputObject),
             "glimpse": json(["height": transformer.glimpseHeight, "width": transformer.glimpseWidth]),
             "padding": transformer.padding.pytorchName
         ]
@@ -256,6 +271,16 @@ public struct ModelConfig: Equatable, Sendable {
                 result.append(number.floatValue)
             }
             return result
+        }
+        func localContrast(_ dictionary: [String: Any]) throws(MetadataError) -> LocalContrast? {
+            guard let raw = dictionary["local_contrast"] else { return nil }
+            let key = "localisation_input"
+            guard let object = raw as? [String: Any], let floor = object["floor"] as? NSNumber,
+                !String(describing: type(of: floor)).contains("Boolean")
+            else {
+                throw MetadataError(key: key, message: "\"local_contrast\" must be {\"radius\": n, \"floor\": x}")
+            }
+            return LocalContrast(radius: try integer(object, "radius", in: key), floor: floor.floatValue)
         }
         func layers(_ dictionary: [String: Any], in key: String) throws(MetadataError) -> [LayerSpec] {
             guard let list = dictionary["layers"] as? [Any], list.count <= ArchitectureLimits.maximumLayers else {
@@ -319,7 +344,8 @@ public struct ModelConfig: Equatable, Sendable {
             height: try integer(inputObject, "height", in: "localisation_input"),
             width: try integer(inputObject, "width", in: "localisation_input"), channels: channels,
             mean: try floats(inputObject, "mean", in: "localisation_input"),
-            std: try floats(inputObject, "std", in: "localisation_input"))
+            std: try floats(inputObject, "std", in: "localisation_input"),
+            localContrast: try localContrast(inputObject))
         let glimpse = try object("glimpse")
         let transformer = SpatialTransformerConfig(
             transform: kind, tpsControlGridSize: gridSize, localisation: locLayers, regressorHidden: hidden,

@@ -59,6 +59,7 @@ public final class ThetaPredictor {
     private let transformer: SpatialTransformer
     private let input = FloatBuffer()
     private let features = FloatBuffer()  // [N, localisation output]
+    private let scratch = FloatBuffer()  // local contrast normalisation
     /// Frames the localisation net runs on at a time. One: a frame's activations (0.6 MB after
     /// the first 96×96 layer) stay in L2 from layer to layer, where a batch's spill to L3 and
     /// memory; on the bundled model at batch 8, 1.03 ms a frame one at a time against 1.24 ms
@@ -111,6 +112,18 @@ public final class ThetaPredictor {
     public func predict(pixels: UnsafePointer<UInt8>, batch: Int, theta: UnsafeMutablePointer<Float>) {
         let plane = model.inputHeight * model.inputWidth, channels = model.inputChannels
         let x = input.reserve(batch * channels * plane)
+        if let contrast = model.config.input.localContrast {
+            let work = scratch.reserve(
+                plane + LocalContrast.scratchCount(height: model.inputHeight, width: model.inputWidth))
+            for p in 0..<(batch * channels) {
+                for i in 0..<plane { work[i] = Float(pixels[p * plane + i]) * (1 / 255) }
+                contrast.apply(
+                    work, height: model.inputHeight, width: model.inputWidth, into: x + p * plane, scratch: work + plane
+                )
+            }
+            predict(normalised: x, batch: batch, theta: theta)
+            return
+        }
         normalisation.withUnsafeBufferPointer { table in
             for n in 0..<batch {
                 for c in 0..<channels {

@@ -172,14 +172,26 @@ public final class Normalise: Layer {
     private let output = FloatBuffer()
     private let gradInput = FloatBuffer()
 
-    public init(inputShape: [Int], mean: [Float], std: [Float]) {
+    /// Replaces (x − mean)/std on every plane when set (the input is data: no gradient through it).
+    public let localContrast: LocalContrast?
+    private let scratch = FloatBuffer()
+
+    public init(inputShape: [Int], mean: [Float], std: [Float], localContrast: LocalContrast? = nil) {
         precondition(mean.count == inputShape[0] && std.count == inputShape[0])
-        self.inputShape = inputShape; self.mean = mean; self.std = std
+        self.inputShape = inputShape; self.mean = mean; self.std = std; self.localContrast = localContrast
     }
 
     public func forward(_ input: UnsafePointer<Float>, batch: Int, training: Bool) -> UnsafePointer<Float> {
         let plane = inputShape[1] * inputShape[2], channels = inputShape[0]
         let y = output.reserve(batch * inputCount)
+        if let localContrast {
+            let work = scratch.reserve(LocalContrast.scratchCount(height: inputShape[1], width: inputShape[2]))
+            for p in 0..<(batch * channels) {
+                localContrast.apply(
+                    input + p * plane, height: inputShape[1], width: inputShape[2], into: y + p * plane, scratch: work)
+            }
+            return UnsafePointer(y)
+        }
         for n in 0..<batch {
             for c in 0..<channels {
                 let offset = (n * channels + c) * plane, m = mean[c], scale = 1 / std[c]
@@ -191,6 +203,7 @@ public final class Normalise: Layer {
 
     public func backward(_ gradOutput: UnsafePointer<Float>, batch: Int, inputGradient: Bool) -> UnsafePointer<Float>? {
         guard inputGradient else { return nil }
+        precondition(localContrast == nil, "no input gradient through local contrast normalisation")
         let plane = inputShape[1] * inputShape[2], channels = inputShape[0]
         let dx = gradInput.reserve(batch * inputCount)
         for n in 0..<batch {
