@@ -122,30 +122,20 @@ public final class SceneBatch {
         }
     }
 
-    /// The square window θ = (s, tx, ty) of the canvas (the frame centred on black, DESIGN.md §2)
-    /// resampled to `side × side` from the frame itself with an exact area filter (bilinear where
-    /// the window has fewer frame pixels than `side`), black outside the frame.
-    public static func areaCrop(
-        frame: UnsafePointer<Float>, width: Int, height: Int, window: (s: Double, tx: Double, ty: Double), side: Int,
-        into output: UnsafeMutablePointer<Float>
+    /// The frame centred in a `side × side` square on black, shrunk with an exact area filter;
+    /// the scaled frame's size is rounded to whole pixels, as `LumaDownscaler` does.
+    public static func areaDownscale(
+        frame: UnsafePointer<Float>, width: Int, height: Int, side: Int, into output: UnsafeMutablePointer<Float>
     ) {
         output.update(repeating: 0, count: side * side)
-        let canvas = Double(max(width, height))
-        let pixel = window.s * canvas / Double(side)  // frame pixels per output pixel
-        let cropLeft = (window.tx - window.s + 1) / 2 * canvas, cropTop = (window.ty - window.s + 1) / 2 * canvas
+        let longer = Double(max(width, height))
+        let scaledWidth = max(1, Int((Double(width) * Double(side) / longer).rounded()))
+        let scaledHeight = max(1, Int((Double(height) * Double(side) / longer).rounded()))
+        let left = (side - scaledWidth) / 2, top = (side - scaledHeight) / 2
         let columns = SceneResampling.taps(
-            start: ((canvas - Double(width)) / 2 - cropLeft) / pixel, length: Double(width) / pixel,
-            sourceCount: width, clip: 0..<side)
+            start: Double(left), length: Double(scaledWidth), sourceCount: width, clip: left..<(left + scaledWidth))
         let rows = SceneResampling.taps(
-            start: ((canvas - Double(height)) / 2 - cropTop) / pixel, length: Double(height) / pixel,
-            sourceCount: height, clip: 0..<side)
-        separable(frame: frame, width: width, height: height, columns: columns, rows: rows, side: side, into: output)
-    }
-
-    private static func separable(
-        frame: UnsafePointer<Float>, width: Int, height: Int, columns: [SceneResampling.Destination],
-        rows: [SceneResampling.Destination], side: Int, into output: UnsafeMutablePointer<Float>
-    ) {
+            start: Double(top), length: Double(scaledHeight), sourceCount: height, clip: top..<(top + scaledHeight))
         var horizontal = [Float](repeating: 0, count: height * columns.count)
         for y in 0..<height {
             let row = frame + y * width
@@ -163,22 +153,5 @@ public final class SceneBatch {
                 line[column.destination] = sum
             }
         }
-    }
-
-    /// The frame centred in a `side × side` square on black, shrunk with an exact area filter;
-    /// the scaled frame's size is rounded to whole pixels, as `LumaDownscaler` does.
-    public static func areaDownscale(
-        frame: UnsafePointer<Float>, width: Int, height: Int, side: Int, into output: UnsafeMutablePointer<Float>
-    ) {
-        output.update(repeating: 0, count: side * side)
-        let longer = Double(max(width, height))
-        let scaledWidth = max(1, Int((Double(width) * Double(side) / longer).rounded()))
-        let scaledHeight = max(1, Int((Double(height) * Double(side) / longer).rounded()))
-        let left = (side - scaledWidth) / 2, top = (side - scaledHeight) / 2
-        let columns = SceneResampling.taps(
-            start: Double(left), length: Double(scaledWidth), sourceCount: width, clip: left..<(left + scaledWidth))
-        let rows = SceneResampling.taps(
-            start: Double(top), length: Double(scaledHeight), sourceCount: height, clip: top..<(top + scaledHeight))
-        separable(frame: frame, width: width, height: height, columns: columns, rows: rows, side: side, into: output)
     }
 }

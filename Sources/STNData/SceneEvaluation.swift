@@ -98,8 +98,7 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
         model: STNModel, classifier: TwoResolutionSTCNN?, items: IDXDataset, width: Int, height: Int,
         frames: Int, frameRate: Double = 25, seed: UInt64, batchSize: Int = 16,
         sourceSide: Int? = nil, clutterFollowsItem: Bool = false, options: SceneOptions = SceneOptions(),
-        degrade: (([UInt8], Int) throws -> [UInt8])? = nil,
-        refine: (zoom: Double, minimum: Double, keepScale: Bool, select: Int, pyramid: Bool)? = nil
+        degrade: (([UInt8], Int) throws -> [UInt8])? = nil
     ) throws -> SceneEvaluation {
         let renderer = SceneRenderer(items: items)
         var video = SceneVideo(
@@ -137,80 +136,6 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
                 theta.withUnsafeMutableBufferPointer {
                     predictor.predict(luma: batch.localisationBytes, batch: n, theta: $0.baseAddress!)
                 }
-                if let refine {
-                    var crops = [UInt8](repeating: 0, count: n * side * side)
-                    var windows: [(s: Double, tx: Double, ty: Double)] = []
-                    var crop = [Float](repeating: 0, count: side * side)
-                    for i in 0..<n {
-                        let zs = min(max(refine.zoom * abs(Double(theta[3 * i])), refine.minimum), 1)
-                        let window = (s: zs, tx: Double(theta[3 * i + 1]), ty: Double(theta[3 * i + 2]))
-                        windows.append(window)
-                        let frame = (0..<frameSize).map { Float(pixels[(offset + i) * frameSize + $0]) / 255 }
-                        frame.withUnsafeBufferPointer { f in
-                            crop.withUnsafeMutableBufferPointer { c in
-                                SceneBatch.areaCrop(
-                                    frame: f.baseAddress!, width: width, height: height, window: window, side: side,
-                                    into: c.baseAddress!)
-                            }
-                        }
-                        for p in 0..<(side * side) {
-                            crops[i * side * side + p] = UInt8(min(max((crop[p] * 255).rounded(), 0), 255))
-                        }
-                    }
-                    var refined = [Float](repeating: 0, count: n * 3)
-                    if refine.pyramid {
-                        var normalised = [Float](repeating: 0, count: n * side * side)
-                        let generator = model.makeGridGenerator()
-                        var grid = [Float](repeating: 0, count: side * side * 2)
-                        let mean = model.config.input.mean[0], std = model.config.input.std[0]
-                        for i in 0..<n {
-                            let w = windows[i]
-                            let t: [Float] = [Float(w.s), Float(w.tx), Float(w.ty)]
-                            t.withUnsafeBufferPointer {
-                                generator.forward(
-                                    theta: $0.baseAddress!, batch: 1, height: side, width: side, grid: &grid)
-                            }
-                            let sorted = zip(batch.levels, batch.levelSides).sorted { $0.1 < $1.1 }
-                            let level = sorted.first { Double($0.1) * w.s >= Double(side) } ?? sorted.last!
-                            normalised.withUnsafeMutableBufferPointer { out in
-                                BilinearSampler.forward(
-                                    input: level.0 + i * level.1 * level.1, batch: 1, channels: 1, inputHeight: level.1,
-                                    inputWidth: level.1, grid: grid, outputHeight: side, outputWidth: side,
-                                    padding: model.padding,
-                                    output: out.baseAddress! + i * side * side)
-                            }
-                        }
-                        for k in normalised.indices { normalised[k] = (normalised[k] - mean) / std }
-                        refined.withUnsafeMutableBufferPointer { r in
-                            normalised.withUnsafeBufferPointer {
-                                predictor.predict(normalised: $0.baseAddress!, batch: n, theta: r.baseAddress!)
-                            }
-                        }
-                    } else {
-                        refined.withUnsafeMutableBufferPointer { r in
-                            crops.withUnsafeBufferPointer {
-                                predictor.predict(luma: $0.baseAddress!, batch: n, theta: r.baseAddress!)
-                            }
-                        }
-                    }
-                    let coarse = Array(theta.prefix(3 * n))
-                    for i in 0..<n {
-                        let w = windows[i]
-                        if !refine.keepScale { theta[3 * i] = Float(w.s) * refined[3 * i] }
-                        theta[3 * i + 1] = Float(w.tx + w.s * Double(refined[3 * i + 1]))
-                        theta[3 * i + 2] = Float(w.ty + w.s * Double(refined[3 * i + 2]))
-                    }
-                    if refine.select > 0, let classifier {
-                        let a = classify(classifier, batch: batch, windows: coarse, n: n)
-                        let b = classify(classifier, batch: batch, windows: Array(theta.prefix(3 * n)), n: n)
-                        for i in 0..<n
-                        where refine.select == 1
-                            ? a[i].presence > b[i].presence : (b[i].presence < 0.5 && a[i].presence >= 0.5)
-                        {
-                            for k in 0..<3 { theta[3 * i + k] = coarse[3 * i + k] }
-                        }
-                    }
-                }
                 result.score(
                     batch: batch, layouts: layouts, theta: theta, classifier: classifier, width: width, height: height)
                 offset += n
@@ -233,13 +158,31 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
                 itemFraction: box.halfSide * Double(max(width, height)) / Double(min(width, height)))
         }
         guard let classifier else { return }
-        let atTheta = Self.classify(classifier, batch: batch, windows: Array(theta.prefix(3 * n)), n: n)
-        let atBox = Self.classify(
-            classifier, batch: batch,
-            windows: (0..<n).flatMap { i -> [Float] in
+        let levels = zip(batch.levels, batch.levelSides).map {
+            TwoResolutionSTCNN.SamplingLevel(images: UnsafePointer($0), side: $1)
+        }
+        let classes = classifier.classCount, absent = classifier.config.noItemClass
+        func classify(_ windows: [Float]) -> [(best: Int, presence: Float)] {
+            windows.withUnsafeBufferPointer { t in
+                let v = classifier.sampleGlimpses(theta: t.baseAddress!, levels: levels, batch: n)
+                let z = classifier.classifier.forward(v, batch: n, training: false)
+                return (0..<n).map { i in
+                    let row = z + i * classes
+                    var best = 0
+                    for c in 1..<classes where row[c] > row[best] { best = c }
+                    guard let absent else { return (best, 1) }
+                    let top = (0..<classes).map { row[$0] }.max()!
+                    let sum = (0..<classes).reduce(Float(0)) { $0 + exp(row[$1] - top) }
+                    return (best, 1 - exp(row[absent] - top) / sum)
+                }
+            }
+        }
+        let atTheta = classify(Array(theta.prefix(3 * n)))
+        let atBox = classify(
+            (0..<n).flatMap { i -> [Float] in
                 let box = batch.canvasBoxes[i]
                 return [Float(box.halfSide), Float(box.centreX), Float(box.centreY)]
-            }, n: n)
+            })
         for i in 0..<n {
             if layouts[i].itemPresent {
                 classifiedFrames += 1
@@ -249,28 +192,6 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
             } else {
                 absentFrames += 1
                 if atTheta[i].presence < 0.5 { absentCalled += 1 }
-            }
-        }
-    }
-
-    static func classify(_ classifier: TwoResolutionSTCNN, batch: SceneBatch, windows: [Float], n: Int) -> [(
-        best: Int, presence: Float
-    )] {
-        let levels = zip(batch.levels, batch.levelSides).map {
-            TwoResolutionSTCNN.SamplingLevel(images: UnsafePointer($0), side: $1)
-        }
-        let classes = classifier.classCount, absent = classifier.config.noItemClass
-        return windows.withUnsafeBufferPointer { t in
-            let v = classifier.sampleGlimpses(theta: t.baseAddress!, levels: levels, batch: n)
-            let z = classifier.classifier.forward(v, batch: n, training: false)
-            return (0..<n).map { i in
-                let row = z + i * classes
-                var best = 0
-                for c in 1..<classes where row[c] > row[best] { best = c }
-                guard let absent else { return (best, 1) }
-                let top = (0..<classes).map { row[$0] }.max()!
-                let sum = (0..<classes).reduce(Float(0)) { $0 + exp(row[$1] - top) }
-                return (best, 1 - exp(row[absent] - top) / sum)
             }
         }
     }

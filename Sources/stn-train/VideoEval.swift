@@ -51,18 +51,6 @@ struct VideoEval: ParsableCommand {
             "Diagnostic: scale each scene's clutter with its item, as in training scenes with --clutter-sizing item (the videos keep clutter still while the item shrinks below it)."
     )
     var clutterFollowsItem = false
-    @Option(help: "Trial: refine θ by running the localisation net again on the window grown by this factor.")
-    var refineZoom: Double?
-    @Option(help: "Trial: the smallest half-side of the refining window.")
-    var refineMinimum = 0.2
-    @Flag(help: "Trial: the refinement moves the window only.")
-    var refineKeepScale = false
-    @Option(
-        help:
-            "Trial: keep the coarse window where its glimpse's presence is higher (1) or where only it is present (2).")
-    var refineSelect = 0
-    @Flag(help: "Trial: sample the refining input from the glimpse pyramid.")
-    var refinePyramid = false
 
     func validate() throws {
         if let sourceSide, sourceSide <= 0 { throw ValidationError("--source-side must be positive") }
@@ -149,11 +137,9 @@ struct VideoEval: ParsableCommand {
             let result = try SceneEvaluation.run(
                 model: stn, classifier: classifier, items: items, width: bucket.width, height: bucket.height,
                 frames: framesPerBucket, seed: seed &+ UInt64(1000 + index), sourceSide: sourceSide,
-                options: bucket.options, degrade: degrade.map { d in { try d($0, count: $1) } },
-                refine: refineZoom.map { ($0, refineMinimum, refineKeepScale, refineSelect, refinePyramid) })
+                options: bucket.options, degrade: degrade.map { d in { try d($0, count: $1) } })
             rows.append((bucket.name, result))
             print(Self.row(bucket.name, result))
-            if result.frames > 0 { print("    \(result.missSummary)") }
             fflush(nil)
         }
         let tracked = rows.filter { $0.result.frames > 0 }
