@@ -188,7 +188,9 @@ struct TrainVideo: CancellableCommand {
     }
 
     func run(cancellation: CancellationToken) throws {
-        if let threads { ThreadLimit.apply(threads) }
+        if let threads, let kept = ThreadLimit.apply(threads) {
+            print("stn-train video: on CPU \(kept.map(String.init).joined(separator: ", "))")
+        }
         try OutputGuard.refuse(output, overwriting: OutputGuard.datasetFiles(in: data), what: "data file")
         try OutputGuard.checkWritable(output)
         let items = try FashionMNIST.load(.train, from: URL(fileURLWithPath: data))
