@@ -207,8 +207,9 @@ struct STNVideoCommand: CancellableCommand {
                 "\(options.joined(separator: ", ")) ignored: \(options.count == 1 ? "it applies" : "they apply") to --smoothing \(method.rawValue), not \(smoothing.rawValue)"
             )
         }
-        if lookaheadGiven && smoothing == .none {
-            warnings.append("--lookahead ignored with --smoothing none")
+        // The hold camera reads the look-ahead too, so it is ignored only when neither uses it.
+        if lookaheadGiven && smoothing == .none && camera.camera == .follow {
+            warnings.append("--lookahead ignored with --smoothing none --camera follow")
         }
         return warnings
     }

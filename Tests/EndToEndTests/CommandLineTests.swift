@@ -86,12 +86,19 @@ final class CommandLineTests: ClipTestCase {
             (["--theta", "0.5,0,0", "--alpha", "0.3"], "--alpha ignored with --theta (a fixed transform)"),
             (["--theta", "0.5,0,0", "--lookahead", "4", "--beta", "1"], "--beta, --lookahead ignored with --theta"),
             (["--smoothing", "kalman", "--alpha", "0.3"], "--alpha ignored: it applies to --smoothing ema, not kalman"),
-            (["--smoothing", "none", "--lookahead", "2"], "--lookahead ignored with --smoothing none")
+            (
+                ["--smoothing", "none", "--camera", "follow", "--lookahead", "2"],
+                "--lookahead ignored with --smoothing none --camera follow"
+            )
         ] {
             let r = try stnVideo(arguments + [clip, output])
             XCTAssertEqual(r.status, 0, "\(arguments): \(r.stderr)")
             XCTAssertTrue(r.stderr.hasPrefix("stn-video: warning: " + warning), "\(arguments): \(r.stderr)")
         }
+        // The hold camera (the default) reads the look-ahead even without a noise filter.
+        let held = try stnVideo(["--smoothing", "none", "--lookahead", "2", clip, output])
+        XCTAssertEqual(held.status, 0, held.stderr)
+        XCTAssertFalse(held.stderr.contains("--lookahead ignored"), held.stderr)
         // A fixed window wholly outside the picture samples only padding; one that overlaps it does not warn.
         let outside = try stnVideo(["--theta", "0.2,-1.5,0", clip, output])
         XCTAssertEqual(outside.status, 0, outside.stderr)
