@@ -108,14 +108,15 @@ def build_layers(specs, channels):
     return nn.Sequential(*layers)
 
 
-def local_contrast_normalise(x, radius, floor):
+def local_contrast_normalise(x, radius, floor, mix=0.0, mean=0.0, std=1.0):
     """stn-video's `LocalContrast`: μ = box(x), (x − μ) / sqrt(box((x − μ)²) + floor²), box the mean
-    over a (2·radius + 1)² window with edges replicated. x: [N, 1, H, W] in [0, 1]."""
+    over a (2·radius + 1)² window with edges replicated, plus mix · (x − mean)/std.
+    x: [N, 1, H, W] in [0, 1]."""
     def box(v):
         padded = nn.functional.pad(v, (radius, radius, radius, radius), mode="replicate")
         return nn.functional.avg_pool2d(padded, 2 * radius + 1, stride=1)
     deviation = x - box(x)
-    return deviation / torch.sqrt(box(deviation * deviation) + floor * floor)
+    return deviation / torch.sqrt(box(deviation * deviation) + floor * floor) + mix * (x - mean) / std
 
 
 class SpatialTransformer(nn.Module):
@@ -130,7 +131,8 @@ class SpatialTransformer(nn.Module):
         self.localisation_specs = list(localisation or DEFAULT_LOCALISATION)
         self.regressor_hidden = list(regressor_hidden)
         self.mean, self.std = float(mean), float(std)
-        self.local_contrast = None if local_contrast is None else (int(local_contrast[0]), float(local_contrast[1]))
+        self.local_contrast = None if local_contrast is None else (
+            int(local_contrast[0]), float(local_contrast[1]), float(local_contrast[2]) if len(local_contrast) > 2 else 0.0)
         self.loc = build_layers(self.localisation_specs, 1)
         with torch.no_grad():
             features = self.loc(torch.zeros(1, 1, input_size, input_size)).numel()
@@ -147,7 +149,7 @@ class SpatialTransformer(nn.Module):
     def forward(self, luma_uint8):
         """luma_uint8: [N, 1, H, W] in 0…255 → θ [N, P]."""
         if self.local_contrast is not None:
-            x = local_contrast_normalise(luma_uint8.float() / 255, *self.local_contrast)
+            x = local_contrast_normalise(luma_uint8.float() / 255, *self.local_contrast, self.mean, self.std)
         else:
             x = (luma_uint8.float() / 255 - self.mean) / self.std
         return self.fc_loc(torch.flatten(self.loc(x), 1))
@@ -159,7 +161,8 @@ def metadata(stn, glimpse=(32, 32), classifier=None, class_names=None):
     localisation_input = {"height": stn.input_size, "width": stn.input_size, "channels": 1,
                           "mean": [stn.mean], "std": [stn.std]}
     if stn.local_contrast is not None:
-        localisation_input["local_contrast"] = {"radius": stn.local_contrast[0], "floor": stn.local_contrast[1]}
+        radius, floor, mix = stn.local_contrast
+        localisation_input["local_contrast"] = {"radius": radius, "floor": floor, **({"mix": mix} if mix else {})}
     meta = {
         "format": "stn-video-model",
         "format_version": "1",
@@ -208,7 +211,7 @@ def load(path):
     contrast = size.get("local_contrast")
     stn = SpatialTransformer(meta["transform"], size["height"], layers["layers"], layers["regressor_hidden"],
                              size["mean"][0], size["std"][0],
-                             None if contrast is None else (contrast["radius"], contrast["floor"]))
+                             None if contrast is None else (contrast["radius"], contrast["floor"], contrast.get("mix", 0.0)))
     state = {}
     for name, entry in header.items():
         if name.startswith(("loc.", "fc_loc.")):
@@ -280,4 +283,4 @@ if __name__ == "__main__":
     stn_video = args[args.index("--stn-video") + 1] if "--stn-video" in args else os.path.join(
         os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".build", "debug", "stn-video")
     sys.exit(max(check(stn_video), check(stn_video, KEYPOINT_LOCALISATION),
-                 check(stn_video, KEYPOINT_LOCALISATION, local_contrast=(6, 0.1))))
+                 check(stn_video, KEYPOINT_LOCALISATION, local_contrast=(6, 0.1, 1.0))))

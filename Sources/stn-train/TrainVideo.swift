@@ -53,8 +53,8 @@ struct TrainVideo: CancellableCommand {
     var localisationSide = 64
     @Option(
         help: ArgumentHelp(
-            "Local contrast normalisation of the localisation input: the window's half-side in input pixels and the contrast floor (e.g. 6,0.1); the net then tells items from clutter by shape rather than brightness.",
-            valueName: "radius,floor"))
+            "Local contrast normalisation of the localisation input: the window's half-side in input pixels, the contrast floor, and optionally the weight of the plain input added back (e.g. 6,0.1,1); the net then tells items from clutter by shape as well as brightness.",
+            valueName: "radius,floor[,mix]"))
     var localContrast: String?
     @Option(
         help:
@@ -173,18 +173,19 @@ struct TrainVideo: CancellableCommand {
         }
     }
 
-    /// `--local-contrast radius,floor`.
+    /// `--local-contrast radius,floor[,mix]`.
     private func parsedLocalContrast() throws -> LocalContrast? {
         guard let localContrast else { return nil }
         let parts = localContrast.split(separator: ",", omittingEmptySubsequences: false)
-        guard parts.count == 2, let radius = Int(parts[0]), (1...64).contains(radius), let floor = Float(parts[1]),
-            floor.isFinite, floor > 0
+        let mix = parts.count == 3 ? Float(parts[2]) : 0
+        guard (2...3).contains(parts.count), let radius = Int(parts[0]), (1...64).contains(radius),
+            let floor = Float(parts[1]), floor.isFinite, floor > 0, let mix, mix.isFinite, mix >= 0
         else {
             throw ValidationError(
-                "--local-contrast: expected radius,floor (a radius of 1…64 pixels, a positive floor), not \"\(localContrast)\""
+                "--local-contrast: expected radius,floor[,mix] (a radius of 1…64 pixels, a positive floor, a mix ≥ 0), not \"\(localContrast)\""
             )
         }
-        return LocalContrast(radius: radius, floor: floor)
+        return LocalContrast(radius: radius, floor: floor, mix: mix)
     }
 
     func run(cancellation: CancellationToken) throws {

@@ -6,10 +6,12 @@ import XCTest
 /// The localisation input's local contrast normalisation (`LocalContrast`): values worked by
 /// hand, a direct 2-D evaluation of its definition, what it is for, and its place in a model file.
 final class LocalContrastTests: XCTestCase {
-    private func normalise(_ x: [Float], height: Int, width: Int, _ contrast: LocalContrast) -> [Float] {
+    private func normalise(
+        _ x: [Float], height: Int, width: Int, _ contrast: LocalContrast, mean: Float = 0, std: Float = 1
+    ) -> [Float] {
         var y = [Float](repeating: .nan, count: x.count)
         var scratch = [Float](repeating: .nan, count: LocalContrast.scratchCount(height: height, width: width))
-        contrast.apply(x, height: height, width: width, into: &y, scratch: &scratch)
+        contrast.apply(x, height: height, width: width, into: &y, scratch: &scratch, mean: mean, std: std)
         return y
     }
 
@@ -22,6 +24,13 @@ final class LocalContrastTests: XCTestCase {
         let denominator = (8.0 / 81 + 0.01).squareRoot()
         for i in 0..<9 {
             XCTAssertEqual(Double(y[i]), (i == 4 ? 8.0 / 9 : -1.0 / 9) / denominator, accuracy: 1e-6, "pixel \(i)")
+        }
+        // mix adds the plain normalisation (x − mean)/std back.
+        let mixed = normalise(
+            x, height: 3, width: 3, LocalContrast(radius: 1, floor: 0.1, mix: 0.5), mean: 0.2, std: 0.25)
+        for i in 0..<9 {
+            let plain = ((i == 4 ? 1 : 0) - 0.2) / 0.25
+            XCTAssertEqual(Double(mixed[i]), Double(y[i]) + 0.5 * plain, accuracy: 1e-6, "pixel \(i)")
         }
         XCTAssertEqual(
             normalise([Float](repeating: 0.7, count: 12), height: 3, width: 4, LocalContrast(radius: 2, floor: 0.1)),
@@ -77,10 +86,11 @@ final class LocalContrastTests: XCTestCase {
     /// `localisation_input.local_contrast` survives the metadata round trip, the predictor applies
     /// it to 8-bit frames as training applies it to float images, and a bad one is refused.
     func testModelFileCarriesIt() throws {
-        let contrast = LocalContrast(radius: 3, floor: 0.1)
+        let contrast = LocalContrast(radius: 3, floor: 0.1, mix: 0.5)
         let config = ModelConfig.videoAttention(
             localisationSide: 16, glimpse: 8, classes: 3, localisationNet: .keypoints, localContrast: contrast)
-        XCTAssertTrue(config.metadata["localisation_input"]!.contains(#""local_contrast":{"floor":0.1"#))
+        XCTAssertTrue(
+            config.metadata["localisation_input"]!.contains(#""local_contrast":{"floor":0.1,"mix":0.5,"radius":3}"#))
         XCTAssertEqual(try ModelConfig(metadata: config.metadata), config)
         let net = try TwoResolutionSTCNN(config: config, seed: 3)
         var random = RandomSource(seed: 4)
@@ -91,7 +101,7 @@ final class LocalContrastTests: XCTestCase {
         let pixels = (0..<(2 * 256)).map { _ in UInt8(random.int(below: 256)) }
         var theta = [Float](repeating: 0, count: 6)
         model.makePredictor(maxBatch: 2).predict(luma: pixels, batch: 2, theta: &theta)
-        let x = pixels.map { Float($0) / 255 }
+        let x = pixels.map { Float($0) * (1 / 255) }
         let expected = Array(UnsafeBufferPointer(start: net.predictTheta(localisationInput: x, batch: 2), count: 6))
         for i in 0..<6 { XCTAssertEqual(theta[i], expected[i], accuracy: 1e-6) }
         // Without the normalisation the same weights give another θ: the predictor did apply it.

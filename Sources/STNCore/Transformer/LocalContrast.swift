@@ -5,24 +5,29 @@
 /// with `box` the mean over a `(2·radius + 1)²` window, edges replicated. An item drawn at 40 %
 /// contrast and a patch of clutter at 80 % come out alike, so the localisation net has to tell
 /// them apart by shape, not brightness; `floor` keeps flat areas and faint noise from being
-/// blown up. x is in [0, 1]; y needs no further normalisation.
+/// blown up. x is in [0, 1]; y needs no further normalisation. With `mix` > 0 the plain
+/// normalised input is added back, `y + mix · (x − mean)/std`, so that brightness still counts
+/// (among dense clutter the item is often the brightest thing; dim, it is not).
 public struct LocalContrast: Equatable, Sendable {
     /// Half the window's side, in pixels of the localisation input.
     public var radius: Int
     /// In units of x: contrast well below it is attenuated, well above it normalised away.
     public var floor: Float
+    /// Weight of the plain normalised input added to the result.
+    public var mix: Float
 
-    public init(radius: Int, floor: Float) {
-        self.radius = radius; self.floor = floor
+    public init(radius: Int, floor: Float, mix: Float = 0) {
+        self.radius = radius; self.floor = floor; self.mix = mix
     }
 
     /// Floats of scratch `apply` needs for a `height × width` plane.
     public static func scratchCount(height: Int, width: Int) -> Int { 2 * height * width + width }
 
-    /// `input` and `output`: `height × width` planes; `scratch`: `scratchCount(height:width:)` floats.
+    /// `input` and `output`: `height × width` planes; `scratch`: `scratchCount(height:width:)` floats;
+    /// `mean` and `std`: the plain normalisation `mix` adds back.
     public func apply(
         _ input: UnsafePointer<Float>, height: Int, width: Int, into output: UnsafeMutablePointer<Float>,
-        scratch: UnsafeMutablePointer<Float>
+        scratch: UnsafeMutablePointer<Float>, mean plainMean: Float = 0, std plainStd: Float = 1
     ) {
         let count = height * width
         let mean = scratch, deviation = scratch + count, columns = scratch + 2 * count
@@ -34,6 +39,10 @@ public struct LocalContrast: Equatable, Sendable {
         boxMean(deviation, height: height, width: width, into: deviation, rows: output, columns: columns)
         let floorSquared = floor * floor
         for i in 0..<count { output[i] = (input[i] - mean[i]) / (deviation[i] + floorSquared).squareRoot() }
+        if mix != 0 {
+            let scale = mix / plainStd
+            for i in 0..<count { output[i] += (input[i] - plainMean) * scale }
+        }
     }
 
     /// Window mean, edges replicated, as running sums (a few operations a pixel whatever the

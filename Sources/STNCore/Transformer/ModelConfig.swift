@@ -104,7 +104,7 @@ public struct SpatialTransformerConfig: Equatable, Sendable {
 /// | `transform` | `attention`, `affine`, `projective` or `tps` |
 /// | `tps_control_grid_size` | n for an n×n grid of control points (used by `tps`; default 4) |
 /// | `localisation` | JSON `{"layers": [LayerSpec…], "regressor_hidden": [32]}` |
-/// | `localisation_input` | JSON `{"height": 64, "width": 64, "channels": 1, "mean": [0.5], "std": [0.5]}`, optionally with `"local_contrast": {"radius": 6, "floor": 0.1}` (`LocalContrast`) |
+/// | `localisation_input` | JSON `{"height": 64, "width": 64, "channels": 1, "mean": [0.5], "std": [0.5]}`, optionally with `"local_contrast": {"radius": 6, "floor": 0.1, "mix": 1}` (`LocalContrast`; mix optional, 0) |
 /// | `glimpse` | JSON `{"height": 64, "width": 64}` — the output size trained with |
 /// | `padding` | `zeros` or `border` (sampler padding in training) |
 /// | `classifier` | JSON `{"layers": [LayerSpec…]}`, only for an ST-CNN |
@@ -178,8 +178,10 @@ public struct ModelConfig: Equatable, Sendable {
             throw ArchitectureError("normalisation needs one finite mean and one positive std per channel")
         }
         if let contrast = input.localContrast {
-            guard (1...64).contains(contrast.radius), contrast.floor.isFinite, contrast.floor > 0 else {
-                throw ArchitectureError("local_contrast needs a radius of 1…64 pixels and a positive floor")
+            guard (1...64).contains(contrast.radius), contrast.floor.isFinite, contrast.floor > 0,
+                contrast.mix.isFinite, contrast.mix >= 0
+            else {
+                throw ArchitectureError("local_contrast needs a radius of 1…64 pixels, a positive floor and a mix ≥ 0")
             }
         }
         let st = try transformer.infer(inputShape: input.shape)
@@ -215,8 +217,10 @@ public struct ModelConfig: Equatable, Sendable {
             "mean": input.mean.map(Double.init), "std": input.std.map(Double.init)
         ]
         if let contrast = input.localContrast {
-            inputObject["local_contrast"] =
-                ["radius": contrast.radius, "floor": Double(contrast.floor)] as [String: Any]
+            // Through the shortest decimal text, so that 0.1 is written 0.1 and not 0.10000000149011612.
+            var object: [String: Any] = ["radius": contrast.radius, "floor": Double("\(contrast.floor)")!]
+            if contrast.mix != 0 { object["mix"] = Double("\(contrast.mix)")! }
+            inputObject["local_contrast"] = object
         }
         var result: [String: String] = [
             "format": Self.formatName,
@@ -280,7 +284,14 @@ public struct ModelConfig: Equatable, Sendable {
             else {
                 throw MetadataError(key: key, message: "\"local_contrast\" must be {\"radius\": n, \"floor\": x}")
             }
-            return LocalContrast(radius: try integer(object, "radius", in: key), floor: floor.floatValue)
+            var mix: Float = 0
+            if let raw = object["mix"] {
+                guard let number = raw as? NSNumber, !String(describing: type(of: raw)).contains("Boolean") else {
+                    throw MetadataError(key: key, message: "\"local_contrast\": \"mix\" must be a number")
+                }
+                mix = number.floatValue
+            }
+            return LocalContrast(radius: try integer(object, "radius", in: key), floor: floor.floatValue, mix: mix)
         }
         func layers(_ dictionary: [String: Any], in key: String) throws(MetadataError) -> [LayerSpec] {
             guard let list = dictionary["layers"] as? [Any], list.count <= ArchitectureLimits.maximumLayers else {

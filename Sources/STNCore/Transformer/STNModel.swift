@@ -118,8 +118,9 @@ public final class ThetaPredictor {
             for p in 0..<(batch * channels) {
                 for i in 0..<plane { work[i] = Float(pixels[p * plane + i]) * (1 / 255) }
                 contrast.apply(
-                    work, height: model.inputHeight, width: model.inputWidth, into: x + p * plane, scratch: work + plane
-                )
+                    work, height: model.inputHeight, width: model.inputWidth, into: x + p * plane,
+                    scratch: work + plane,
+                    mean: model.config.input.mean[p % channels], std: model.config.input.std[p % channels])
             }
             predict(normalised: x, batch: batch, theta: theta)
             return

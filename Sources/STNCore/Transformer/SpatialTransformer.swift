@@ -188,7 +188,8 @@ public final class Normalise: Layer {
             let work = scratch.reserve(LocalContrast.scratchCount(height: inputShape[1], width: inputShape[2]))
             for p in 0..<(batch * channels) {
                 localContrast.apply(
-                    input + p * plane, height: inputShape[1], width: inputShape[2], into: y + p * plane, scratch: work)
+                    input + p * plane, height: inputShape[1], width: inputShape[2], into: y + p * plane, scratch: work,
+                    mean: mean[p % channels], std: std[p % channels])
             }
             return UnsafePointer(y)
         }
