@@ -56,8 +56,6 @@ struct TrainVideo: CancellableCommand {
             "Local contrast normalisation of the localisation input: the window's half-side in input pixels, the contrast floor, and optionally the weight of the plain input added back (e.g. 6,0.1,1); the net then tells items from clutter by shape as well as brightness.",
             valueName: "radius,floor[,mix]"))
     var localContrast: String?
-    @Option(help: "Trial: the classifier's glimpse covers this many times the window's side.")
-    var glimpseContext: Float = 1
     @Option(
         help:
             "Localisation network: small (conv stack, fc regression), keypoints (spatial soft-argmax) or keypoints-lite (its strided, cheaper form); keypoints-deep and keypoints-wide are trials of more capacity, keypoints-fine of finer (32×32) keypoint maps."
@@ -216,7 +214,6 @@ struct TrainVideo: CancellableCommand {
             )
         }
         net.thetaFrozenLabel = withNoItem ? Int32(SceneLayout.noItemLabel) : nil
-        net.glimpseContext = glimpseContext
         var freshClassifier = !resume
         if let source = initialiseFrom {
             let report = try naming(source) { try net.initialise(from: URL(fileURLWithPath: source)) }

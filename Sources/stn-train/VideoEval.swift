@@ -51,8 +51,6 @@ struct VideoEval: ParsableCommand {
             "Diagnostic: scale each scene's clutter with its item, as in training scenes with --clutter-sizing item (the videos keep clutter still while the item shrinks below it)."
     )
     var clutterFollowsItem = false
-    @Option(help: "Trial: the classifier's glimpse covers this many times the window's side.")
-    var glimpseContext: Float = 1
 
     func validate() throws {
         if let sourceSide, sourceSide <= 0 { throw ValidationError("--source-side must be positive") }
@@ -100,7 +98,6 @@ struct VideoEval: ParsableCommand {
         let classifier = try naming(model) {
             stn.config.classifier != nil ? try TwoResolutionSTCNN(contentsOf: url) : nil
         }
-        classifier?.glimpseContext = glimpseContext
         if suite { return try runSuite(stn: stn, classifier: classifier, items: items) }
         // Every size scored gets a frame at least: with fewer frames than sizes, the first sizes.
         let parsed = Array(try parsedSizes().prefix(frames))

@@ -67,9 +67,6 @@ public final class TwoResolutionSTCNN {
     private let gradGrid = FloatBuffer()
     private let gradTheta = FloatBuffer()  // [N, 3]
     private var chosenLevels: [Int] = []
-    /// Trial: the classifier's glimpse covers this many times the window's side (context around it).
-    public var glimpseContext: Float = 1
-    private let contextTheta = FloatBuffer()
     private var lastLevels: [SamplingLevel] = []
     var theta: UnsafePointer<Float>?
 
@@ -162,15 +159,6 @@ public final class TwoResolutionSTCNN {
         let sorted = levels.sorted { $0.side < $1.side }
         let (gh, gw) = glimpseSide, c = channels, plane = gh * gw
         let g = grid.reserve(batch * plane * 2)
-        let theta: UnsafePointer<Float> = {
-            guard glimpseContext != 1 else { return theta }
-            let scaled = contextTheta.reserve(batch * 3)
-            for n in 0..<batch {
-                scaled[3 * n] = theta[3 * n] * glimpseContext
-                scaled[3 * n + 1] = theta[3 * n + 1]; scaled[3 * n + 2] = theta[3 * n + 2]
-            }
-            return UnsafePointer(scaled)
-        }()
         transformer.generator.forward(theta: theta, batch: batch, height: gh, width: gw, grid: g)
         let v = glimpse.reserve(batch * c * plane)
         chosenLevels = (0..<batch).map { n in
@@ -322,8 +310,6 @@ public final class TwoResolutionSTCNN {
         dTheta.update(repeating: 0, count: batch * 3)
         transformer.generator.backward(
             theta: theta, gradGrid: dGrid, batch: batch, height: gh, width: gw, gradTheta: dTheta)
-        // The grid's scale was glimpseContext · s (the attention grid is linear in θ).
-        for n in 0..<batch { dTheta[3 * n] *= glimpseContext }
         // Penalty (mean over the batch): w·(excess)² for s outside scaleRange and |t| beyond translationLimit;
         // plus the scale prior's constant slope.
         let weight = 2 * scalePenalty / Float(meanOver)

@@ -11,7 +11,7 @@ extension TwoResolutionSTCNN {
         let twin = replica ?? (try! TwoResolutionSTCNN(config: config))  // the config has built this network already
         replica = twin
         twin.scaleRange = scaleRange; twin.scalePenalty = scalePenalty; twin.translationLimit = translationLimit
-        twin.scalePrior = scalePrior; twin.thetaFrozenLabel = thetaFrozenLabel; twin.glimpseContext = glimpseContext
+        twin.scalePrior = scalePrior; twin.thetaFrozenLabel = thetaFrozenLabel
         for (own, other) in zip(parameters, twin.parameters) {
             other.value.copy(from: own.value)
             own.zeroGradient()
