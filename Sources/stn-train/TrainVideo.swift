@@ -178,14 +178,12 @@ struct TrainVideo: CancellableCommand {
         guard let localContrast else { return nil }
         let parts = localContrast.split(separator: ",", omittingEmptySubsequences: false)
         let mix = parts.count == 3 ? Float(parts[2]) : 0
-        guard (2...3).contains(parts.count), let radius = Int(parts[0]), (1...64).contains(radius),
-            let floor = Float(parts[1]), floor.isFinite, floor > 0, let mix, mix.isFinite, mix >= 0
-        else {
-            throw ValidationError(
-                "--local-contrast: expected radius,floor[,mix] (a radius of 1…64 pixels, a positive floor, a mix ≥ 0), not \"\(localContrast)\""
-            )
+        guard (2...3).contains(parts.count), let radius = Int(parts[0]), let floor = Float(parts[1]), let mix else {
+            throw ValidationError("--local-contrast: expected radius,floor[,mix], not \"\(localContrast)\"")
         }
-        return LocalContrast(radius: radius, floor: floor, mix: mix)
+        let contrast = LocalContrast(radius: radius, floor: floor, mix: mix)
+        if let problem = contrast.problem { throw ValidationError("--local-contrast \(localContrast): \(problem)") }
+        return contrast
     }
 
     func run(cancellation: CancellationToken) throws {

@@ -83,6 +83,13 @@ final class LocalContrastTests: XCTestCase {
         XCTAssertLessThanOrEqual(peakDim / peakBright, 1)
     }
 
+    /// `net`'s weights under `metadata`, loaded as stn-video loads a model file.
+    private func loaded(_ net: TwoResolutionSTCNN, _ metadata: [String: String]) throws -> STNModel {
+        let data = try Safetensors.encode(
+            tensors: net.namedParameters.map { ($0.name, $0.parameter.value) }, metadata: metadata)
+        return try STNModel.load(bytes: data, path: "contrast.safetensors")
+    }
+
     /// `localisation_input.local_contrast` survives the metadata round trip, the predictor applies
     /// it to 8-bit frames as training applies it to float images, and a bad one is refused.
     func testModelFileCarriesIt() throws {
@@ -95,9 +102,7 @@ final class LocalContrastTests: XCTestCase {
         let net = try TwoResolutionSTCNN(config: config, seed: 3)
         var random = RandomSource(seed: 4)
         for p in net.parameters { for i in 0..<p.value.count { p.value[i] = random.uniform(-0.3, 0.3) } }
-        let data = try Safetensors.encode(
-            tensors: net.namedParameters.map { ($0.name, $0.parameter.value) }, metadata: config.metadata)
-        let model = try STNModel.load(bytes: data, path: "contrast.safetensors")
+        let model = try loaded(net, config.metadata)
         let pixels = (0..<(2 * 256)).map { _ in UInt8(random.int(below: 256)) }
         var theta = [Float](repeating: 0, count: 6)
         model.makePredictor(maxBatch: 2).predict(luma: pixels, batch: 2, theta: &theta)
@@ -107,10 +112,7 @@ final class LocalContrastTests: XCTestCase {
         // Without the normalisation the same weights give another θ: the predictor did apply it.
         var plain = config
         plain.input.localContrast = nil
-        let plainModel = try STNModel.load(
-            bytes: try Safetensors.encode(
-                tensors: net.namedParameters.map { ($0.name, $0.parameter.value) }, metadata: plain.metadata),
-            path: "plain.safetensors")
+        let plainModel = try loaded(net, plain.metadata)
         var plainTheta = [Float](repeating: 0, count: 6)
         plainModel.makePredictor(maxBatch: 2).predict(luma: pixels, batch: 2, theta: &plainTheta)
         XCTAssertGreaterThan(zip(theta, plainTheta).map { abs($0 - $1) }.max()!, 1e-3)
@@ -118,12 +120,7 @@ final class LocalContrastTests: XCTestCase {
         var metadata = config.metadata
         metadata["localisation_input"] = metadata["localisation_input"]!.replacingOccurrences(
             of: #""radius":3"#, with: #""radius":0"#)
-        XCTAssertThrowsError(
-            try STNModel.load(
-                bytes: try Safetensors.encode(
-                    tensors: net.namedParameters.map { ($0.name, $0.parameter.value) }, metadata: metadata),
-                path: "bad.safetensors")
-        ) { error in
+        XCTAssertThrowsError(try loaded(net, metadata)) { error in
             XCTAssertTrue("\(error)".contains("local_contrast"), "\(error)")
         }
     }

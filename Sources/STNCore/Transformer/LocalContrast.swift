@@ -20,6 +20,14 @@ public struct LocalContrast: Equatable, Sendable {
         self.radius = radius; self.floor = floor; self.mix = mix
     }
 
+    /// What a usable setting is, for files and the command line alike.
+    public var problem: String? {
+        guard (1...64).contains(radius), floor.isFinite, floor > 0, mix.isFinite, mix >= 0 else {
+            return "local contrast needs a radius of 1…64 pixels, a positive floor and a mix ≥ 0"
+        }
+        return nil
+    }
+
     /// Floats of scratch `apply` needs for a `height × width` plane.
     public static func scratchCount(height: Int, width: Int) -> Int { 2 * height * width + width }
 

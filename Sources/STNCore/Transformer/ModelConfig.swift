@@ -177,13 +177,7 @@ public struct ModelConfig: Equatable, Sendable {
         else {
             throw ArchitectureError("normalisation needs one finite mean and one positive std per channel")
         }
-        if let contrast = input.localContrast {
-            guard (1...64).contains(contrast.radius), contrast.floor.isFinite, contrast.floor > 0,
-                contrast.mix.isFinite, contrast.mix >= 0
-            else {
-                throw ArchitectureError("local_contrast needs a radius of 1…64 pixels, a positive floor and a mix ≥ 0")
-            }
-        }
+        if let problem = input.localContrast?.problem { throw ArchitectureError("local_contrast: \(problem)") }
         let st = try transformer.infer(inputShape: input.shape)
         var tensors = st.parameters
         if let classifier {

@@ -59,7 +59,8 @@ public final class ThetaPredictor {
     private let transformer: SpatialTransformer
     private let input = FloatBuffer()
     private let features = FloatBuffer()  // [N, localisation output]
-    private let scratch = FloatBuffer()  // local contrast normalisation
+    /// The training path's input layer, for a model whose input is contrast-normalised.
+    private let contrastInput: Normalise?
     /// Frames the localisation net runs on at a time. One: a frame's activations (0.6 MB after
     /// the first 96×96 layer) stay in L2 from layer to layer, where a batch's spill to L3 and
     /// memory; on the bundled model at batch 8, 1.03 ms a frame one at a time against 1.24 ms
@@ -80,6 +81,9 @@ public final class ThetaPredictor {
             for u in 0..<256 { table.append((Float(u) / 255 - config.input.mean[c]) / config.input.std[c]) }
         }
         normalisation = table
+        contrastInput = config.input.localContrast.map {
+            Normalise(inputShape: config.input.shape, mean: config.input.mean, std: config.input.std, localContrast: $0)
+        }
         // Warm-up: grow every buffer to maxBatch now (the localisation net's to one frame, the
         // features and regressor's to the batch), so that predict never allocates.
         let batch = max(maxBatch, 1)
@@ -112,17 +116,9 @@ public final class ThetaPredictor {
     public func predict(pixels: UnsafePointer<UInt8>, batch: Int, theta: UnsafeMutablePointer<Float>) {
         let plane = model.inputHeight * model.inputWidth, channels = model.inputChannels
         let x = input.reserve(batch * channels * plane)
-        if let contrast = model.config.input.localContrast {
-            let work = scratch.reserve(
-                plane + LocalContrast.scratchCount(height: model.inputHeight, width: model.inputWidth))
-            for p in 0..<(batch * channels) {
-                for i in 0..<plane { work[i] = Float(pixels[p * plane + i]) * (1 / 255) }
-                contrast.apply(
-                    work, height: model.inputHeight, width: model.inputWidth, into: x + p * plane,
-                    scratch: work + plane,
-                    mean: model.config.input.mean[p % channels], std: model.config.input.std[p % channels])
-            }
-            predict(normalised: x, batch: batch, theta: theta)
+        if let contrastInput {  // x holds the samples in [0, 1]; the layer normalises them into its own buffer
+            for i in 0..<(batch * channels * plane) { x[i] = Float(pixels[i]) * (1 / 255) }
+            predict(normalised: contrastInput.forward(x, batch: batch, training: false), batch: batch, theta: theta)
             return
         }
         normalisation.withUnsafeBufferPointer { table in
