@@ -58,7 +58,7 @@ struct TrainVideo: CancellableCommand {
     var localContrast: String?
     @Option(
         help:
-            "Localisation network: small (conv stack, fc regression), keypoints (spatial soft-argmax) or keypoints-lite (its strided, cheaper form); keypoints-deep and keypoints-wide are trials of more capacity, keypoints-fine of finer (32×32) keypoint maps."
+            "Localisation network: small (conv stack, fc regression), keypoints (spatial soft-argmax) or keypoints-lite (its strided, cheaper form); keypoints-deep and keypoints-wide are trials of more capacity, keypoints-fine of finer (32×32) keypoint maps, keypoints-context of a wider view (one more pooling stage and three convolutions)."
     )
     var localisationNet: VideoLocalisationNet = .small
     @Option(
@@ -216,7 +216,7 @@ struct TrainVideo: CancellableCommand {
         if let source = initialiseFrom {
             let report = try naming(source) { try net.initialise(from: URL(fileURLWithPath: source)) }
             print(
-                "stn-train video: from \(source): \(report.whole.count) tensors whole, \(report.partial.count) in part (\(report.partial.joined(separator: ", "))), \(report.skipped.count) fresh (\(report.skipped.joined(separator: ", ")))"
+                "stn-train video: from \(source): \(report.whole.count) tensors whole, \(report.partial.count) in part (\(report.partial.joined(separator: ", "))), \(report.identity.count) identity (\(report.identity.joined(separator: ", "))), \(report.skipped.count) fresh (\(report.skipped.joined(separator: ", ")))"
             )
             // A classifier copied only in part (a new class) warms up on glimpses first.
             freshClassifier = (report.skipped + report.partial).contains { $0.hasPrefix("classifier") }

@@ -239,4 +239,51 @@ final class TwoResolutionTrainingTests: XCTestCase {
         XCTAssertEqual(
             wide.namedParameters.first { $0.name == "classifier.0.weight" }?.parameter.value.shape, [32, 1, 3, 3])
     }
+
+    /// A keypoints-context net started from a keypoints file: the keypoint layers carry over, the
+    /// three added 32→32 convolutions start as the identity, so θ is what the trained net's last
+    /// maps give once ReLU'd and pooled: a net with those layers alone, built by hand, agrees.
+    func testAddedConvolutionsStartAsTheIdentity() throws {
+        let side = 32
+        let trained = try TwoResolutionSTCNN(
+            config: .videoAttention(localisationSide: side, glimpse: 8, classes: 3, localisationNet: .keypoints),
+            seed: 4)
+        var random = RandomSource(seed: 12)
+        for p in trained.transformer.namedParameters(prefix: "") {
+            for i in 0..<p.parameter.value.count { p.parameter.value[i] = random.uniform(-0.3, 0.3) }
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("keypoints-\(UUID()).safetensors")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try trained.save(to: file)
+
+        let context = try TwoResolutionSTCNN(
+            config: .videoAttention(localisationSide: side, glimpse: 8, classes: 3, localisationNet: .keypointsContext),
+            seed: 5)
+        let report = try context.initialise(from: file)
+        XCTAssertEqual(report.identity.count, 6, "\(report.identity)")
+        XCTAssertEqual(report.skipped, [])
+        XCTAssertEqual(report.partial, [])
+        let weight = try XCTUnwrap(context.namedParameters.first { $0.name == report.identity[0] }).parameter.value
+        XCTAssertEqual(weight.shape, [32, 32, 3, 3])
+        XCTAssertEqual((0..<weight.count).map { weight[$0] }.reduce(0, +), 32)
+        XCTAssertEqual(weight[(5 * 32 + 5) * 9 + 4], 1)
+        XCTAssertEqual(weight[(5 * 32 + 6) * 9 + 4], 0)
+
+        var pooled = trained.config
+        pooled.transformer.localisation =
+            VideoLocalisationNet.keypoints.layers.dropLast() + [
+                .relu, .maxPool2d(kernelSize: 2, stride: 2), .spatialSoftArgmax
+            ]
+        let reference = try TwoResolutionSTCNN(config: pooled, seed: 6)
+        XCTAssertEqual(try reference.initialise(from: file).whole.count, trained.namedParameters.count)
+        let input = (0..<(2 * side * side)).map { _ in random.uniform() }
+        let expected = Array(
+            UnsafeBufferPointer(start: reference.predictTheta(localisationInput: input, batch: 2), count: 6))
+        let theta = Array(
+            UnsafeBufferPointer(start: context.predictTheta(localisationInput: input, batch: 2), count: 6))
+        for i in 0..<6 { XCTAssertEqual(theta[i], expected[i], accuracy: 1e-5, "θ[\(i)]") }
+        let plain = Array(
+            UnsafeBufferPointer(start: trained.predictTheta(localisationInput: input, batch: 2), count: 6))
+        XCTAssertNotEqual(plain, theta, "pooling changes the keypoints, so the check above is not vacuous")
+    }
 }

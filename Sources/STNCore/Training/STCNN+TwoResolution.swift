@@ -111,10 +111,15 @@ public final class TwoResolutionSTCNN {
     /// agree, the leading rows where only the first dimension differs (a classifier with one class
     /// more keeps the old classes' weights). Convolution weights carry over to another input
     /// size, and a keypoint localisation's regressor reads keypoints, not pixels, so a trained
-    /// net starts a larger-input or more-class one. Returns the names copied whole, in part, or not.
-    public func initialise(from url: URL) throws -> (whole: [String], partial: [String], skipped: [String]) {
+    /// net starts a larger-input or more-class one. A localisation convolution the file lacks
+    /// whose input and output channels agree starts as the identity (PyTorch's `nn.init.dirac_`, bias 0), so that
+    /// layers added to a trained net pass its features on instead of noise. Returns the names
+    /// copied whole, in part, set to the identity, or left fresh.
+    public func initialise(from url: URL) throws -> (
+        whole: [String], partial: [String], identity: [String], skipped: [String]
+    ) {
         let tensors = try ModelFile.read(contentsOf: url).tensors
-        var report: (whole: [String], partial: [String], skipped: [String]) = ([], [], [])
+        var report: (whole: [String], partial: [String], identity: [String], skipped: [String]) = ([], [], [], [])
         for (name, parameter) in namedParameters {
             let mine = parameter.value
             guard let theirs = tensors[name], theirs.shape.count == mine.shape.count else {
@@ -129,6 +134,19 @@ public final class TwoResolutionSTCNN {
                 report.skipped.append(name)
             }
         }
+        let fresh = Dictionary(uniqueKeysWithValues: namedParameters.filter { report.skipped.contains($0.name) })
+        for (name, parameter) in fresh where name.hasPrefix("loc.") && name.hasSuffix(".weight") {
+            let shape = parameter.value.shape
+            guard shape.count == 4, shape[0] == shape[1], shape[2] == shape[3], shape[2] % 2 == 1,
+                let bias = fresh[String(name.dropLast("weight".count)) + "bias"]
+            else { continue }
+            let (channels, k) = (shape[0], shape[2])
+            parameter.value.data.update(repeating: 0, count: parameter.value.count)
+            for c in 0..<channels { parameter.value.data[((c * channels + c) * k + k / 2) * k + k / 2] = 1 }
+            bias.value.data.update(repeating: 0, count: bias.value.count)
+            report.identity += [name, String(name.dropLast("weight".count)) + "bias"]
+        }
+        report.skipped.removeAll { report.identity.contains($0) }
         return report
     }
 

@@ -24,6 +24,12 @@ public enum VideoLocalisationNet: String, CaseIterable, Sendable {
     /// a 96×96 input (24×24 maps) raised the box-supervised ceiling where depth and width did not.
     /// The maps did not: told the boxes, it centres 93.0 % / 92.4 % held-out, as the others do.
     case keypointsFine = "keypoints-fine"
+    /// The keypoint net followed by one more pooling stage and three conv3(32, pad 1) layers, so
+    /// that each keypoint map (12×12 at a 96×96 input) sees 80 px of the canvas instead of 28:
+    /// enough to take in a large item and the ground around it, where a crop of another item in
+    /// clutter is cut off at its edges. The first layers are the keypoint net's, index for index,
+    /// so its weights carry over (`--initialise-from`).
+    case keypointsContext = "keypoints-context"
 
     public var layers: [LayerSpec] {
         switch self {
@@ -65,6 +71,13 @@ public enum VideoLocalisationNet: String, CaseIterable, Sendable {
         case .keypointsFine:
             [
                 .conv2d(outChannels: 16, kernelSize: 5, padding: 2), .maxPool2d(kernelSize: 2, stride: 2), .relu,
+                .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .relu,
+                .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .relu,
+                .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .spatialSoftArgmax
+            ]
+        case .keypointsContext:
+            Array(Self.keypoints.layers.dropLast()) + [
+                .relu, .maxPool2d(kernelSize: 2, stride: 2),
                 .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .relu,
                 .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .relu,
                 .conv2d(outChannels: 32, kernelSize: 3, padding: 1), .spatialSoftArgmax
