@@ -81,6 +81,19 @@ KEYPOINT_LOCALISATION = [
     {"type": "spatial_soft_argmax"},
 ]
 
+# The same net with one more pooling stage and three convolutions: keypoint maps that each see
+# 80 px of a 96×96 input (VideoLocalisationNet.keypointsContext in Swift).
+KEYPOINT_CONTEXT_LOCALISATION = KEYPOINT_LOCALISATION[:-1] + [
+    {"type": "relu"},
+    {"type": "max_pool2d", "kernel_size": 2, "stride": 2},
+    {"type": "conv2d", "out_channels": 32, "kernel_size": 3, "stride": 1, "padding": 1},
+    {"type": "relu"},
+    {"type": "conv2d", "out_channels": 32, "kernel_size": 3, "stride": 1, "padding": 1},
+    {"type": "relu"},
+    {"type": "conv2d", "out_channels": 32, "kernel_size": 3, "stride": 1, "padding": 1},
+    {"type": "spatial_soft_argmax"},
+]
+
 
 def build_layers(specs, channels):
     """nn.Sequential from our layer specs (the JSON in the model's metadata)."""
@@ -240,7 +253,12 @@ def check(stn_video, localisation=None, frames=24, size=64, seed=1, local_contra
         for p in stn.fc_loc[-1].parameters():
             p.normal_(0, 0.3)
         stn.fc_loc[-1].bias.copy_(torch.tensor([0.6, 0.1, -0.2]))
-        if isinstance(stn.loc[-1], SpatialSoftArgmax):  # peakier maps: keypoints that move with content
+        if isinstance(stn.loc[-1], SpatialSoftArgmax):
+            # Features that survive a deep random stack (PyTorch's default init halves their
+            # spread at each layer) and peaky last maps: keypoints that move with content.
+            for layer in stn.loc:
+                if isinstance(layer, nn.Conv2d):
+                    layer.weight.mul_(2)
             stn.loc[-2].weight.mul_(10)
     stn.eval()
     # Smooth random shapes rather than white noise: θ must respond to content.
@@ -267,7 +285,9 @@ def check(stn_video, localisation=None, frames=24, size=64, seed=1, local_contra
         return 1
     difference = (ours - theirs).abs().max().item()
     spread = theirs.std(dim=0).max().item()
-    name = "keypoint" if localisation == KEYPOINT_LOCALISATION else "conv"
+    name = {id(KEYPOINT_LOCALISATION): "keypoint", id(KEYPOINT_CONTEXT_LOCALISATION): "keypoint-context"}.get(
+        id(localisation), "conv")
+    name += f" {size}×{size}"
     if local_contrast is not None:
         name += f", local contrast {local_contrast}"
     print(f"{name} localisation, θ over {frames} frames: max |stn-video − PyTorch| = {difference:.2e} "
@@ -283,4 +303,5 @@ if __name__ == "__main__":
     stn_video = args[args.index("--stn-video") + 1] if "--stn-video" in args else os.path.join(
         os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".build", "debug", "stn-video")
     sys.exit(max(check(stn_video), check(stn_video, KEYPOINT_LOCALISATION),
-                 check(stn_video, KEYPOINT_LOCALISATION, local_contrast=(6, 0.1, 1.0))))
+                 check(stn_video, KEYPOINT_LOCALISATION, local_contrast=(6, 0.1, 1.0)),
+                 check(stn_video, KEYPOINT_CONTEXT_LOCALISATION, size=96)))
