@@ -114,6 +114,8 @@ def build_layers(specs, channels):
             layers.append(nn.Dropout2d(spec["p"]))
         elif kind == "flatten":
             layers.append(nn.Flatten())
+        elif kind == "instance_norm2d":
+            layers.append(nn.InstanceNorm2d(channels, eps=spec["eps"]))
         elif kind == "spatial_soft_argmax":
             layers.append(SpatialSoftArgmax())
         else:

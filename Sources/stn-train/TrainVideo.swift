@@ -92,7 +92,7 @@ struct TrainVideo: CancellableCommand {
     var clutterSizing: ClutterSizing = .item
     @Option(
         help:
-            "Glimpse classifier: small or wide. With --resume, a different one than the file's starts fresh (warm-up included) on the file's localisation network."
+            "Glimpse classifier: small, wide, or small-normalised (small on a glimpse normalised to mean 0, variance 1). With --resume, a different one than the file's starts fresh (warm-up included) on the file's localisation network."
     )
     var classifierNet: VideoClassifierNet?
     @Option(

@@ -107,6 +107,28 @@ final class LayerGradientTests: XCTestCase {
         FiniteDifference.check(layer, input: FiniteDifference.randomValues(count: 2 * 60, seed: 8), batch: 2)
     }
 
+    func testInstanceNormGradients() {
+        let layer = InstanceNorm2d(inputShape: [2, 3, 4], eps: 0.01)
+        FiniteDifference.check(layer, input: FiniteDifference.randomValues(count: 2 * 24, seed: 9), batch: 2)
+    }
+
+    /// A plane (1, 2, 3, 4): mean 2.5, biased variance 1.25, so y = (x − 2.5)/sqrt(1.25 + eps); a
+    /// constant plane gives 0; the same plane at a tenth of the contrast on a grey offset gives the
+    /// same y up to eps (what a dim item on a grey ground looks like to the classifier).
+    func testInstanceNormValues() {
+        let layer = InstanceNorm2d(inputShape: [3, 2, 2], eps: 0.01)
+        let input: [Float] = [1, 2, 3, 4, 7, 7, 7, 7, 5.1, 5.2, 5.3, 5.4]
+        let y = Array(UnsafeBufferPointer(start: layer.forward(input, batch: 1, training: false), count: 12))
+        let scale = 1 / Float(1.26).squareRoot()
+        for i in 0..<4 { XCTAssertEqual(y[i], (Float(i + 1) - 2.5) * scale, accuracy: 1e-6) }
+        for i in 4..<8 { XCTAssertEqual(y[i], 0, accuracy: 1e-6) }
+        let dim = 1 / Float(0.0125 + 0.01).squareRoot()
+        for i in 0..<4 { XCTAssertEqual(y[8 + i], (Float(i + 1) - 2.5) * 0.1 * dim, accuracy: 1e-5) }
+        XCTAssertEqual(LayerSpec.instanceNorm2d(eps: 0.01).jsonObject["eps"] as? Double, 0.01)
+        XCTAssertEqual(try LayerSpec(jsonObject: ["type": "instance_norm2d", "eps": 0.01]), .instanceNorm2d(eps: 0.01))
+        XCTAssertThrowsError(try LayerSpec(jsonObject: ["type": "instance_norm2d", "eps": 0]))
+    }
+
     /// Hand-checkable values: a uniform plane sits at the centre; logits (0, ln 3, 0, 0) on a
     /// 2×2 plane give p = (1, 3, 1, 1)/6 over pixel centres x, y ∈ {−½, ½}: x̄ = 1/6, ȳ = −1/6;
     /// a dominant logit lands on its pixel's centre, (2i + 1)/N − 1.

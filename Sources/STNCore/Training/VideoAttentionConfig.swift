@@ -93,12 +93,20 @@ public enum VideoClassifierNet: String, CaseIterable, Sendable {
     case small
     /// The same with c = 32, 64, 64 and linear(128): about 4× the compute, for the accuracy.
     case wide
+    /// `small` reading the glimpse normalised to mean 0, variance 1 (instance_norm2d, variance
+    /// floor 0.01): an item's class without its brightness, for dim items on grey grounds.
+    case smallNormalised = "small-normalised"
 
     public func layers(classes: Int) -> [LayerSpec] {
-        let (c, hidden) = self == .small ? ([16, 32, 32], 64) : ([32, 64, 64], 128)
-        return c.flatMap {
-            [LayerSpec.conv2d(outChannels: $0, kernelSize: 3, padding: 1), .maxPool2d(kernelSize: 2, stride: 2), .relu]
-        }
+        let (c, hidden) = self == .wide ? ([32, 64, 64], 128) : ([16, 32, 32], 64)
+        let normalise: [LayerSpec] = self == .smallNormalised ? [.instanceNorm2d(eps: 0.01)] : []
+        return normalise
+            + c.flatMap {
+                [
+                    LayerSpec.conv2d(outChannels: $0, kernelSize: 3, padding: 1), .maxPool2d(kernelSize: 2, stride: 2),
+                    .relu
+                ]
+            }
             + [.flatten, .linear(outFeatures: hidden), .relu, .linear(outFeatures: classes)]
     }
 

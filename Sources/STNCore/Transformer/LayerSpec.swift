@@ -12,6 +12,7 @@ import Foundation
 /// {"type": "flatten"}
 /// {"type": "linear", "out_features": 50}
 /// {"type": "spatial_soft_argmax"}       // [C, H, W] → [2C] expected (x, y) per channel
+/// {"type": "instance_norm2d", "eps": 0.01}  // nn.InstanceNorm2d(C, eps), no affine parameters
 /// ```
 /// Input channels / features are not stored: they follow from the previous layer.
 public enum LayerSpec: Equatable, Sendable {
@@ -23,6 +24,7 @@ public enum LayerSpec: Equatable, Sendable {
     case flatten
     case linear(outFeatures: Int)
     case spatialSoftArgmax
+    case instanceNorm2d(eps: Float)
 }
 
 /// An architecture that cannot be built; the model loader turns it into a `ModelFileError`.
@@ -58,6 +60,7 @@ extension LayerSpec {
         case .flatten: ["type": "flatten"]
         case let .linear(out): ["type": "linear", "out_features": out]
         case .spatialSoftArgmax: ["type": "spatial_soft_argmax"]
+        case let .instanceNorm2d(eps): ["type": "instance_norm2d", "eps": Double("\(eps)")!]  // 0.01, not 0.0099999998
         }
     }
 
@@ -97,6 +100,11 @@ extension LayerSpec {
         case "flatten": self = .flatten
         case "linear": self = .linear(outFeatures: try integer("out_features"))
         case "spatial_soft_argmax": self = .spatialSoftArgmax
+        case "instance_norm2d":
+            guard let eps = (object["eps"] as? NSNumber)?.doubleValue, eps > 0, eps <= 1e6 else {
+                throw ArchitectureError("instance_norm2d layer: \"eps\" must be a positive number")
+            }
+            self = .instanceNorm2d(eps: Float(eps))
         default: throw ArchitectureError("unknown layer type \"\(type)\"")
         }
     }
@@ -140,6 +148,9 @@ extension LayerSpec {
             }
             shape = [c, (h - k) / s + 1, (w - k) / s + 1]
         case .relu, .dropout, .dropout2d: shape = input
+        case .instanceNorm2d:
+            _ = try image()
+            shape = input
         case .flatten: shape = [input.reduce(1, *)]
         case .spatialSoftArgmax:
             let (c, _, _) = try image()
@@ -188,6 +199,7 @@ extension LayerSpec {
             Linear(
                 inputShape: input, outputFeatures: out, group: group, initialisation: initialisation, random: &random)
         case .spatialSoftArgmax: SpatialSoftArgmax(inputShape: input)
+        case let .instanceNorm2d(eps): InstanceNorm2d(inputShape: input, eps: eps)
         }
     }
 }
