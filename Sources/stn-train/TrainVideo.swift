@@ -103,6 +103,11 @@ struct TrainVideo: CancellableCommand {
             "Weight of the prior scale-prior · mean(s) added to the loss during joint training (0: none): a pull toward the smallest window that still classifies well."
     )
     var scalePrior: Float = 0
+    @Option(
+        help:
+            "Weight of the quadratic penalty that keeps the window's scale s in [0.04, 1]. At the default 1 a classifier that gives up can still shrink windows to nothing; 100 holds them."
+    )
+    var scalePenalty: Float = 1
     @Option(help: "Random seed (scenes and initialisation).")
     var seed: UInt64 = 1
     @Option(help: "Print progress every N steps.")
@@ -152,7 +157,7 @@ struct TrainVideo: CancellableCommand {
         }
         for (name, value) in [
             ("--localisation-scale", localisationScale), ("--classifier-scale", classifierScale),
-            ("--scale-prior", scalePrior)
+            ("--scale-prior", scalePrior), ("--scale-penalty", scalePenalty)
         ] {
             guard value >= 0, value.isFinite else { throw ValidationError("\(name) must be a finite number ≥ 0") }
         }
@@ -232,6 +237,7 @@ struct TrainVideo: CancellableCommand {
         defer { cancellation.stopHandlingSignals() }
         if freshClassifier && !boxSupervision { try warmUp(net, items: items, cancellation: cancellation) }
         net.scalePrior = scalePrior
+        net.scalePenalty = scalePenalty
         net.threads = min(threads ?? ProcessInfo.processInfo.activeProcessorCount, STCNN.shardCount)
         let optimiser = Adam(
             learningRate: learningRate, groupScale: [.localisation: localisationScale, .classifier: classifierScale])

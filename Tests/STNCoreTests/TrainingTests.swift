@@ -165,9 +165,10 @@ final class TwoResolutionTrainingTests: XCTestCase {
         let localisation = (0..<(batch * side * side)).map { _ in random.uniform() }
         let level = (0..<(batch * levelSide * levelSide)).map { _ in random.uniform() }
         let labels: [Int32] = [0, 1, 2, 1]
-        func biasGradient(prior: Float, scaleBias: Float? = nil) throws -> [Float] {
+        func biasGradient(prior: Float, scaleBias: Float? = nil, penalty: Float = 1) throws -> [Float] {
             let net = try TwoResolutionSTCNN(config: config, seed: 9)
             net.scalePrior = prior
+            net.scalePenalty = penalty
             if let scaleBias {
                 let bias = try XCTUnwrap(
                     net.namedParameters.last { $0.name.hasPrefix("fc_loc.") && $0.name.hasSuffix(".bias") })
@@ -194,6 +195,9 @@ final class TwoResolutionTrainingTests: XCTestCase {
             let below = try biasGradient(prior: 0, scaleBias: s), belowWith = try biasGradient(prior: 2.5, scaleBias: s)
             XCTAssertEqual(belowWith[0], below[0], accuracy: 1e-7, "s = \(s)")
             XCTAssertLessThan(below[0], 0, "the penalty's gradient raises s = \(s)")
+            // Σₙ 2w(s − 0.04)/N over a batch of equal s: weight 100 instead of 1 adds 2·99·(s − 0.04).
+            let held = try biasGradient(prior: 0, scaleBias: s, penalty: 100)
+            XCTAssertEqual(held[0] - below[0], 2 * 99 * (s - 0.04), accuracy: 2e-4, "s = \(s)")
         }
     }
 
