@@ -135,7 +135,8 @@ public final class TwoResolutionSTCNN {
             }
         }
         let fresh = Dictionary(uniqueKeysWithValues: namedParameters.filter { report.skipped.contains($0.name) })
-        for (name, parameter) in fresh where name.hasPrefix("loc.") && name.hasSuffix(".weight") {
+        for (name, parameter) in namedParameters
+        where fresh[name] != nil && name.hasPrefix("loc.") && name.hasSuffix(".weight") {
             let shape = parameter.value.shape
             guard shape.count == 4, shape[0] == shape[1], shape[2] == shape[3], shape[2] % 2 == 1,
                 let bias = fresh[String(name.dropLast("weight".count)) + "bias"]
