@@ -134,18 +134,17 @@ public final class TwoResolutionSTCNN {
                 report.skipped.append(name)
             }
         }
-        let fresh = Dictionary(uniqueKeysWithValues: namedParameters.filter { report.skipped.contains($0.name) })
-        for (name, parameter) in namedParameters
-        where fresh[name] != nil && name.hasPrefix("loc.") && name.hasSuffix(".weight") {
-            let shape = parameter.value.shape
-            guard shape.count == 4, shape[0] == shape[1], shape[2] == shape[3], shape[2] % 2 == 1,
-                let bias = fresh[String(name.dropLast("weight".count)) + "bias"]
+        let skipped = Set(report.skipped), byName = Dictionary(uniqueKeysWithValues: namedParameters)
+        for (name, weight) in namedParameters where skipped.contains(name) && name.hasPrefix("loc.") {
+            let shape = weight.value.shape, biasName = name.replacingOccurrences(of: ".weight", with: ".bias")
+            guard name.hasSuffix(".weight"), shape.count == 4, shape[0] == shape[1], shape[2] == shape[3],
+                shape[2] % 2 == 1, skipped.contains(biasName), let bias = byName[biasName]
             else { continue }
             let (channels, k) = (shape[0], shape[2])
-            parameter.value.data.update(repeating: 0, count: parameter.value.count)
-            for c in 0..<channels { parameter.value.data[((c * channels + c) * k + k / 2) * k + k / 2] = 1 }
+            weight.value.data.update(repeating: 0, count: weight.value.count)
+            for c in 0..<channels { weight.value.data[((c * channels + c) * k + k / 2) * k + k / 2] = 1 }
             bias.value.data.update(repeating: 0, count: bias.value.count)
-            report.identity += [name, String(name.dropLast("weight".count)) + "bias"]
+            report.identity += [name, biasName]
         }
         report.skipped.removeAll { report.identity.contains($0) }
         return report
