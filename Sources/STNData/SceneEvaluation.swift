@@ -30,6 +30,8 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
     public var absentCalled = 0
     /// Whether the classifier has a "no item" class, so that presence is measured.
     public var measuresPresence = false
+    /// With a `WindowSearch`: the same figures for the searched windows (`stn-video --search`).
+    public var searched = (centresInBox: 0, iouSum: 0.0, correct: 0, presentCalled: 0, absentCalled: 0)
 
     public init() {}
 
@@ -65,6 +67,9 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
         nearMisses += other.nearMisses; smallItemFrames += other.smallItemFrames;
         smallItemCentresInBox += other.smallItemCentresInBox
         presentCalled += other.presentCalled; absentFrames += other.absentFrames; absentCalled += other.absentCalled
+        searched.centresInBox += other.searched.centresInBox; searched.iouSum += other.searched.iouSum
+        searched.correct += other.searched.correct; searched.presentCalled += other.searched.presentCalled
+        searched.absentCalled += other.searched.absentCalled
         measuresPresence = measuresPresence || other.measuresPresence
     }
 
@@ -98,7 +103,7 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
         model: STNModel, classifier: TwoResolutionSTCNN?, items: IDXDataset, width: Int, height: Int,
         frames: Int, frameRate: Double = 25, seed: UInt64, batchSize: Int = 16,
         sourceSide: Int? = nil, clutterFollowsItem: Bool = false, options: SceneOptions = SceneOptions(),
-        degrade: (([UInt8], Int) throws -> [UInt8])? = nil
+        degrade: (([UInt8], Int) throws -> [UInt8])? = nil, search: WindowSearch? = nil
     ) throws -> SceneEvaluation {
         let renderer = SceneRenderer(items: items)
         var video = SceneVideo(
@@ -137,7 +142,8 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
                     predictor.predict(luma: batch.localisationBytes, batch: n, theta: $0.baseAddress!)
                 }
                 result.score(
-                    batch: batch, layouts: layouts, theta: theta, classifier: classifier, width: width, height: height)
+                    batch: batch, layouts: layouts, theta: theta, classifier: classifier, width: width, height: height,
+                    search: search)
                 offset += n
             }
             done += chunkCount
@@ -148,7 +154,7 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
     /// Adds one filled batch: tracking on frames with an item, presence on all, accuracy at θ and at the true box.
     mutating func score(
         batch: SceneBatch, layouts: [SceneLayout], theta: [Float], classifier: TwoResolutionSTCNN?, width: Int,
-        height: Int
+        height: Int, search: WindowSearch? = nil
     ) {
         let n = layouts.count
         for i in 0..<n where layouts[i].itemPresent {
@@ -162,9 +168,10 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
             TwoResolutionSTCNN.SamplingLevel(images: UnsafePointer($0), side: $1)
         }
         let classes = classifier.classCount, absent = classifier.config.noItemClass
-        func classify(_ windows: [Float]) -> [(best: Int, presence: Float)] {
-            windows.withUnsafeBufferPointer { t in
-                let v = classifier.sampleGlimpses(theta: t.baseAddress!, levels: levels, batch: n)
+        func classify(_ windows: [Float], images: [Int]? = nil) -> [(best: Int, presence: Float)] {
+            let n = windows.count / 3
+            return windows.withUnsafeBufferPointer { t in
+                let v = classifier.sampleGlimpses(theta: t.baseAddress!, levels: levels, batch: n, images: images)
                 let z = classifier.classifier.forward(v, batch: n, training: false)
                 return (0..<n).map { i in
                     let row = z + i * classes
@@ -192,6 +199,27 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
             } else {
                 absentFrames += 1
                 if atTheta[i].presence < 0.5 { absentCalled += 1 }
+            }
+        }
+        guard let search else { return }
+        for i in 0..<n {
+            let windows = search.candidates(
+                theta: (theta[3 * i], theta[3 * i + 1], theta[3 * i + 2]), width: width, height: height)
+            let results = classify(windows, images: Array(repeating: i, count: windows.count / 3))
+            let chosen = search.choose(candidates: windows, presence: results.map(\.presence))
+            let presence = results[chosen].presence
+            if layouts[i].itemPresent {
+                let box = batch.canvasBoxes[i]
+                let t = (
+                    s: Double(windows[3 * chosen]), tx: Double(windows[3 * chosen + 1]),
+                    ty: Double(windows[3 * chosen + 2])
+                )
+                if box.contains(x: t.tx, y: t.ty) { searched.centresInBox += 1 }
+                searched.iouSum += SceneSquare(attention: t).intersectionOverUnion(box)
+                if results[chosen].best == layouts[i].item.label { searched.correct += 1 }
+                if presence >= 0.5 { searched.presentCalled += 1 }
+            } else if presence < 0.5 {
+                searched.absentCalled += 1
             }
         }
     }

@@ -29,7 +29,6 @@ final class GlimpseClassifier {
     private let bytes: UnsafeMutablePointer<UInt8>
     private let levels: [UnsafeMutablePointer<Float>]
     private let pyramid: [TwoResolutionSTCNN.SamplingLevel]
-    private let window = UnsafeMutablePointer<Float>.allocate(capacity: 3)
 
     /// nil when the model has no classifier or is not an attention model.
     init?(model: STNModel, centredInSquare: Bool) throws {
@@ -54,10 +53,31 @@ final class GlimpseClassifier {
     deinit {
         bytes.deallocate()
         for level in levels { level.deallocate() }
-        window.deallocate()
     }
 
     func classify(_ frame: VideoFrame, theta: ThetaValues) -> GlimpseObservation {
+        makePyramid(frame)
+        return observe([Float(theta[0]), Float(theta[1]), Float(theta[2])])[0]
+    }
+
+    /// The window to follow in `frame` and what the classifier saw there: θ, or the grid window of
+    /// `search` that the classifier finds more item-like (all classified in one batch).
+    func search(_ frame: VideoFrame, theta: ThetaValues, _ search: WindowSearch) -> (
+        window: ThetaValues, observation: GlimpseObservation
+    ) {
+        makePyramid(frame)
+        let candidates = search.candidates(
+            theta: (Float(theta[0]), Float(theta[1]), Float(theta[2])), width: frame.width, height: frame.height)
+        let observations = observe(candidates)
+        let chosen = search.choose(candidates: candidates, presence: observations.map { Float($0.presence) })
+        guard chosen != 0 else { return (theta, observations[0]) }
+        var window = theta
+        for i in 0..<3 { window[i] = Double(candidates[3 * chosen + i]) }
+        return (window, observations[chosen])
+    }
+
+    /// The frame's luminance canvas at the top side, and the 2× box pyramid below it.
+    private func makePyramid(_ frame: VideoFrame) {
         let top = sides[0]
         if downscaler == nil || downscaler!.inputWidth != frame.width || downscaler!.inputHeight != frame.height {
             downscaler = LumaDownscaler(
@@ -74,18 +94,30 @@ final class GlimpseClassifier {
                 }
             }
         }
-        for i in 0..<3 { window[i] = Float(theta[i]) }
-        let v = network.sampleGlimpses(theta: window, levels: pyramid, batch: 1)
-        let z = network.classifier.forward(v, batch: 1, training: false)
-        // Softmax over the class scores, without a per-frame array.
-        var top1 = z[0]
-        for c in 1..<network.classCount { top1 = max(top1, z[c]) }
-        var total = 0.0
-        for c in 0..<network.classCount { total += exp(Double(z[c] - top1)) }
-        func probability(_ c: Int) -> Double { exp(Double(z[c] - top1)) / total }
-        var best = noItem == 0 ? 1 : 0
-        for c in 0..<network.classCount where c != noItem && z[c] > z[best] { best = c }
-        return GlimpseObservation(
-            presence: noItem.map { 1 - probability($0) } ?? 1, label: names[best], confidence: probability(best))
+    }
+
+    /// Classifies the glimpses of `windows` `[K, 3]` of the current pyramid.
+    private func observe(_ windows: [Float]) -> [GlimpseObservation] {
+        let count = windows.count / 3
+        let z = windows.withUnsafeBufferPointer { t in
+            network.classifier.forward(
+                network.sampleGlimpses(
+                    theta: t.baseAddress!, levels: pyramid, batch: count,
+                    images: count == 1 ? nil : Array(repeating: 0, count: count)),
+                batch: count, training: false)
+        }
+        let classes = network.classCount
+        return (0..<count).map { k in
+            let row = z + k * classes
+            var top1 = row[0]
+            for c in 1..<classes { top1 = max(top1, row[c]) }
+            var total = 0.0
+            for c in 0..<classes { total += exp(Double(row[c] - top1)) }
+            func probability(_ c: Int) -> Double { exp(Double(row[c] - top1)) / total }
+            var best = noItem == 0 ? 1 : 0
+            for c in 0..<classes where c != noItem && row[c] > row[best] { best = c }
+            return GlimpseObservation(
+                presence: noItem.map { 1 - probability($0) } ?? 1, label: names[best], confidence: probability(best))
+        }
     }
 }

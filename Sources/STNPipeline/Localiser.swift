@@ -104,10 +104,12 @@ final class ReplayLocaliser: Localiser {
 ///
 ///     frame ─► localisation input (libswscale area downscale of Y in the canvas) ─► loc net ─► raw θ
 ///                                                                 └─► SceneCutDetector ─► cut flag
-///     frame, raw θ ─► GlimpseClassifier ─► presence, label, confidence (models with a classifier)
+///     frame, raw θ ─► GlimpseClassifier ─► presence, label, confidence (models with a classifier;
+///                     with a WindowSearch, raw θ becomes the window the classifier finds most item-like)
 ///     raw θ ─► PresenceGate ─► CollapseGuard ─► ThetaSmoother (noise filter) ─► VirtualCamera (kept inside) ─► used θ
 ///
-/// The log's raw columns get the network's θ, its used columns what the camera chose.
+/// The log's raw columns get the network's θ (or, with a search, the window it chose), its used
+/// columns what the camera chose.
 ///
 /// The localisation network reads `batchSize` frames at once (their inputs made as they
 /// arrive): larger GEMMs amortise the im2col and call overhead. The rest of the path runs per
@@ -220,11 +222,17 @@ final class ModelLocaliser: Localiser {
     /// The cut score reads the frame's localisation input: it is made anyway, and an area
     /// average of the whole picture, so noise and small motion barely change it.
     private func follow(
-        _ frame: VideoFrame, index: Int, raw: ThetaValues, input: UnsafePointer<UInt8>, _ emit: Emit
+        _ frame: VideoFrame, index: Int, raw network: ThetaValues, input: UnsafePointer<UInt8>, _ emit: Emit
     ) throws {
         let cut = cuts.isCut(luma: input, width: model.inputWidth, height: model.inputHeight)
         if cut { collapseGuard.reset() }
-        let observation = classifier?.classify(frame, theta: raw)
+        var raw = network
+        var observation: GlimpseObservation?
+        if let classifier, let search = gate.settings.search {
+            (raw, observation) = classifier.search(frame, theta: network, search)
+        } else {
+            observation = classifier?.classify(frame, theta: network)
+        }
         // While nothing is there the window holds, then eases out; the log keeps the network's θ.
         let target =
             observation.map {

@@ -1,3 +1,5 @@
+import STNCore
+
 /// How the window behaves while the model sees nothing (`--min-presence`, `--release-after`).
 public struct PresenceSettings: Sendable, Equatable {
     /// Below this presence (1 − P(no item)) a frame's θ is not followed.
@@ -6,9 +8,12 @@ public struct PresenceSettings: Sendable, Equatable {
     public var releaseAfter: Double = 2
     /// Seconds the ease to the whole picture takes.
     public var easeDuration: Double = 1
+    /// When set, each frame's window is searched for with the classifier (`--search`): the raw θ
+    /// is the network's window or the grid window found more item-like.
+    public var search: WindowSearch?
 
-    public init(minPresence: Double = 0.5, releaseAfter: Double = 2) {
-        self.minPresence = minPresence; self.releaseAfter = releaseAfter
+    public init(minPresence: Double = 0.5, releaseAfter: Double = 2, search: WindowSearch? = nil) {
+        self.minPresence = minPresence; self.releaseAfter = releaseAfter; self.search = search
     }
 }
 

@@ -45,6 +45,11 @@ struct TrainVideo: CancellableCommand {
         help:
             "Final steps that train the classifier alone on the trained localisation's glimpses (localisation frozen).")
     var finetuneSteps = 0
+    @Option(
+        help: ArgumentHelp(
+            "In the classifier fine-tuning steps, show the classifier each item-free scene at its most item-like window (highest presence among θ and a grid of windows of θ's scale, this many half-sides apart), so that \"no item\" holds wherever a search looks; scenes with an item keep θ's glimpse.",
+            valueName: "half-sides"))
+    var mineNegatives: Double?
     @Option(help: "Curriculum length: item sizes shrink from 70–100% to 15–50% of the shorter side over these steps.")
     var curriculumSteps = 6000
     @Option(help: "Glimpse side in pixels.")
@@ -160,6 +165,16 @@ struct TrainVideo: CancellableCommand {
             ("--scale-prior", scalePrior), ("--scale-penalty", scalePenalty)
         ] {
             guard value >= 0, value.isFinite else { throw ValidationError("\(name) must be a finite number ≥ 0") }
+        }
+        if let mineNegatives {
+            guard mineNegatives > 0, mineNegatives.isFinite else {
+                throw ValidationError("--mine-negatives must be a positive number of half-sides")
+            }
+            guard finetuneSteps > 0, noItemShare > 0 else {
+                throw ValidationError(
+                    "--mine-negatives mines item-free scenes in the fine-tuning steps: give --finetune-steps and --no-item-share"
+                )
+            }
         }
         if boxSupervision && finetuneSteps > 0 {
             throw ValidationError("--box-supervision trains no classifier: drop --finetune-steps")
@@ -299,6 +314,9 @@ struct TrainVideo: CancellableCommand {
                         localisationInput: batch.localisation, targets: targets, batch: batchSize, optimiser: optimiser),
                     0
                 )
+            } else if let mineNegatives, step >= steps - finetuneSteps {
+                result = mineAndTrain(
+                    net, batch: batch, layouts: layouts, levels: levels, step: mineNegatives, optimiser: optimiser)
             } else {
                 result = batch.labels.withUnsafeBufferPointer { labels in
                     net.trainStep(
@@ -349,6 +367,38 @@ struct TrainVideo: CancellableCommand {
             }
         }
         print("stn-train video: wrote \(output)")
+    }
+
+    /// One classifier step on θ's glimpses, except that each item-free scene is shown at the window
+    /// of its grid (and θ) that the classifier finds most item-like: a hard negative.
+    private func mineAndTrain(
+        _ net: TwoResolutionSTCNN, batch: SceneBatch, layouts: [SceneLayout],
+        levels: [TwoResolutionSTCNN.SamplingLevel], step gridStep: Double, optimiser: any Optimiser
+    ) -> (loss: Float, correct: Int) {
+        let theta = net.predictTheta(localisationInput: batch.localisation, batch: layouts.count)
+        var windows = Array(UnsafeBufferPointer(start: theta, count: 3 * layouts.count))
+        for (n, layout) in layouts.enumerated() where !layout.itemPresent {
+            var candidates = Array(windows[(3 * n)..<(3 * n + 3)])
+            for w in WindowGrid.windows(
+                scale: Double(abs(candidates[0])), width: layout.width, height: layout.height, step: gridStep)
+            {
+                candidates += [Float(w.s), Float(w.tx), Float(w.ty)]
+            }
+            let count = candidates.count / 3
+            let scores = candidates.withUnsafeBufferPointer {
+                net.classify(
+                    windows: $0.baseAddress!, levels: levels, batch: count, images: Array(repeating: n, count: count))
+            }
+            let hardest = scores.indices.max { scores[$0].presence < scores[$1].presence }!
+            for k in 0..<3 { windows[3 * n + k] = candidates[3 * hardest + k] }
+        }
+        return windows.withUnsafeBufferPointer { w in
+            batch.labels.withUnsafeBufferPointer { labels in
+                net.trainClassifierStep(
+                    windows: w.baseAddress!, levels: levels, labels: labels.baseAddress!, batch: layouts.count,
+                    optimiser: optimiser)
+            }
+        }
     }
 
     /// Trains the classifier alone on glimpse-like images: one item filling 80–100% of a small

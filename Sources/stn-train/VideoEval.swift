@@ -51,9 +51,17 @@ struct VideoEval: ParsableCommand {
             "Diagnostic: scale each scene's clutter with its item, as in training scenes with --clutter-sizing item (the videos keep clutter still while the item shrinks below it)."
     )
     var clutterFollowsItem = false
+    @Option(
+        help: ArgumentHelp(
+            "With --suite, also score each bucket as stn-video --search runs: the network's window, or the more item-like window of its scale on a grid this many half-sides apart.",
+            valueName: "half-sides"))
+    var search: Double?
 
     func validate() throws {
         if let sourceSide, sourceSide <= 0 { throw ValidationError("--source-side must be positive") }
+        if let search, !(search >= 0.25 && search <= 8) {
+            throw ValidationError("--search must be from 0.25 to 8 half-sides")
+        }
         guard frames >= 1 else { throw ValidationError("--frames must be at least 1") }
         guard framesPerBucket >= 1 else { throw ValidationError("--frames-per-bucket must be at least 1") }
         guard (log == nil) == (truth == nil) else { throw ValidationError("--log and --truth go together") }
@@ -137,9 +145,11 @@ struct VideoEval: ParsableCommand {
             let result = try SceneEvaluation.run(
                 model: stn, classifier: classifier, items: items, width: bucket.width, height: bucket.height,
                 frames: framesPerBucket, seed: seed &+ UInt64(1000 + index), sourceSide: sourceSide,
-                options: bucket.options, degrade: degrade.map { d in { try d($0, count: $1) } })
+                options: bucket.options, degrade: degrade.map { d in { try d($0, count: $1) } },
+                search: search.map { WindowSearch(step: $0) })
             rows.append((bucket.name, result))
             print(Self.row(bucket.name, result))
+            if search != nil { print(Self.searchedRow(result)) }
             fflush(nil)
         }
         let tracked = rows.filter { $0.result.frames > 0 }
@@ -167,6 +177,19 @@ struct VideoEval: ParsableCommand {
             + "\(percent(r.accuracy, classified)) | \(percent(r.boxAccuracy, classified)) | "
             + "\(classified ? String(format: "%.3f", r.accuracy / max(r.boxAccuracy, 1e-9)) : "–") | "
             + "\(percent(r.presenceRate, classified && r.measuresPresence)) | \(percent(r.absenceRate, r.absentFrames > 0)) |"
+    }
+
+    /// The bucket's figures for the searched windows, under its row.
+    private static func searchedRow(_ r: SceneEvaluation) -> String {
+        let p = r.searched, tracked = r.frames > 0, classified = r.classifiedFrames > 0
+        func rate(_ count: Int, of total: Int, _ valid: Bool) -> String {
+            valid ? String(format: "%.2f %%", 100 * Double(count) / Double(max(total, 1))) : "–"
+        }
+        let iou = tracked ? String(format: "%.3f", p.iouSum / Double(r.frames)) : "–"
+        return "|   with --search | | \(rate(p.centresInBox, of: r.frames, tracked)) | \(iou) | "
+            + "\(rate(p.correct, of: r.classifiedFrames, classified)) | | | "
+            + "\(rate(p.presentCalled, of: r.classifiedFrames, classified && r.measuresPresence)) | "
+            + "\(rate(p.absentCalled, of: r.absentFrames, r.absentFrames > 0)) |"
     }
 
     /// Scores the smoothed windows of `log` against the boxes of `truth`, frame by frame.

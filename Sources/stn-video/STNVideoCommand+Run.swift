@@ -68,6 +68,13 @@ extension STNVideoCommand {
         } catch {
             throw ToolError(nil, "\(error)")
         }
+        if search != nil, case .model(let stn) = options.transforms,
+            stn.config.classifier == nil || stn.transformKind != .attention
+        {
+            throw ToolError(
+                model, "--search needs an attention model with a glimpse classifier, and this model has none",
+                exitCode: 2)
+        }
         options.inputFormat = inputFormat
         options.outputFormat = format
         options.outputWidth = size.width
@@ -83,7 +90,8 @@ extension STNVideoCommand {
         options.overlayPath = overlay
         options.smoothing = smoothingSettings()
         options.camera = camera.settings(lookahead: lookahead)
-        options.presence = PresenceSettings(minPresence: minPresence, releaseAfter: releaseAfter)
+        options.presence = PresenceSettings(
+            minPresence: minPresence, releaseAfter: releaseAfter, search: search.map { WindowSearch(step: $0) })
         options.localisationBatch = batch
         options.showProgress = !quiet && isatty(STDERR_FILENO) != 0
         return options

@@ -119,6 +119,11 @@ struct STNVideoCommand: CancellableCommand {
     var releaseAfter: Double = 2
     @Option(
         help: ArgumentHelp(
+            "Search each frame with the model's glimpse classifier: windows of the network's scale on a grid this many half-sides apart are classified with the network's own, and the frame follows the most item-like (the network's window when they agree). Finds items among clutter more often; costs about a glimpse per window.",
+            valueName: "half-sides"))
+    var search: Double?
+    @Option(
+        help: ArgumentHelp(
             "Also write the input with the raw (red) and used (green) windows drawn on it, and a caption of what the classifier saw.",
             valueName: "path"))
     var overlay: String?
@@ -165,6 +170,9 @@ struct STNVideoCommand: CancellableCommand {
         }
         guard (1...64).contains(batch) else { throw ValidationError("--batch must be in 1...64 (got \(batch)).") }
         guard (0...1).contains(minPresence) else { throw ValidationError("--min-presence must be in [0, 1].") }
+        if let search, !(search >= 0.25 && search <= 8) {
+            throw ValidationError("--search must be from 0.25 to 8 half-sides.")
+        }
         guard releaseAfter >= 0, releaseAfter.isFinite else {
             throw ValidationError("--release-after must be a number of seconds ≥ 0.")
         }
@@ -198,6 +206,10 @@ struct STNVideoCommand: CancellableCommand {
                 warnings.append(
                     "\(smoothingOptions.joined(separator: ", ")) ignored with \(source): smoothing applies to a model's predictions"
                 )
+            }
+            if search != nil {
+                warnings.append(
+                    "--search ignored with \(theta != nil ? "--theta" : "--transforms"): it searches with a model")
             }
             return warnings
         }

@@ -86,6 +86,7 @@ final class CommandLineTests: ClipTestCase {
             (["--theta", "0.5,0,0", "--alpha", "0.3"], "--alpha ignored with --theta (a fixed transform)"),
             (["--theta", "0.5,0,0", "--lookahead", "4", "--beta", "1"], "--beta, --lookahead ignored with --theta"),
             (["--smoothing", "kalman", "--alpha", "0.3"], "--alpha ignored: it applies to --smoothing ema, not kalman"),
+            (["--theta", "0.5,0,0", "--search", "1"], "--search ignored with --theta: it searches with a model"),
             (
                 ["--smoothing", "none", "--camera", "follow", "--lookahead", "2"],
                 "--lookahead ignored with --smoothing none --camera follow"

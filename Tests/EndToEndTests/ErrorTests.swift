@@ -91,6 +91,8 @@ final class ErrorTests: ClipTestCase {
             ["--theta", "1,0,0", "--model", "m.safetensors", clip, directory.path("o.mp4")], "Use only one of")
         try assertUsageError(["--theta", "1,0,0"], "Missing expected argument")
         try assertUsageError(["--theta", "1,0,0", "--lookahead", "-1", clip, directory.path("o.mp4")], "--lookahead")
+        try assertUsageError(
+            ["--search", "0", clip, directory.path("o.mp4")], "--search must be from 0.25 to 8 half-sides")
     }
 
     func testMalformedModelFile() throws {

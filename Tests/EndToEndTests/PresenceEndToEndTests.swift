@@ -11,11 +11,11 @@ final class PresenceEndToEndTests: XCTestCase {
         "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"
     ]
 
-    private func run(_ options: [String], in directory: TemporaryDirectory, name: String = "out") throws -> [[String:
-        String]]
-    {
+    private func run(
+        _ options: [String], in directory: TemporaryDirectory, name: String = "out", clip: String = clip
+    ) throws -> [[String: String]] {
         let r = try Tools.run(
-            Tools.stnVideo, ["--quiet", "--codec", "ffv1"] + options + [Self.clip, directory.path("\(name).mkv")])
+            Tools.stnVideo, ["--quiet", "--codec", "ffv1"] + options + [clip, directory.path("\(name).mkv")])
         XCTAssertEqual(r.status, 0, r.stderr)
         return try BundledModelTests.rows(directory.path("\(name).params.csv"))
     }
@@ -36,6 +36,37 @@ final class PresenceEndToEndTests: XCTestCase {
         // The clip shows an item in every frame; the bundled model calls it present in 94.8 % of them.
         let present = rows.filter { Double($0["presence"]!)! >= 0.5 }.count
         XCTAssertGreaterThanOrEqual(Double(present) / 250, 0.9)
+    }
+
+    /// `--search 1`: each frame's raw window is the network's, or a window of its scale on the
+    /// grid that the classifier finds more item-like and that lies more than a half-side away.
+    /// Where the runs agree, so does what the classifier saw.
+    func testTheSearchMovesTheWindowOnlyToWhereTheClassifierSeesMore() throws {
+        let directory = try TemporaryDirectory()
+        // The clip's last 80 frames (small items among clutter), losslessly.
+        let clip = directory.path("last80.mkv")
+        try Tools.ffmpeg("-i '\(Self.clip)' -vf trim=start_frame=170,setpts=PTS-STARTPTS -c:v ffv1 '\(clip)'")
+        let plain = try run(["--smoothing", "none"], in: directory, name: "plain", clip: clip)
+        let searched = try run(["--smoothing", "none", "--search", "1"], in: directory, name: "search", clip: clip)
+        XCTAssertEqual(searched.count, 80)
+        var moved = 0
+        for (a, b) in zip(plain, searched) {
+            func value(_ row: [String: String], _ key: String) -> Double { Double(row[key]!)! }
+            if a["raw_tx"] == b["raw_tx"] && a["raw_ty"] == b["raw_ty"] {
+                XCTAssertEqual(
+                    [a["raw_s"], a["presence"], a["label"]], [b["raw_s"], b["presence"], b["label"]],
+                    "frame \(a["frame"]!)")
+                continue
+            }
+            moved += 1
+            XCTAssertEqual(abs(value(a, "raw_s")), value(b, "raw_s"), accuracy: 1e-7, "frame \(a["frame"]!)")
+            XCTAssertGreaterThan(value(b, "presence"), value(a, "presence"), "frame \(a["frame"]!)")
+            let distance = hypot(value(b, "raw_tx") - value(a, "raw_tx"), value(b, "raw_ty") - value(a, "raw_ty"))
+            XCTAssertGreaterThan(distance, abs(value(a, "raw_s")), "frame \(a["frame"]!)")
+        }
+        // Measured: 30 of the 80 frames move.
+        XCTAssertGreaterThan(moved, 10)
+        XCTAssertLessThan(moved, 60)
     }
 
     func testTheWindowFollowsThetaOnlyWhileSomethingIsThere() throws {

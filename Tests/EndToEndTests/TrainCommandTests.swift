@@ -45,6 +45,12 @@ final class TrainCommandTests: XCTestCase {
         try assertExit(
             ["video", "--steps", "3", "--finetune-steps", "10", "-o", model], 2,
             "--finetune-steps must be in 0…--steps (3)")
+        try assertExit(
+            ["video", "--mine-negatives", "1", "--no-item-share", "0.3", "-o", model], 2,
+            "--mine-negatives mines item-free scenes in the fine-tuning steps")
+        try assertExit(
+            ["video", "--mine-negatives", "0", "--finetune-steps", "1", "-o", model], 2,
+            "--mine-negatives must be a positive number of half-sides")
         try assertExit(["video-eval", "--frames", "0"], 2, "--frames must be at least 1")
         try assertExit(["video-eval", "--sizes", ","], 2, "--sizes: bad size \"\"")
         try assertExit(["video-eval", "--sizes", "abc"], 2, "--sizes: bad size \"abc\"")

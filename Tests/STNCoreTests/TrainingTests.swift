@@ -292,4 +292,65 @@ final class TwoResolutionTrainingTests: XCTestCase {
             UnsafeBufferPointer(start: trained.predictTheta(localisationInput: input, batch: 2), count: 6))
         XCTAssertNotEqual(plain, theta, "pooling changes the keypoints, so the check above is not vacuous")
     }
+
+    /// Several windows of one frame in one batch (the search's and the negative mining's batch)
+    /// give exactly what that frame's windows give alone; presence is 1 − softmax's "no item".
+    func testWindowsOfOneImageClassifyAsThatImageAlone() throws {
+        let config = ModelConfig.videoAttention(
+            localisationSide: 32, glimpse: 8, classes: 3, classNames: ["a", "b", ModelConfig.noItemClassName])
+        let net = try TwoResolutionSTCNN(config: config, seed: 3)
+        let side = 48, plane = 48 * 48
+        var random = RandomSource(seed: 12)
+        let images = (0..<(2 * plane)).map { _ in random.uniform() }
+        let windows: [Float] = [0.3, -0.2, 0.1, 0.5, 0.25, -0.3, 0.2, 0, 0]
+        func classify(images chosen: [Int]) -> [(best: Int, presence: Float)] {
+            images.withUnsafeBufferPointer { p in
+                net.classify(
+                    windows: windows, levels: [.init(images: p.baseAddress!, side: side)], batch: 3, images: chosen)
+            }
+        }
+        let together = classify(images: [1, 1, 1])
+        for k in 0..<3 {
+            let z = images.withUnsafeBufferPointer { p in
+                let v = net.sampleGlimpses(
+                    theta: Array(windows[(3 * k)..<(3 * k + 3)]),
+                    levels: [.init(images: p.baseAddress! + plane, side: side)], batch: 1)
+                return Array(UnsafeBufferPointer(start: net.classifier.forward(v, batch: 1, training: false), count: 3))
+            }
+            let e = z.map { exp(Double($0 - z.max()!)) }
+            XCTAssertEqual(Double(together[k].presence), 1 - e[2] / e.reduce(0, +), accuracy: 1e-6, "window \(k)")
+            XCTAssertEqual(together[k].best, z[0] >= z[1] ? 0 : 1, "window \(k)")
+        }
+        let first = classify(images: [0, 0, 0])
+        XCTAssertNotEqual(first.map(\.presence), together.map(\.presence), "the image index is read")
+    }
+
+    /// A classifier step on given windows moves the classifier only: the localisation network's
+    /// weights stay bit for bit, and on one fixed batch the loss falls.
+    func testClassifierStepOnGivenWindowsLeavesTheLocalisationAlone() throws {
+        let config = ModelConfig.videoAttention(localisationSide: 32, glimpse: 8, classes: 3)
+        let net = try TwoResolutionSTCNN(config: config, seed: 4)
+        let side = 48
+        var random = RandomSource(seed: 13)
+        let images = (0..<(4 * side * side)).map { _ in random.uniform() }
+        let windows: [Float] = [0.3, -0.2, 0.1, 0.5, 0.25, -0.3, 0.2, 0, 0, 0.4, 0.1, 0.1]
+        let labels: [Int32] = [0, 1, 2, 1]
+        let before = net.transformer.namedParameters(prefix: "").map { p in
+            (0..<p.parameter.value.count).map { p.parameter.value[$0] }
+        }
+        let optimiser = Adam(learningRate: 1e-2)
+        let losses = images.withUnsafeBufferPointer { p in
+            (0..<30).map { _ in
+                net.trainClassifierStep(
+                    windows: windows, levels: [.init(images: p.baseAddress!, side: side)], labels: labels, batch: 4,
+                    optimiser: optimiser
+                ).loss
+            }
+        }
+        let after = net.transformer.namedParameters(prefix: "").map { p in
+            (0..<p.parameter.value.count).map { p.parameter.value[$0] }
+        }
+        XCTAssertEqual(before, after)
+        XCTAssertLessThan(losses.last!, 0.5 * losses.first!, "\(losses)")
+    }
 }

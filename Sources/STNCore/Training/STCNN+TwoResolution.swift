@@ -171,8 +171,11 @@ public final class TwoResolutionSTCNN {
     public var lastTheta: UnsafePointer<Float>? { theta }
 
     /// The normalised glimpses `[N, C, G, G]` of θ read from the pyramid (valid until the next call).
-    public func sampleGlimpses(theta: UnsafePointer<Float>, levels: [SamplingLevel], batch: Int) -> UnsafePointer<Float>
-    {
+    /// Glimpse n reads image `images[n]` of each level (default: image n), so that several windows
+    /// of one frame can be classified in one batch.
+    public func sampleGlimpses(
+        theta: UnsafePointer<Float>, levels: [SamplingLevel], batch: Int, images: [Int]? = nil
+    ) -> UnsafePointer<Float> {
         precondition(!levels.isEmpty)
         let sorted = levels.sorted { $0.side < $1.side }
         let (gh, gw) = glimpseSide, c = channels, plane = gh * gw
@@ -187,7 +190,8 @@ public final class TwoResolutionSTCNN {
         for n in 0..<batch {
             let level = sorted[chosenLevels[n]], side = level.side
             BilinearSampler.forward(
-                input: level.images + n * c * side * side, batch: 1, channels: c, inputHeight: side, inputWidth: side,
+                input: level.images + (images?[n] ?? n) * c * side * side, batch: 1, channels: c, inputHeight: side,
+                inputWidth: side,
                 grid: g + n * plane * 2, outputHeight: gh, outputWidth: gw, padding: config.transformer.padding,
                 output: v + n * c * plane)
         }
@@ -270,6 +274,45 @@ public final class TwoResolutionSTCNN {
                 for i in offset..<(offset + plane) { v[i] = (glimpses[i] - m) * scale }
             }
         }
+        let z = classifier.forward(v, batch: batch, training: true)
+        let value = loss.forward(logits: z, labels: labels, batch: batch)
+        let correct = SoftmaxCrossEntropy.correctCount(logits: z, labels: labels, batch: batch, classes: classCount)
+        _ = classifier.backward(loss.backward(labels: labels, batch: batch), batch: batch, inputGradient: false)
+        optimiser.step(classifier.namedParameters(prefix: "").map(\.parameter))
+        return (value, correct)
+    }
+
+    /// The most likely item class and the presence (1 − P(no item); 1 without that class) of the
+    /// glimpses of `windows` `[N, 3]`; glimpse n reads image `images[n]` of the levels (default n).
+    public func classify(
+        windows: UnsafePointer<Float>, levels: [SamplingLevel], batch: Int, images: [Int]? = nil
+    ) -> [(best: Int, presence: Float)] {
+        let v = sampleGlimpses(theta: windows, levels: levels, batch: batch, images: images)
+        let z = classifier.forward(v, batch: batch, training: false)
+        let classes = classCount, absent = config.noItemClass
+        return (0..<batch).map { n in
+            let row = z + n * classes
+            var best = absent == 0 ? 1 : 0, top = row[0]
+            for c in 0..<classes {
+                top = max(top, row[c])
+                if c != absent && row[c] > row[best] { best = c }
+            }
+            guard let absent else { return (best, 1) }
+            var sum: Float = 0
+            for c in 0..<classes { sum += exp(row[c] - top) }
+            return (best, 1 - exp(row[absent] - top) / sum)
+        }
+    }
+
+    /// One step on the classifier alone, on the glimpses of the given windows `[N, 3]` (the
+    /// localisation network untouched): for training on windows chosen outside the network.
+    @discardableResult
+    public func trainClassifierStep(
+        windows: UnsafePointer<Float>, levels: [SamplingLevel], labels: UnsafePointer<Int32>, batch: Int,
+        optimiser: any Optimiser
+    ) -> (loss: Float, correct: Int) {
+        zeroGradients()
+        let v = sampleGlimpses(theta: windows, levels: levels, batch: batch)
         let z = classifier.forward(v, batch: batch, training: true)
         let value = loss.forward(logits: z, labels: labels, batch: batch)
         let correct = SoftmaxCrossEntropy.correctCount(logits: z, labels: labels, batch: batch, classes: classCount)
