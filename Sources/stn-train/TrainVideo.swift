@@ -377,13 +377,11 @@ struct TrainVideo: CancellableCommand {
     ) -> (loss: Float, correct: Int) {
         let theta = net.predictTheta(localisationInput: batch.localisation, batch: layouts.count)
         var windows = Array(UnsafeBufferPointer(start: theta, count: 3 * layouts.count))
+        let search = WindowSearch(step: gridStep)
         for (n, layout) in layouts.enumerated() where !layout.itemPresent {
-            var candidates = Array(windows[(3 * n)..<(3 * n + 3)])
-            for w in WindowGrid.windows(
-                scale: Double(abs(candidates[0])), width: layout.width, height: layout.height, step: gridStep)
-            {
-                candidates += [Float(w.s), Float(w.tx), Float(w.ty)]
-            }
+            let candidates = search.candidates(
+                theta: (windows[3 * n], windows[3 * n + 1], windows[3 * n + 2]), width: layout.width,
+                height: layout.height)
             let count = candidates.count / 3
             let scores = candidates.withUnsafeBufferPointer {
                 net.classify(

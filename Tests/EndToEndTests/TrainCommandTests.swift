@@ -184,6 +184,50 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(eval.status, 0, "the saved model loads: \(eval.stderr)")
     }
 
+    /// `--mine-negatives` fine-tunes the classifier alone: every localisation tensor of the model it
+    /// starts from is kept bit for bit, and the classifier's weights move.
+    func testMinedFineTuningTrainsOnlyTheClassifier() throws {
+        let directory = try TemporaryDirectory()
+        let data = directory.path("data")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        try Tools.writeIDXDataset(in: data, count: 20)
+        let start = directory.path("start.safetensors"), mined = directory.path("mined.safetensors")
+        let common = [
+            "video", "--data", data, "--scenes", "robust", "--no-item-share", "0.5", "--warmup-steps", "0",
+            "--batch-size", "4", "--log-every", "1"
+        ]
+        var r = try Tools.run(Tools.stnTrain, common + ["-o", start, "--steps", "2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try Tools.run(
+            Tools.stnTrain,
+            common + [
+                "-o", mined, "--initialise-from", start, "--steps", "3", "--finetune-steps", "3", "--mine-negatives",
+                "1"
+            ])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let before = try Self.tensors(start), after = try Self.tensors(mined)
+        XCTAssertEqual(Set(before.keys), Set(after.keys))
+        let localisation = before.keys.filter { $0.hasPrefix("loc.") || $0.hasPrefix("fc_loc.") }
+        let classifier = before.keys.filter { $0.hasPrefix("classifier.") }
+        XCTAssertFalse(localisation.isEmpty || classifier.isEmpty, "\(before.keys)")
+        for name in localisation { XCTAssertEqual(before[name], after[name], name) }
+        XCTAssertTrue(classifier.contains { before[$0] != after[$0] }, "the classifier trained")
+    }
+
+    /// A safetensors file's tensors by name, as raw bytes.
+    private static func tensors(_ path: String) throws -> [String: Data] {
+        let file = try Data(contentsOf: URL(fileURLWithPath: path))
+        let length = file.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let header = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: file.subdata(in: 8..<(8 + length))) as? [String: Any])
+        var tensors: [String: Data] = [:]
+        for (name, entry) in header where name != "__metadata__" {
+            let offsets = try XCTUnwrap((entry as? [String: Any])?["data_offsets"] as? [Int])
+            tensors[name] = file.subdata(in: (8 + length + offsets[0])..<(8 + length + offsets[1]))
+        }
+        return tensors
+    }
+
     /// video-eval runs the bundled model from any working directory, and with fewer frames
     /// than frame sizes scores only sizes that get a frame; a model of another kind is refused
     /// naming what video-eval needs.
