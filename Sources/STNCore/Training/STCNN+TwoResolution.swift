@@ -274,6 +274,14 @@ public final class TwoResolutionSTCNN {
                 for i in offset..<(offset + plane) { v[i] = (glimpses[i] - m) * scale }
             }
         }
+        return classifierStep(UnsafePointer(v), labels: labels, batch: batch, optimiser: optimiser)
+    }
+
+    /// Forward, cross-entropy, backward and an optimiser step of the classifier's parameters alone,
+    /// on normalised glimpses `[N, C, G, G]` (gradients zeroed by the caller).
+    private func classifierStep(
+        _ v: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batch: Int, optimiser: any Optimiser
+    ) -> (loss: Float, correct: Int) {
         let z = classifier.forward(v, batch: batch, training: true)
         let value = loss.forward(logits: z, labels: labels, batch: batch)
         let correct = SoftmaxCrossEntropy.correctCount(logits: z, labels: labels, batch: batch, classes: classCount)
@@ -313,12 +321,7 @@ public final class TwoResolutionSTCNN {
     ) -> (loss: Float, correct: Int) {
         zeroGradients()
         let v = sampleGlimpses(theta: windows, levels: levels, batch: batch)
-        let z = classifier.forward(v, batch: batch, training: true)
-        let value = loss.forward(logits: z, labels: labels, batch: batch)
-        let correct = SoftmaxCrossEntropy.correctCount(logits: z, labels: labels, batch: batch, classes: classCount)
-        _ = classifier.backward(loss.backward(labels: labels, batch: batch), batch: batch, inputGradient: false)
-        optimiser.step(classifier.namedParameters(prefix: "").map(\.parameter))
-        return (value, correct)
+        return classifierStep(v, labels: labels, batch: batch, optimiser: optimiser)
     }
 
     /// A diagnostic, not the paper's weak supervision: one step of the localisation network and
