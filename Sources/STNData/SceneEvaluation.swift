@@ -205,8 +205,11 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
         for i in 0..<n {
             let windows = search.candidates(
                 theta: (theta[3 * i], theta[3 * i + 1], theta[3 * i + 2]), width: width, height: height)
-            let results = classify(windows, images: Array(repeating: i, count: windows.count / 3))
-            let chosen = search.choose(candidates: windows, presence: results.map(\.presence))
+            let results =
+                search.searches(presence: atTheta[i].presence)
+                ? classify(windows, images: Array(repeating: i, count: windows.count / 3)) : [atTheta[i]]
+            let chosen = search.choose(
+                candidates: Array(windows.prefix(3 * results.count)), presence: results.map(\.presence))
             let presence = results[chosen].presence
             if layouts[i].itemPresent {
                 let box = batch.canvasBoxes[i]

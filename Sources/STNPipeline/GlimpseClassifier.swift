@@ -61,16 +61,19 @@ final class GlimpseClassifier {
     }
 
     /// The window to follow in `frame` and what the classifier saw there: θ, or the grid window of
-    /// `search` that the classifier finds more item-like (all classified in one batch).
+    /// `search` that the classifier finds more item-like (the grid classified in one batch, and
+    /// only when θ's glimpse is not already confident).
     func search(_ frame: VideoFrame, theta: ThetaValues, _ search: WindowSearch) -> (
         window: ThetaValues, observation: GlimpseObservation
     ) {
         makePyramid(frame)
         let candidates = search.candidates(
             theta: (Float(theta[0]), Float(theta[1]), Float(theta[2])), width: frame.width, height: frame.height)
-        let observations = observe(candidates)
+        let atTheta = observe(Array(candidates.prefix(3)))[0]
+        guard search.searches(presence: Float(atTheta.presence)) else { return (theta, atTheta) }
+        let observations = [atTheta] + observe(Array(candidates.dropFirst(3)))
         let chosen = search.choose(candidates: candidates, presence: observations.map { Float($0.presence) })
-        guard chosen != 0 else { return (theta, observations[0]) }
+        guard chosen != 0 else { return (theta, atTheta) }
         var window = theta
         for i in 0..<3 { window[i] = Double(candidates[3 * chosen + i]) }
         return (window, observations[chosen])

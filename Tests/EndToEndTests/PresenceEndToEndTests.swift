@@ -38,9 +38,10 @@ final class PresenceEndToEndTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(Double(present) / 250, 0.9)
     }
 
-    /// `--search 1`: each frame's raw window is the network's, or a window of its scale on the
-    /// grid that the classifier finds more item-like and that lies more than a half-side away.
-    /// Where the runs agree, so does what the classifier saw.
+    /// `--search 1`: each frame's raw window is the network's, or, when the network's glimpse has
+    /// presence below 0.9, a window of its scale on the grid that the classifier finds more
+    /// item-like and that lies more than a half-side away. Where the runs agree, so does what the
+    /// classifier saw.
     func testTheSearchMovesTheWindowOnlyToWhereTheClassifierSeesMore() throws {
         let directory = try TemporaryDirectory()
         // The clip's last 80 frames (small items among clutter), losslessly.
@@ -59,12 +60,13 @@ final class PresenceEndToEndTests: XCTestCase {
                 continue
             }
             moved += 1
+            XCTAssertLessThan(value(a, "presence"), 0.9, "a confident frame is not searched: frame \(a["frame"]!)")
             XCTAssertEqual(abs(value(a, "raw_s")), value(b, "raw_s"), accuracy: 1e-7, "frame \(a["frame"]!)")
             XCTAssertGreaterThan(value(b, "presence"), value(a, "presence"), "frame \(a["frame"]!)")
             let distance = hypot(value(b, "raw_tx") - value(a, "raw_tx"), value(b, "raw_ty") - value(a, "raw_ty"))
             XCTAssertGreaterThan(distance, abs(value(a, "raw_s")), "frame \(a["frame"]!)")
         }
-        // Measured: 30 of the 80 frames move.
+        // Measured: 26 of the 80 frames move (51 have presence ≥ 0.9 at the network's window).
         XCTAssertGreaterThan(moved, 10)
         XCTAssertLessThan(moved, 60)
     }

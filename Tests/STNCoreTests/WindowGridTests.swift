@@ -37,6 +37,8 @@ final class WindowGridTests: XCTestCase {
         XCTAssertEqual(search.choose(candidates: candidates, presence: [0.4, 0.5, 0.9]), 2)
         XCTAssertEqual(search.choose(candidates: candidates, presence: [0.9, 0.5, 0.9]), 0, "a tie keeps θ")
         XCTAssertEqual(WindowSearch(agreement: 0).choose(candidates: candidates, presence: [0.4, 0.9, 0.5]), 1)
+        XCTAssertTrue(search.searches(presence: 0.89))
+        XCTAssertFalse(search.searches(presence: 0.9), "from presence 0.9 on, θ is kept unsearched")
         let all = search.candidates(theta: (0.25, 0.1, 0.2), width: 640, height: 360)
         XCTAssertEqual(Array(all.prefix(3)), [0.25, 0.1, 0.2])
         XCTAssertEqual(all.count, 3 * 29, "θ and the 7 × 4 grid")
