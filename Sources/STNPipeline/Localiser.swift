@@ -233,7 +233,7 @@ final class ModelLocaliser: Localiser {
         } else {
             observation = classifier?.classify(frame, theta: network)
         }
-        // While nothing is there the window holds, then eases out; the log keeps the network's θ.
+        // While nothing is there the window holds, then eases out; the log keeps the raw θ.
         let target =
             observation.map {
                 gate.target(raw: raw, presence: $0.presence, time: Double(index) / frameRate, sceneCut: cut)

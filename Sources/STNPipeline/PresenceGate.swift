@@ -1,6 +1,7 @@
 import STNCore
 
-/// How the window behaves while the model sees nothing (`--min-presence`, `--release-after`).
+/// What the model's glimpse classifier does to the window: where it looks (`--search`), and how the
+/// window behaves while it sees nothing (`--min-presence`, `--release-after`).
 public struct PresenceSettings: Sendable, Equatable {
     /// Below this presence (1 − P(no item)) a frame's θ is not followed.
     public var minPresence: Double = 0.5
