@@ -29,6 +29,7 @@ final class GlimpseClassifier {
     private let bytes: UnsafeMutablePointer<UInt8>
     private let levels: [UnsafeMutablePointer<Float>]
     private let pyramid: [TwoResolutionSTCNN.SamplingLevel]
+    private let window = UnsafeMutablePointer<Float>.allocate(capacity: 3)
 
     /// nil when the model has no classifier or is not an attention model.
     init?(model: STNModel, centredInSquare: Bool) throws {
@@ -53,25 +54,26 @@ final class GlimpseClassifier {
     deinit {
         bytes.deallocate()
         for level in levels { level.deallocate() }
+        window.deallocate()
     }
 
     func classify(_ frame: VideoFrame, theta: ThetaValues) -> GlimpseObservation {
         makePyramid(frame)
-        return observe([Float(theta[0]), Float(theta[1]), Float(theta[2])])[0]
+        return observe(theta)
     }
 
     /// The window to follow in `frame` and what the classifier saw there: θ, or the grid window of
-    /// `search` that the classifier finds more item-like (the grid classified in one batch, and
-    /// only when θ's glimpse is not already confident).
+    /// `search` that the classifier finds more item-like (the grid made and classified in one
+    /// batch only when θ's glimpse is not already confident).
     func search(_ frame: VideoFrame, theta: ThetaValues, _ search: WindowSearch) -> (
         window: ThetaValues, observation: GlimpseObservation
     ) {
         makePyramid(frame)
+        let atTheta = observe(theta)
+        guard search.searches(presence: Float(atTheta.presence)) else { return (theta, atTheta) }
         let candidates = search.candidates(
             theta: (Float(theta[0]), Float(theta[1]), Float(theta[2])), width: frame.width, height: frame.height)
-        let atTheta = observe(Array(candidates.prefix(3)))[0]
-        guard search.searches(presence: Float(atTheta.presence)) else { return (theta, atTheta) }
-        let observations = [atTheta] + observe(Array(candidates.dropFirst(3)))
+        let observations = [atTheta] + observe(grid: candidates.dropFirst(3))
         let chosen = search.choose(candidates: candidates, presence: observations.map { Float($0.presence) })
         guard chosen != 0 else { return (theta, atTheta) }
         var window = theta
@@ -99,28 +101,36 @@ final class GlimpseClassifier {
         }
     }
 
-    /// Classifies the glimpses of `windows` `[K, 3]` of the current pyramid.
-    private func observe(_ windows: [Float]) -> [GlimpseObservation] {
+    /// Classifies θ's glimpse of the current pyramid (no array per frame).
+    private func observe(_ theta: ThetaValues) -> GlimpseObservation {
+        for i in 0..<3 { window[i] = Float(theta[i]) }
+        let v = network.sampleGlimpses(theta: window, levels: pyramid, batch: 1)
+        return observation(network.classifier.forward(v, batch: 1, training: false))
+    }
+
+    /// Classifies the glimpses of `windows` `[K, 3]` of the current pyramid, in one batch.
+    private func observe(grid windows: ArraySlice<Float>) -> [GlimpseObservation] {
         let count = windows.count / 3
         let z = windows.withUnsafeBufferPointer { t in
             network.classifier.forward(
                 network.sampleGlimpses(
-                    theta: t.baseAddress!, levels: pyramid, batch: count,
-                    images: count == 1 ? nil : Array(repeating: 0, count: count)),
+                    theta: t.baseAddress!, levels: pyramid, batch: count, images: Array(repeating: 0, count: count)),
                 batch: count, training: false)
         }
+        return (0..<count).map { observation(z + $0 * network.classCount) }
+    }
+
+    /// Presence, label and confidence from one glimpse's class scores (a softmax).
+    private func observation(_ row: UnsafePointer<Float>) -> GlimpseObservation {
         let classes = network.classCount
-        return (0..<count).map { k in
-            let row = z + k * classes
-            var top1 = row[0]
-            for c in 1..<classes { top1 = max(top1, row[c]) }
-            var total = 0.0
-            for c in 0..<classes { total += exp(Double(row[c] - top1)) }
-            func probability(_ c: Int) -> Double { exp(Double(row[c] - top1)) / total }
-            var best = noItem == 0 ? 1 : 0
-            for c in 0..<classes where c != noItem && row[c] > row[best] { best = c }
-            return GlimpseObservation(
-                presence: noItem.map { 1 - probability($0) } ?? 1, label: names[best], confidence: probability(best))
-        }
+        var top1 = row[0]
+        for c in 1..<classes { top1 = max(top1, row[c]) }
+        var total = 0.0
+        for c in 0..<classes { total += exp(Double(row[c] - top1)) }
+        func probability(_ c: Int) -> Double { exp(Double(row[c] - top1)) / total }
+        var best = noItem == 0 ? 1 : 0
+        for c in 0..<classes where c != noItem && row[c] > row[best] { best = c }
+        return GlimpseObservation(
+            presence: noItem.map { 1 - probability($0) } ?? 1, label: names[best], confidence: probability(best))
     }
 }
