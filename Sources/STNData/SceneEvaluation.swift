@@ -168,7 +168,7 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
             TwoResolutionSTCNN.SamplingLevel(images: UnsafePointer($0), side: $1)
         }
         let classes = classifier.classCount, absent = classifier.config.noItemClass
-        func classify(_ windows: [Float], images: [Int]? = nil) -> [(best: Int, presence: Float)] {
+        func classify(_ windows: [Float], images: [Int]? = nil) -> [(best: Int, presence: Float, confidence: Float)] {
             let n = windows.count / 3
             return windows.withUnsafeBufferPointer { t in
                 let v = classifier.sampleGlimpses(theta: t.baseAddress!, levels: levels, batch: n, images: images)
@@ -177,10 +177,14 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
                     let row = z + i * classes
                     var best = 0
                     for c in 1..<classes where row[c] > row[best] { best = c }
-                    guard let absent else { return (best, 1) }
-                    let top = (0..<classes).map { row[$0] }.max()!
+                    let top = row[best]
                     let sum = (0..<classes).reduce(Float(0)) { $0 + exp(row[$1] - top) }
-                    return (best, 1 - exp(row[absent] - top) / sum)
+                    // The search's score: the most likely item class's probability.
+                    var item = absent == 0 ? 1 : 0
+                    for c in 0..<classes where c != absent && row[c] > row[item] { item = c }
+                    let confidence = exp(row[item] - top) / sum
+                    guard let absent else { return (best, 1, confidence) }
+                    return (best, 1 - exp(row[absent] - top) / sum, confidence)
                 }
             }
         }
@@ -203,23 +207,17 @@ public struct SceneEvaluation: Sendable, CustomStringConvertible {
         }
         guard let search else { return }
         for i in 0..<n {
-            let windows = search.candidates(
-                theta: (theta[3 * i], theta[3 * i + 1], theta[3 * i + 2]), width: width, height: height)
-            let results =
-                search.searches(presence: atTheta[i].presence)
-                ? classify(windows, images: Array(repeating: i, count: windows.count / 3)) : [atTheta[i]]
-            let chosen = search.choose(
-                candidates: Array(windows.prefix(3 * results.count)), presence: results.map(\.presence))
-            let presence = results[chosen].presence
+            let (window, seen) = search.run(
+                theta: (theta[3 * i], theta[3 * i + 1], theta[3 * i + 2]), atTheta: atTheta[i], width: width,
+                height: height, score: \.confidence,
+                classify: { classify($0, images: Array(repeating: i, count: $0.count / 3)) })
+            let presence = seen.presence
             if layouts[i].itemPresent {
                 let box = batch.canvasBoxes[i]
-                let t = (
-                    s: Double(windows[3 * chosen]), tx: Double(windows[3 * chosen + 1]),
-                    ty: Double(windows[3 * chosen + 2])
-                )
+                let t = (s: Double(window.s), tx: Double(window.tx), ty: Double(window.ty))
                 if box.contains(x: t.tx, y: t.ty) { searched.centresInBox += 1 }
                 searched.iouSum += SceneSquare(attention: t).intersectionOverUnion(box)
-                if results[chosen].best == layouts[i].item.label { searched.correct += 1 }
+                if seen.best == layouts[i].item.label { searched.correct += 1 }
                 if presence >= 0.5 { searched.presentCalled += 1 }
             } else if presence < 0.5 {
                 searched.absentCalled += 1

@@ -62,23 +62,20 @@ final class GlimpseClassifier {
         return observe(theta)
     }
 
-    /// The window to follow in `frame` and what the classifier saw there: θ, or the grid window of
-    /// `search` that the classifier finds more item-like (the grid made and classified in one
-    /// batch only when θ's glimpse is not already confident).
+    /// The window to follow in `frame` and what the classifier saw there: θ, or the window that
+    /// `search` finds the classifier surest of (windows made and classified only when θ's glimpse
+    /// is not already confident).
     func search(_ frame: VideoFrame, theta: ThetaValues, _ search: WindowSearch) -> (
         window: ThetaValues, observation: GlimpseObservation
     ) {
         makePyramid(frame)
         let atTheta = observe(theta)
-        guard search.searches(presence: Float(atTheta.presence)) else { return (theta, atTheta) }
-        let candidates = search.candidates(
-            theta: (Float(theta[0]), Float(theta[1]), Float(theta[2])), width: frame.width, height: frame.height)
-        let observations = [atTheta] + observe(grid: candidates.dropFirst(3))
-        let chosen = search.choose(candidates: candidates, presence: observations.map { Float($0.presence) })
-        guard chosen != 0 else { return (theta, atTheta) }
+        let found = search.run(
+            theta: (Float(theta[0]), Float(theta[1]), Float(theta[2])), atTheta: atTheta, width: frame.width,
+            height: frame.height, score: { Float($0.confidence) }, classify: observe(windows:))
         var window = theta
-        for i in 0..<3 { window[i] = Double(candidates[3 * chosen + i]) }
-        return (window, observations[chosen])
+        (window[0], window[1], window[2]) = (Double(found.window.s), Double(found.window.tx), Double(found.window.ty))
+        return (window, found.observation)
     }
 
     /// The frame's luminance canvas at the top side, and the 2× box pyramid below it.
@@ -109,7 +106,7 @@ final class GlimpseClassifier {
     }
 
     /// Classifies the glimpses of `windows` `[K, 3]` of the current pyramid, in one batch.
-    private func observe(grid windows: ArraySlice<Float>) -> [GlimpseObservation] {
+    private func observe(windows: [Float]) -> [GlimpseObservation] {
         let count = windows.count / 3
         let z = windows.withUnsafeBufferPointer { t in
             network.classifier.forward(

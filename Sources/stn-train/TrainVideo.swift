@@ -50,6 +50,11 @@ struct TrainVideo: CancellableCommand {
             "In the classifier fine-tuning steps, show the classifier each item-free scene at its most item-like window (highest presence among θ and a grid of windows of θ's scale, this many half-sides apart), so that \"no item\" holds wherever a search looks; scenes with an item keep θ's glimpse.",
             valueName: "half-sides"))
     var mineNegatives: Double?
+    @Option(
+        help: ArgumentHelp(
+            "In the classifier fine-tuning steps, show the classifier every scene at the window stn-video --search follows (this many half-sides apart), labelled as ever: the scene's class, or \"no item\". The classifier learns on the windows the search will ask it about.",
+            valueName: "half-sides"))
+    var searchWindows: Double?
     @Option(help: "Curriculum length: item sizes shrink from 70–100% to 15–50% of the shorter side over these steps.")
     var curriculumSteps = 6000
     @Option(help: "Glimpse side in pixels.")
@@ -173,6 +178,16 @@ struct TrainVideo: CancellableCommand {
             guard finetuneSteps > 0, noItemShare > 0 else {
                 throw ValidationError(
                     "--mine-negatives mines item-free scenes in the fine-tuning steps: give --finetune-steps and --no-item-share"
+                )
+            }
+        }
+        if let searchWindows {
+            guard searchWindows >= 0.25 && searchWindows <= 8 else {
+                throw ValidationError("--search-windows must be from 0.25 to 8 half-sides")
+            }
+            guard finetuneSteps > 0, mineNegatives == nil else {
+                throw ValidationError(
+                    "--search-windows chooses the fine-tuning steps' windows: give --finetune-steps, and not --mine-negatives"
                 )
             }
         }
@@ -317,6 +332,10 @@ struct TrainVideo: CancellableCommand {
             } else if let mineNegatives, step >= steps - finetuneSteps {
                 result = mineAndTrain(
                     net, batch: batch, layouts: layouts, levels: levels, step: mineNegatives, optimiser: optimiser)
+            } else if let searchWindows, step >= steps - finetuneSteps {
+                result = trainOnSearchedWindows(
+                    net, batch: batch, layouts: layouts, levels: levels, search: WindowSearch(step: searchWindows),
+                    optimiser: optimiser)
             } else {
                 result = batch.labels.withUnsafeBufferPointer { labels in
                     net.trainStep(
@@ -389,6 +408,37 @@ struct TrainVideo: CancellableCommand {
             }
             let hardest = scores.indices.max { scores[$0].presence < scores[$1].presence }!
             for k in 0..<3 { windows[3 * n + k] = candidates[3 * hardest + k] }
+        }
+        return windows.withUnsafeBufferPointer { w in
+            batch.labels.withUnsafeBufferPointer { labels in
+                net.trainClassifierStep(
+                    windows: w.baseAddress!, levels: levels, labels: labels.baseAddress!, batch: layouts.count,
+                    optimiser: optimiser)
+            }
+        }
+    }
+
+    /// One classifier step on the windows the search follows in each scene (θ where θ's glimpse is
+    /// already confident): the glimpses `stn-video --search` classifies, with the scenes' labels.
+    private func trainOnSearchedWindows(
+        _ net: TwoResolutionSTCNN, batch: SceneBatch, layouts: [SceneLayout],
+        levels: [TwoResolutionSTCNN.SamplingLevel], search: WindowSearch, optimiser: any Optimiser
+    ) -> (loss: Float, correct: Int) {
+        let theta = net.predictTheta(localisationInput: batch.localisation, batch: layouts.count)
+        var windows = Array(UnsafeBufferPointer(start: theta, count: 3 * layouts.count))
+        let atTheta = windows.withUnsafeBufferPointer {
+            net.classify(windows: $0.baseAddress!, levels: levels, batch: layouts.count)
+        }
+        for (n, layout) in layouts.enumerated() {
+            let found = search.run(
+                theta: (windows[3 * n], windows[3 * n + 1], windows[3 * n + 2]), atTheta: atTheta[n],
+                width: layout.width, height: layout.height, score: \.confidence,
+                classify: { candidates in
+                    net.classify(
+                        windows: candidates, levels: levels, batch: candidates.count / 3,
+                        images: Array(repeating: n, count: candidates.count / 3))
+                })
+            (windows[3 * n], windows[3 * n + 1], windows[3 * n + 2]) = found.window
         }
         return windows.withUnsafeBufferPointer { w in
             batch.labels.withUnsafeBufferPointer { labels in

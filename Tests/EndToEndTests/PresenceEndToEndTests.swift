@@ -42,7 +42,7 @@ final class PresenceEndToEndTests: XCTestCase {
     /// presence below 0.9, a window of its scale on the grid that the classifier finds more
     /// item-like and that lies more than a half-side away. Where the runs agree, so does what the
     /// classifier saw.
-    func testTheSearchMovesTheWindowOnlyToWhereTheClassifierSeesMore() throws {
+    func testTheSearchMovesTheWindowOnlyToWhereTheClassifierIsSurer() throws {
         let directory = try TemporaryDirectory()
         // The clip's last 80 frames (small items among clutter), losslessly.
         let clip = directory.path("last80.mkv")
@@ -50,25 +50,31 @@ final class PresenceEndToEndTests: XCTestCase {
         let plain = try run(["--smoothing", "none"], in: directory, name: "plain", clip: clip)
         let searched = try run(["--smoothing", "none", "--search", "1"], in: directory, name: "search", clip: clip)
         XCTAssertEqual(searched.count, 80)
-        var moved = 0
+        var refined = 0, moved = 0
         for (a, b) in zip(plain, searched) {
             func value(_ row: [String: String], _ key: String) -> Double { Double(row[key]!)! }
-            if a["raw_tx"] == b["raw_tx"] && a["raw_ty"] == b["raw_ty"] {
-                XCTAssertEqual(
-                    [a["raw_s"], a["presence"], a["label"]], [b["raw_s"], b["presence"], b["label"]],
-                    "frame \(a["frame"]!)")
+            let frame = a["frame"]!
+            if value(a, "confidence") >= 0.9 {
+                let keys = ["raw_s", "raw_tx", "raw_ty", "presence", "label", "confidence"]
+                XCTAssertEqual(keys.map { a[$0] }, keys.map { b[$0] }, "a confident frame is not searched: \(frame)")
                 continue
             }
-            moved += 1
-            XCTAssertLessThan(value(a, "presence"), 0.9, "a confident frame is not searched: frame \(a["frame"]!)")
-            XCTAssertEqual(abs(value(a, "raw_s")), value(b, "raw_s"), accuracy: 1e-7, "frame \(a["frame"]!)")
-            XCTAssertGreaterThan(value(b, "presence"), value(a, "presence"), "frame \(a["frame"]!)")
+            XCTAssertGreaterThanOrEqual(value(b, "confidence"), value(a, "confidence"), "frame \(frame)")
+            // Grid windows have θ's scale; two rounds of refinement scale by 1.25 and 1.125 at most.
+            let s = abs(value(a, "raw_s"))
+            XCTAssertLessThanOrEqual(value(b, "raw_s"), s * 1.25 * 1.125 + 1e-6, "frame \(frame)")
+            XCTAssertGreaterThanOrEqual(value(b, "raw_s"), s / (1.25 * 1.125) - 1e-6, "frame \(frame)")
             let distance = hypot(value(b, "raw_tx") - value(a, "raw_tx"), value(b, "raw_ty") - value(a, "raw_ty"))
-            XCTAssertGreaterThan(distance, abs(value(a, "raw_s")), "frame \(a["frame"]!)")
+            if distance > s {
+                moved += 1
+            } else if a["raw_tx"] != b["raw_tx"] || a["raw_ty"] != b["raw_ty"] || a["raw_s"] != b["raw_s"] {
+                refined += 1
+            }
         }
-        // Measured: 26 of the 80 frames move (51 have presence ≥ 0.9 at the network's window).
-        XCTAssertGreaterThan(moved, 10)
-        XCTAssertLessThan(moved, 60)
+        // Measured: of the 51 frames searched, 11 follow a window farther than a half-side, 40 θ's
+        // refinement (29 are confident).
+        XCTAssertGreaterThan(moved, 5)
+        XCTAssertGreaterThan(refined, 5)
     }
 
     func testTheWindowFollowsThetaOnlyWhileSomethingIsThere() throws {

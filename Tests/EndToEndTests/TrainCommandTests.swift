@@ -51,6 +51,15 @@ final class TrainCommandTests: XCTestCase {
         try assertExit(
             ["video", "--mine-negatives", "0", "--finetune-steps", "1", "-o", model], 2,
             "--mine-negatives must be a positive number of half-sides")
+        try assertExit(
+            ["video", "--search-windows", "1", "--steps", "3", "-o", model], 2,
+            "--search-windows chooses the fine-tuning steps' windows: give --finetune-steps")
+        try assertExit(
+            ["video", "--search-windows", "1", "--finetune-steps", "1", "--mine-negatives", "1", "-o", model], 2,
+            "and not --mine-negatives")
+        try assertExit(
+            ["video", "--search-windows", "0.1", "--finetune-steps", "1", "-o", model], 2,
+            "--search-windows must be from 0.25 to 8 half-sides")
         try assertExit(["video-eval", "--frames", "0"], 2, "--frames must be at least 1")
         try assertExit(["video-eval", "--sizes", ","], 2, "--sizes: bad size \"\"")
         try assertExit(["video-eval", "--sizes", "abc"], 2, "--sizes: bad size \"abc\"")
@@ -184,9 +193,9 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(eval.status, 0, "the saved model loads: \(eval.stderr)")
     }
 
-    /// `--mine-negatives` fine-tunes the classifier alone: every localisation tensor of the model it
+    /// `--mine-negatives` and `--search-windows` fine-tune the classifier alone: every localisation tensor of the model it
     /// starts from is kept bit for bit, and the classifier's weights move.
-    func testMinedFineTuningTrainsOnlyTheClassifier() throws {
+    func testMinedAndSearchedFineTuningTrainOnlyTheClassifier() throws {
         let directory = try TemporaryDirectory()
         let data = directory.path("data")
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
@@ -198,20 +207,20 @@ final class TrainCommandTests: XCTestCase {
         ]
         var r = try Tools.run(Tools.stnTrain, common + ["-o", start, "--steps", "2"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        r = try Tools.run(
-            Tools.stnTrain,
-            common + [
-                "-o", mined, "--initialise-from", start, "--steps", "3", "--finetune-steps", "3", "--mine-negatives",
-                "1"
-            ])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let before = try Self.tensors(start), after = try Self.tensors(mined)
-        XCTAssertEqual(Set(before.keys), Set(after.keys))
-        let localisation = before.keys.filter { $0.hasPrefix("loc.") || $0.hasPrefix("fc_loc.") }
-        let classifier = before.keys.filter { $0.hasPrefix("classifier.") }
-        XCTAssertFalse(localisation.isEmpty || classifier.isEmpty, "\(before.keys)")
-        for name in localisation { XCTAssertEqual(before[name], after[name], name) }
-        XCTAssertTrue(classifier.contains { before[$0] != after[$0] }, "the classifier trained")
+        for mode in ["--mine-negatives", "--search-windows"] {
+            r = try Tools.run(
+                Tools.stnTrain,
+                common + ["-o", mined, "--initialise-from", start, "--steps", "3", "--finetune-steps", "3", mode, "1"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let before = try Self.tensors(start), after = try Self.tensors(mined)
+            XCTAssertEqual(Set(before.keys), Set(after.keys))
+            let localisation = before.keys.filter { $0.hasPrefix("loc.") || $0.hasPrefix("fc_loc.") }
+            let classifier = before.keys.filter { $0.hasPrefix("classifier.") }
+            XCTAssertFalse(localisation.isEmpty || classifier.isEmpty, "\(before.keys)")
+            for name in localisation { XCTAssertEqual(before[name], after[name], "\(mode): \(name)") }
+            XCTAssertTrue(classifier.contains { before[$0] != after[$0] }, "\(mode): the classifier trained")
+            try FileManager.default.removeItem(atPath: mined)
+        }
     }
 
     /// A safetensors file's tensors by name, as raw bytes.

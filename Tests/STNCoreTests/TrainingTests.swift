@@ -294,7 +294,8 @@ final class TwoResolutionTrainingTests: XCTestCase {
     }
 
     /// Several windows of one frame in one batch (the search's and the negative mining's batch)
-    /// give exactly what that frame's windows give alone; presence is 1 − softmax's "no item".
+    /// give exactly what that frame's windows give alone; presence is 1 − softmax's "no item",
+    /// confidence the most likely item class's softmax.
     func testWindowsOfOneImageClassifyAsThatImageAlone() throws {
         let config = ModelConfig.videoAttention(
             localisationSide: 32, glimpse: 8, classes: 3, classNames: ["a", "b", ModelConfig.noItemClassName])
@@ -303,7 +304,7 @@ final class TwoResolutionTrainingTests: XCTestCase {
         var random = RandomSource(seed: 12)
         let images = (0..<(2 * plane)).map { _ in random.uniform() }
         let windows: [Float] = [0.3, -0.2, 0.1, 0.5, 0.25, -0.3, 0.2, 0, 0]
-        func classify(images chosen: [Int]) -> [(best: Int, presence: Float)] {
+        func classify(images chosen: [Int]) -> [(best: Int, presence: Float, confidence: Float)] {
             images.withUnsafeBufferPointer { p in
                 net.classify(
                     windows: windows, levels: [.init(images: p.baseAddress!, side: side)], batch: 3, images: chosen)
@@ -320,6 +321,8 @@ final class TwoResolutionTrainingTests: XCTestCase {
             let e = z.map { exp(Double($0 - z.max()!)) }
             XCTAssertEqual(Double(together[k].presence), 1 - e[2] / e.reduce(0, +), accuracy: 1e-6, "window \(k)")
             XCTAssertEqual(together[k].best, z[0] >= z[1] ? 0 : 1, "window \(k)")
+            XCTAssertEqual(
+                Double(together[k].confidence), max(e[0], e[1]) / e.reduce(0, +), accuracy: 1e-6, "window \(k)")
         }
         let first = classify(images: [0, 0, 0])
         XCTAssertNotEqual(first.map(\.presence), together.map(\.presence), "the image index is read")

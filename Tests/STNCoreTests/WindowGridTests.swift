@@ -29,19 +29,80 @@ final class WindowGridTests: XCTestCase {
         XCTAssertEqual(tiny.last!.ty, 1 - 0.001, accuracy: 1e-12)
     }
 
-    func testTheSearchFollowsTheMostItemLikeWindowUnlessItAgreesWithTheNetwork() {
+    func testTheSearchFollowsTheSurestWindowUnlessItAgreesWithTheNetwork() {
         let search = WindowSearch(step: 1, agreement: 1)
         let candidates: [Float] = [0.2, 0, 0, 0.2, 0.15, 0.1, 0.2, 0.6, 0.3]
         // The second window's centre is 0.18 from θ's, within one half-side (0.2): θ is kept.
-        XCTAssertEqual(search.choose(candidates: candidates, presence: [0.4, 0.9, 0.5]), 0)
-        XCTAssertEqual(search.choose(candidates: candidates, presence: [0.4, 0.5, 0.9]), 2)
-        XCTAssertEqual(search.choose(candidates: candidates, presence: [0.9, 0.5, 0.9]), 0, "a tie keeps θ")
-        XCTAssertEqual(WindowSearch(agreement: 0).choose(candidates: candidates, presence: [0.4, 0.9, 0.5]), 1)
-        XCTAssertTrue(search.searches(presence: 0.89))
-        XCTAssertFalse(search.searches(presence: 0.9), "from presence 0.9 on, θ is kept unsearched")
+        XCTAssertEqual(search.choose(candidates: candidates, scores: [0.4, 0.9, 0.5]), 0)
+        XCTAssertEqual(search.choose(candidates: candidates, scores: [0.4, 0.5, 0.9]), 2)
+        XCTAssertEqual(search.choose(candidates: candidates, scores: [0.9, 0.5, 0.9]), 0, "a tie keeps θ")
+        XCTAssertEqual(WindowSearch(agreement: 0).choose(candidates: candidates, scores: [0.4, 0.9, 0.5]), 1)
+        XCTAssertTrue(search.searches(confidence: 0.89))
+        XCTAssertFalse(search.searches(confidence: 0.9), "from confidence 0.9 on, θ is kept unsearched")
         let all = search.candidates(theta: (0.25, 0.1, 0.2), width: 640, height: 360)
         XCTAssertEqual(Array(all.prefix(3)), [0.25, 0.1, 0.2])
         XCTAssertEqual(all.count, 3 * 29, "θ and the 7 × 4 grid")
         XCTAssertEqual(Array(all[3..<6]), [0.25, -0.75, -0.3125])
+    }
+
+    func testNeighboursShiftByHalfTheSpacingThenAQuarterAndStayInsideThePicture() {
+        let search = WindowSearch(step: 1)
+        let first = search.neighbours(of: (0.2, 0.1, -0.1), round: 0, width: 640, height: 360)
+        let expected: [Float] = [
+            0.2, 0.2, -0.1, 0.2, 0.0, -0.1, 0.2, 0.1, 0.0, 0.2, 0.1, -0.2, 0.25, 0.1, -0.1, 0.16, 0.1, -0.1
+        ]
+        XCTAssertEqual(first.count, 18)
+        for (a, b) in zip(first, expected) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        let second = search.neighbours(of: (0.2, 0.1, -0.1), round: 1, width: 640, height: 360)
+        XCTAssertEqual(second[1], 0.15, accuracy: 1e-6, "a quarter of the spacing: 0.05")
+        XCTAssertEqual(second[12], 0.225, accuracy: 1e-6, "12.5 % larger")
+        // At the picture's lower edge (y room 0.5625 − 0.2): the downward move is held inside.
+        let edge = search.neighbours(of: (0.2, 0, 0.35), round: 0, width: 640, height: 360)
+        XCTAssertEqual(edge[8], 0.3625, accuracy: 1e-6)
+        XCTAssertEqual(edge[11], 0.25, accuracy: 1e-6)
+    }
+
+    /// With a classifier whose confidence falls with the distance from one window, the search
+    /// finds the grid window nearest it and refines towards it; a confident θ is not searched.
+    func testTheSearchRefinesTheSurestWindowsTowardsTheItem() {
+        let item: (s: Float, tx: Float, ty: Float) = (0.18, -0.58, 0.27)
+        func confidence(_ w: ArraySlice<Float>) -> Float {
+            let d =
+                abs(w[w.startIndex + 1] - item.tx) + abs(w[w.startIndex + 2] - item.ty)
+                + abs(w[w.startIndex] - item.s)
+            return 1 / (1 + 10 * d)
+        }
+        var batches: [Int] = []
+        let classify = { (windows: [Float]) -> [Float] in
+            batches.append(windows.count / 3)
+            return stride(from: 0, to: windows.count, by: 3).map { confidence(windows[$0..<($0 + 3)]) }
+        }
+        let theta: (s: Float, tx: Float, ty: Float) = (0.2, 0.5, -0.2)
+        let plain = WindowSearch(step: 1, refinements: 0)
+        let coarse = plain.run(
+            theta: theta, atTheta: confidence([0.2, 0.5, -0.2]), width: 640, height: 360, score: { $0 },
+            classify: classify)
+        // The 640×360 grid at s 0.2: x from −0.8 in steps of 0.2 (9), y from −0.3625 in steps of
+        // 0.18125 (5); nearest the item: (−0.6, 0.18125).
+        XCTAssertEqual(coarse.window.tx, -0.6, accuracy: 1e-6)
+        XCTAssertEqual(coarse.window.ty, 0.18125, accuracy: 1e-6)
+        XCTAssertEqual(batches, [9 * 5])
+        batches = []
+        let refined = WindowSearch(step: 1, refinements: 2, keep: 6).run(
+            theta: theta, atTheta: confidence([0.2, 0.5, -0.2]), width: 640, height: 360, score: { $0 },
+            classify: classify)
+        XCTAssertEqual(batches, [45, 7 * 6, 7 * 6], "the grid, then two rounds of six neighbours of θ and six windows")
+        XCTAssertGreaterThan(refined.observation, coarse.observation)
+        // Round one moves the window below, (−0.6, 0.3625), up by 0.1 to 0.2625 (distance 0.0475,
+        // against 0.05125 for the nearest window moved down to 0.28125); round two shrinks it by
+        // 12.5 % to s 0.1778 (item 0.18).
+        XCTAssertEqual(refined.window.tx, -0.6, accuracy: 1e-6)
+        XCTAssertEqual(refined.window.ty, 0.2625, accuracy: 1e-6)
+        XCTAssertEqual(refined.window.s, 0.2 / 1.125, accuracy: 1e-6)
+        batches = []
+        let kept = WindowSearch().run(
+            theta: theta, atTheta: 0.95, width: 640, height: 360, score: { $0 }, classify: classify)
+        XCTAssertEqual(kept.window.tx, 0.5)
+        XCTAssertEqual(batches, [], "a confident θ is kept without classifying a window")
     }
 }

@@ -294,7 +294,7 @@ public final class TwoResolutionSTCNN {
     /// glimpses of `windows` `[N, 3]`; glimpse n reads image `images[n]` of the levels (default n).
     public func classify(
         windows: UnsafePointer<Float>, levels: [SamplingLevel], batch: Int, images: [Int]? = nil
-    ) -> [(best: Int, presence: Float)] {
+    ) -> [(best: Int, presence: Float, confidence: Float)] {
         let v = sampleGlimpses(theta: windows, levels: levels, batch: batch, images: images)
         let z = classifier.forward(v, batch: batch, training: false)
         let classes = classCount, absent = config.noItemClass
@@ -305,10 +305,11 @@ public final class TwoResolutionSTCNN {
                 top = max(top, row[c])
                 if c != absent && row[c] > row[best] { best = c }
             }
-            guard let absent else { return (best, 1) }
             var sum: Float = 0
             for c in 0..<classes { sum += exp(row[c] - top) }
-            return (best, 1 - exp(row[absent] - top) / sum)
+            let confidence = exp(row[best] - top) / sum
+            guard let absent else { return (best, 1, confidence) }
+            return (best, 1 - exp(row[absent] - top) / sum, confidence)
         }
     }
 

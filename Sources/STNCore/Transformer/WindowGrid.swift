@@ -19,25 +19,38 @@ public enum WindowGrid {
 }
 
 /// A frame searched with the glimpse classifier: the network's window θ and a `WindowGrid` of
-/// windows of θ's scale, each classified; the frame follows the window the classifier finds most
-/// item-like (highest presence). The network places a window more precisely than a grid does, so
-/// when the best window lies near θ (centres within `agreement` half-sides) θ itself is kept.
-/// A frame whose θ glimpse is already `confident` (presence) is not searched: the grid rarely
-/// beats it, and skipping it halves the search's cost.
+/// windows of θ's scale, each classified; the `keep` windows whose class the classifier is surest
+/// of, and θ, are then refined: each moves to whichever of its neighbours (shifted by half the
+/// grid's spacing, then a quarter; or 25 %, then 12.5 % larger or smaller) the classifier is surer
+/// of, while one is. The frame follows the surest window, except that when it lies near θ
+/// (centres within `agreement` half-sides) θ's own refinement is kept: the network places a window
+/// more precisely than a grid does.
+///
+/// The score is the confidence, the most likely item class's probability, not the presence
+/// (1 − P(no item)): a glimpse of clutter or of part of an item can look like "some item", but
+/// rarely like one class. A frame whose θ glimpse is already `confident` is not searched.
 public struct WindowSearch: Sendable, Equatable {
     /// Grid spacing, in half-sides of θ's window.
     public var step: Double
     public var agreement: Double
     public var maxPerSide: Int
-    /// θ's presence from which the grid is not searched.
+    /// θ's confidence from which the frame is not searched.
     public var confident: Float
+    /// Rounds of refinement (0: the grid's windows as they are).
+    public var refinements: Int
+    /// How many grid windows are refined besides θ.
+    public var keep: Int
 
-    public init(step: Double = 1, agreement: Double = 1, maxPerSide: Int = 16, confident: Float = 0.9) {
+    public init(
+        step: Double = 1, agreement: Double = 1, maxPerSide: Int = 16, confident: Float = 0.9, refinements: Int = 2,
+        keep: Int = 6
+    ) {
         self.step = step; self.agreement = agreement; self.maxPerSide = maxPerSide; self.confident = confident
+        self.refinements = refinements; self.keep = keep
     }
 
-    /// Whether a frame whose θ glimpse has this presence is searched.
-    public func searches(presence: Float) -> Bool { presence < confident }
+    /// Whether a frame whose θ glimpse has this confidence is searched.
+    public func searches(confidence: Float) -> Bool { confidence < confident }
 
     /// Windows `[K, 3]` (s, tx, ty), θ first, for a `width × height` picture.
     public func candidates(theta: (s: Float, tx: Float, ty: Float), width: Int, height: Int) -> [Float] {
@@ -48,12 +61,66 @@ public struct WindowSearch: Sendable, Equatable {
         return windows
     }
 
-    /// The index of the window to follow among `candidates` (θ at 0), given each one's presence.
-    public func choose(candidates: [Float], presence: [Float]) -> Int {
-        precondition(candidates.count == 3 * presence.count && !presence.isEmpty)
+    /// The index of the window to follow among `candidates` (θ at 0), given each one's score.
+    public func choose(candidates: [Float], scores: [Float]) -> Int {
+        precondition(candidates.count == 3 * scores.count && !scores.isEmpty)
         var best = 0
-        for k in presence.indices where presence[k] > presence[best] { best = k }
+        for k in scores.indices where scores[k] > scores[best] { best = k }
         let dx = Double(candidates[3 * best + 1] - candidates[1]), dy = Double(candidates[3 * best + 2] - candidates[2])
         return (dx * dx + dy * dy).squareRoot() <= agreement * Double(abs(candidates[0])) ? 0 : best
+    }
+
+    /// The six neighbours `[6, 3]` of `window` in refinement round `round` (0-based): right, left,
+    /// down, up, larger, smaller. Centres stay where the window fits inside a `width × height`
+    /// picture, as the grid's do.
+    public func neighbours(of window: (s: Float, tx: Float, ty: Float), round: Int, width: Int, height: Int)
+        -> [Float]
+    {
+        let halving = Float(1 << round)
+        let shift = Float(step) / (2 * halving) * abs(window.s), zoom = 1 + 0.25 / halving
+        let side = Float(max(width, height))
+        func inside(_ centre: Float, extent: Float, half: Float) -> Float {
+            let room = extent - half
+            return room > 0 ? min(max(centre, -room), room) : centre
+        }
+        let (s, x, y) = window
+        return [
+            (s, x + shift, y), (s, x - shift, y), (s, x, y + shift), (s, x, y - shift), (s * zoom, x, y),
+            (s / zoom, x, y)
+        ].flatMap { w in
+            [
+                w.0, inside(w.1, extent: Float(width) / side, half: abs(w.0)),
+                inside(w.2, extent: Float(height) / side, half: abs(w.0))
+            ]
+        }
+    }
+
+    /// Searches a frame. `atTheta` is what the classifier made of θ's glimpse, `score` an
+    /// observation's confidence, and `classify` classifies windows `[K, 3]` in one batch. Returns
+    /// the window to follow and its observation: θ and `atTheta` when θ is confident.
+    public func run<Observation>(
+        theta: (s: Float, tx: Float, ty: Float), atTheta: Observation, width: Int, height: Int,
+        score: (Observation) -> Float, classify: ([Float]) -> [Observation]
+    ) -> (window: (s: Float, tx: Float, ty: Float), observation: Observation) {
+        guard searches(confidence: score(atTheta)) else { return (theta, atTheta) }
+        let grid = candidates(theta: theta, width: width, height: height)
+        let observations = [atTheta] + classify(Array(grid.dropFirst(3)))
+        func window(_ k: Int) -> (s: Float, tx: Float, ty: Float) { (grid[3 * k], grid[3 * k + 1], grid[3 * k + 2]) }
+        let surest = observations.indices.dropFirst().sorted { score(observations[$0]) > score(observations[$1]) }
+        // θ stays first, so that `choose` measures the agreement from θ's refinement.
+        var kept = ([0] + surest.prefix(keep)).map { (window: window($0), observation: observations[$0]) }
+        for round in 0..<refinements {
+            let moves = kept.flatMap { neighbours(of: $0.window, round: round, width: width, height: height) }
+            let seen = classify(moves)
+            for i in kept.indices {
+                for j in (6 * i)..<(6 * i + 6) where score(seen[j]) > score(kept[i].observation) {
+                    kept[i] = ((moves[3 * j], moves[3 * j + 1], moves[3 * j + 2]), seen[j])
+                }
+            }
+        }
+        let chosen = choose(
+            candidates: kept.flatMap { [$0.window.s, $0.window.tx, $0.window.ty] },
+            scores: kept.map { score($0.observation) })
+        return kept[chosen]
     }
 }
