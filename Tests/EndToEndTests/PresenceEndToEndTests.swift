@@ -54,7 +54,7 @@ final class PresenceEndToEndTests: XCTestCase {
         for (a, b) in zip(plain, searched) {
             func value(_ row: [String: String], _ key: String) -> Double { Double(row[key]!)! }
             let frame = a["frame"]!
-            if value(a, "confidence") >= 0.9 {
+            if value(a, "confidence") >= 0.5 {
                 let keys = ["raw_s", "raw_tx", "raw_ty", "presence", "label", "confidence"]
                 XCTAssertEqual(keys.map { a[$0] }, keys.map { b[$0] }, "a confident frame is not searched: \(frame)")
                 continue
@@ -71,8 +71,8 @@ final class PresenceEndToEndTests: XCTestCase {
                 refined += 1
             }
         }
-        // Measured: of the 51 frames searched, 11 follow a window farther than a half-side, 40 θ's
-        // refinement (29 are confident).
+        // Measured: of the 26 frames searched, 10 follow a window farther than a half-side, 15 θ's
+        // refinement, 1 keeps θ (54 are confident).
         XCTAssertGreaterThan(moved, 5)
         XCTAssertGreaterThan(refined, 5)
     }

@@ -37,8 +37,8 @@ final class WindowGridTests: XCTestCase {
         XCTAssertEqual(search.choose(candidates: candidates, scores: [0.4, 0.5, 0.9]), 2)
         XCTAssertEqual(search.choose(candidates: candidates, scores: [0.9, 0.5, 0.9]), 0, "a tie keeps θ")
         XCTAssertEqual(WindowSearch(agreement: 0).choose(candidates: candidates, scores: [0.4, 0.9, 0.5]), 1)
-        XCTAssertTrue(search.searches(confidence: 0.89))
-        XCTAssertFalse(search.searches(confidence: 0.9), "from confidence 0.9 on, θ is kept unsearched")
+        XCTAssertTrue(search.searches(confidence: 0.49))
+        XCTAssertFalse(search.searches(confidence: 0.5), "from confidence 0.5 on, θ is kept unsearched")
         let all = search.candidates(theta: (0.25, 0.1, 0.2), width: 640, height: 360)
         XCTAssertEqual(Array(all.prefix(3)), [0.25, 0.1, 0.2])
         XCTAssertEqual(all.count, 3 * 29, "θ and the 7 × 4 grid")
@@ -104,5 +104,10 @@ final class WindowGridTests: XCTestCase {
             theta: theta, atTheta: 0.95, width: 640, height: 360, score: { $0 }, classify: classify)
         XCTAssertEqual(kept.window.tx, 0.5)
         XCTAssertEqual(batches, [], "a confident θ is kept without classifying a window")
+        let unsure = WindowSearch().run(
+            theta: theta, atTheta: Float(0.1), width: 640, height: 360, score: { $0 },
+            classify: { $0.indices.filter { $0 % 3 == 0 }.map { Float($0) * 1e-5 } })
+        XCTAssertEqual(unsure.window.tx, 0.5, "no window reaches confidence 0.2: θ is kept")
+        XCTAssertEqual(unsure.observation, 0.1)
     }
 }
