@@ -396,7 +396,7 @@ struct TrainVideo: CancellableCommand {
     ) -> (loss: Float, correct: Int) {
         let theta = net.predictTheta(localisationInput: batch.localisation, batch: layouts.count)
         var windows = Array(UnsafeBufferPointer(start: theta, count: 3 * layouts.count))
-        let search = WindowSearch(step: gridStep)
+        let search = WindowSearch(step: gridStep, scales: [1])
         for (n, layout) in layouts.enumerated() where !layout.itemPresent {
             let candidates = search.candidates(
                 theta: (windows[3 * n], windows[3 * n + 1], windows[3 * n + 2]), width: layout.width,

@@ -30,7 +30,7 @@ final class WindowGridTests: XCTestCase {
     }
 
     func testTheSearchFollowsTheSurestWindowUnlessItAgreesWithTheNetwork() {
-        let search = WindowSearch(step: 1, agreement: 1)
+        let search = WindowSearch(step: 1, agreement: 1, scales: [1])
         let candidates: [Float] = [0.2, 0, 0, 0.2, 0.15, 0.1, 0.2, 0.6, 0.3]
         // The second window's centre is 0.18 from θ's, within one half-side (0.2): θ is kept.
         XCTAssertEqual(search.choose(candidates: candidates, scores: [0.4, 0.9, 0.5]), 0)
@@ -43,6 +43,11 @@ final class WindowGridTests: XCTestCase {
         XCTAssertEqual(Array(all.prefix(3)), [0.25, 0.1, 0.2])
         XCTAssertEqual(all.count, 3 * 29, "θ and the 7 × 4 grid")
         XCTAssertEqual(Array(all[3..<6]), [0.25, -0.75, -0.3125])
+        // The default adds a grid at 0.625 × 0.25 = 0.15625: x room 0.84375, ⌈1.6875 / 0.15625⌉ + 1
+        // = 12 centres; y room 0.40625, ⌈0.8125 / 0.15625⌉ + 1 = 7.
+        let both = WindowSearch().candidates(theta: (0.25, 0.1, 0.2), width: 640, height: 360)
+        XCTAssertEqual(both.count, 3 * (1 + 28 + 84))
+        XCTAssertEqual(Array(both[(3 * 29)..<(3 * 30)]), [0.15625, -0.84375, -0.40625])
     }
 
     func testNeighboursShiftByHalfTheSpacingThenAQuarterAndStayInsideThePicture() {
@@ -78,7 +83,7 @@ final class WindowGridTests: XCTestCase {
             return stride(from: 0, to: windows.count, by: 3).map { confidence(windows[$0..<($0 + 3)]) }
         }
         let theta: (s: Float, tx: Float, ty: Float) = (0.2, 0.5, -0.2)
-        let plain = WindowSearch(step: 1, refinements: 0)
+        let plain = WindowSearch(step: 1, refinements: 0, scales: [1])
         let coarse = plain.run(
             theta: theta, atTheta: confidence([0.2, 0.5, -0.2]), width: 640, height: 360, score: { $0 },
             classify: classify)
@@ -88,7 +93,7 @@ final class WindowGridTests: XCTestCase {
         XCTAssertEqual(coarse.window.ty, 0.18125, accuracy: 1e-6)
         XCTAssertEqual(batches, [9 * 5])
         batches = []
-        let refined = WindowSearch(step: 1, refinements: 2, keep: 6).run(
+        let refined = WindowSearch(step: 1, refinements: 2, keep: 6, scales: [1]).run(
             theta: theta, atTheta: confidence([0.2, 0.5, -0.2]), width: 640, height: 360, score: { $0 },
             classify: classify)
         XCTAssertEqual(batches, [45, 7 * 6, 7 * 6], "the grid, then two rounds of six neighbours of θ and six windows")

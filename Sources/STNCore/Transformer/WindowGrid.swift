@@ -18,8 +18,9 @@ public enum WindowGrid {
     }
 }
 
-/// A frame searched with the glimpse classifier: the network's window θ and a `WindowGrid` of
-/// windows of θ's scale, each classified; the `keep` windows whose class the classifier is surest
+/// A frame searched with the glimpse classifier: the network's window θ and `WindowGrid`s of
+/// windows of θ's scale and of 0.625 times it (the network's window is more often too large
+/// than too small), each classified; the `keep` windows whose class the classifier is surest
 /// of, and θ, are then refined: each moves to whichever of its neighbours (shifted by half the
 /// grid's spacing, then a quarter; or 25 %, then 12.5 % larger or smaller) the classifier is surer
 /// of, while one is. The frame follows the surest window, except that when it lies near θ
@@ -45,25 +46,29 @@ public struct WindowSearch: Sendable, Equatable {
     public var refinements: Int
     /// How many grid windows are refined besides θ.
     public var keep: Int
+    /// The grids' scales, as factors of θ's |s|, each grid `step` of its own half-sides apart.
+    public var scales: [Double]
 
     public init(
         step: Double = 1, agreement: Double = 1, maxPerSide: Int = 16, confident: Float = 0.5, least: Float = 0.2,
-        refinements: Int = 2, keep: Int = 6
+        refinements: Int = 2, keep: Int = 6, scales: [Double] = [1, 0.625]
     ) {
         self.step = step; self.agreement = agreement; self.maxPerSide = maxPerSide; self.confident = confident
         self.least = least
-        self.refinements = refinements; self.keep = keep
+        self.refinements = refinements; self.keep = keep; self.scales = scales
     }
 
     /// Whether a frame whose θ glimpse has this confidence is searched.
     public func searches(confidence: Float) -> Bool { confidence < confident }
 
-    /// Windows `[K, 3]` (s, tx, ty), θ first, for a `width × height` picture.
+    /// Windows `[K, 3]` (s, tx, ty), θ first, then each scale's grid, for a `width × height` picture.
     public func candidates(theta: (s: Float, tx: Float, ty: Float), width: Int, height: Int) -> [Float] {
         var windows = [theta.s, theta.tx, theta.ty]
-        let grid = WindowGrid.windows(
-            scale: Double(abs(theta.s)), width: width, height: height, step: step, maxPerSide: maxPerSide)
-        for w in grid { windows += [Float(w.s), Float(w.tx), Float(w.ty)] }
+        for factor in scales {
+            let grid = WindowGrid.windows(
+                scale: Double(abs(theta.s)) * factor, width: width, height: height, step: step, maxPerSide: maxPerSide)
+            for w in grid { windows += [Float(w.s), Float(w.tx), Float(w.ty)] }
+        }
         return windows
     }
 
