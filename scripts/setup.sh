@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what stn-video needs from Debian: FFmpeg 5.1's libraries and CLI,
 # OpenBLAS, the Fashion-MNIST data set, GNU parallel and pkg-config; and the engines the
-# batch scripts' tests start on this machine: Slurm with munge, an ssh server, rsync.
+# batch scripts' tests start on this machine: Slurm with munge, an ssh server, rsync; and
+# opencv-doc, whose real clips pipelines/real-clips.sh and a timestamp test read.
 # Idempotent: packages already installed are skipped by apt.
 set -euo pipefail
 packages=(
@@ -12,6 +13,7 @@ packages=(
   dataset-fashion-mnist
   parallel
   slurm-wlm munge openssh-server rsync
+  opencv-doc
 )
 missing=()
 for p in "${packages[@]}"; do
