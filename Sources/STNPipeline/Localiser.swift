@@ -105,7 +105,7 @@ final class ReplayLocaliser: Localiser {
 ///     frame ─► localisation input (libswscale area downscale of Y in the canvas) ─► loc net ─► raw θ
 ///                                                                 └─► SceneCutDetector ─► cut flag
 ///     frame, raw θ ─► GlimpseClassifier ─► presence, label, confidence (models with a classifier;
-///                     with a WindowSearch, raw θ becomes the window the classifier finds most item-like)
+///                     with a WindowSearch, raw θ becomes the window the classifier is surest of)
 ///     raw θ ─► PresenceGate ─► CollapseGuard ─► ThetaSmoother (noise filter) ─► VirtualCamera (kept inside) ─► used θ
 ///
 /// The log's raw columns get the network's θ (or, with a search, the window it chose), its used

@@ -53,7 +53,7 @@ struct VideoEval: ParsableCommand {
     var clutterFollowsItem = false
     @Option(
         help: ArgumentHelp(
-            "With --suite, also score each bucket as stn-video --search runs: the network's window, or the more item-like window of its scale on a grid this many half-sides apart.",
+            "With --suite, also score each bucket as stn-video --search runs: the network's window, or the window the classifier is surest of among grids this many half-sides apart, refined.",
             valueName: "half-sides"))
     var search: Double?
 

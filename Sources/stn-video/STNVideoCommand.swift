@@ -119,7 +119,7 @@ struct STNVideoCommand: CancellableCommand {
     var releaseAfter: Double = 2
     @Option(
         help: ArgumentHelp(
-            "Search each frame with the model's glimpse classifier: windows of the network's scale on a grid this many half-sides apart are classified with the network's own, and the frame follows the most item-like (the network's window when they agree). Finds items among clutter more often; costs about a glimpse per window.",
+            "Search each frame whose window the model's glimpse classifier is unsure of: windows of the network's scale and of 0.625 times it, on grids this many half-sides apart, are classified, the surest refined, and the frame follows the window whose class the classifier is surest of (the network's own when they agree, or when none reaches confidence 0.2). Finds items among clutter far more often; costs about a glimpse per window, some 250 windows a searched frame.",
             valueName: "half-sides"))
     var search: Double?
     @Option(

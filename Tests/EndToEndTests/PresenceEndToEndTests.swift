@@ -38,10 +38,9 @@ final class PresenceEndToEndTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(Double(present) / 250, 0.9)
     }
 
-    /// `--search 1`: each frame's raw window is the network's, or, when the network's glimpse has
-    /// presence below 0.9, a window of its scale on the grid that the classifier finds more
-    /// item-like and that lies more than a half-side away. Where the runs agree, so does what the
-    /// classifier saw.
+    /// `--search 1`: a frame whose network glimpse is at least 0.5 confident keeps the network's
+    /// window and what the classifier saw there; any other frame follows a window the classifier
+    /// is at least as sure of, far from the network's or a refinement of it.
     func testTheSearchMovesTheWindowOnlyToWhereTheClassifierIsSurer() throws {
         let directory = try TemporaryDirectory()
         // The clip's last 80 frames (small items among clutter), losslessly.
