@@ -394,26 +394,20 @@ struct TrainVideo: CancellableCommand {
         _ net: TwoResolutionSTCNN, batch: SceneBatch, layouts: [SceneLayout],
         levels: [TwoResolutionSTCNN.SamplingLevel], step gridStep: Double, optimiser: any Optimiser
     ) -> (loss: Float, correct: Int) {
-        let theta = net.predictTheta(localisationInput: batch.localisation, batch: layouts.count)
-        var windows = Array(UnsafeBufferPointer(start: theta, count: 3 * layouts.count))
         let search = WindowSearch(step: gridStep, scales: [1])
-        for (n, layout) in layouts.enumerated() where !layout.itemPresent {
-            let candidates = search.candidates(
-                theta: (windows[3 * n], windows[3 * n + 1], windows[3 * n + 2]), width: layout.width,
-                height: layout.height)
-            let count = candidates.count / 3
-            let scores = candidates.withUnsafeBufferPointer {
-                net.classify(
-                    windows: $0.baseAddress!, levels: levels, batch: count, images: Array(repeating: n, count: count))
-            }
-            let hardest = scores.indices.max { scores[$0].presence < scores[$1].presence }!
-            for k in 0..<3 { windows[3 * n + k] = candidates[3 * hardest + k] }
-        }
-        return windows.withUnsafeBufferPointer { w in
-            batch.labels.withUnsafeBufferPointer { labels in
-                net.trainClassifierStep(
-                    windows: w.baseAddress!, levels: levels, labels: labels.baseAddress!, batch: layouts.count,
-                    optimiser: optimiser)
+        return classifierStep(net, batch: batch, layouts: layouts, levels: levels, optimiser: optimiser) { windows in
+            for (n, layout) in layouts.enumerated() where !layout.itemPresent {
+                let candidates = search.candidates(
+                    theta: (windows[3 * n], windows[3 * n + 1], windows[3 * n + 2]), width: layout.width,
+                    height: layout.height)
+                let count = candidates.count / 3
+                let scores = candidates.withUnsafeBufferPointer {
+                    net.classify(
+                        windows: $0.baseAddress!, levels: levels, batch: count,
+                        images: Array(repeating: n, count: count))
+                }
+                let hardest = scores.indices.max { scores[$0].presence < scores[$1].presence }!
+                for k in 0..<3 { windows[3 * n + k] = candidates[3 * hardest + k] }
             }
         }
     }
@@ -424,22 +418,32 @@ struct TrainVideo: CancellableCommand {
         _ net: TwoResolutionSTCNN, batch: SceneBatch, layouts: [SceneLayout],
         levels: [TwoResolutionSTCNN.SamplingLevel], search: WindowSearch, optimiser: any Optimiser
     ) -> (loss: Float, correct: Int) {
+        classifierStep(net, batch: batch, layouts: layouts, levels: levels, optimiser: optimiser) { windows in
+            let atTheta = windows.withUnsafeBufferPointer {
+                net.classify(windows: $0.baseAddress!, levels: levels, batch: layouts.count)
+            }
+            for (n, layout) in layouts.enumerated() {
+                let found = search.run(
+                    theta: (windows[3 * n], windows[3 * n + 1], windows[3 * n + 2]), atTheta: atTheta[n],
+                    width: layout.width, height: layout.height, score: \.confidence,
+                    classify: { candidates in
+                        net.classify(
+                            windows: candidates, levels: levels, batch: candidates.count / 3,
+                            images: Array(repeating: n, count: candidates.count / 3))
+                    })
+                (windows[3 * n], windows[3 * n + 1], windows[3 * n + 2]) = found.window
+            }
+        }
+    }
+
+    /// One classifier step (localisation untouched) on θ's windows `[N, 3]` as `choose` replaces them.
+    private func classifierStep(
+        _ net: TwoResolutionSTCNN, batch: SceneBatch, layouts: [SceneLayout],
+        levels: [TwoResolutionSTCNN.SamplingLevel], optimiser: any Optimiser, choose: (inout [Float]) -> Void
+    ) -> (loss: Float, correct: Int) {
         let theta = net.predictTheta(localisationInput: batch.localisation, batch: layouts.count)
         var windows = Array(UnsafeBufferPointer(start: theta, count: 3 * layouts.count))
-        let atTheta = windows.withUnsafeBufferPointer {
-            net.classify(windows: $0.baseAddress!, levels: levels, batch: layouts.count)
-        }
-        for (n, layout) in layouts.enumerated() {
-            let found = search.run(
-                theta: (windows[3 * n], windows[3 * n + 1], windows[3 * n + 2]), atTheta: atTheta[n],
-                width: layout.width, height: layout.height, score: \.confidence,
-                classify: { candidates in
-                    net.classify(
-                        windows: candidates, levels: levels, batch: candidates.count / 3,
-                        images: Array(repeating: n, count: candidates.count / 3))
-                })
-            (windows[3 * n], windows[3 * n + 1], windows[3 * n + 2]) = found.window
-        }
+        choose(&windows)
         return windows.withUnsafeBufferPointer { w in
             batch.labels.withUnsafeBufferPointer { labels in
                 net.trainClassifierStep(
