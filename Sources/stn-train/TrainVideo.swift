@@ -55,6 +55,11 @@ struct TrainVideo: CancellableCommand {
             "In the classifier fine-tuning steps, show the classifier every scene at the window stn-video --search follows (this many half-sides apart), labelled as ever: the scene's class, or \"no item\". The classifier learns on the windows the search will ask it about.",
             valueName: "half-sides"))
     var searchWindows: Double?
+    @Option(
+        help: ArgumentHelp(
+            "Self-training, still with class labels only: in the steps before the fine-tuning, regress θ onto the window where a search of the scene (θ, grids of windows this many half-sides apart at θ's scale and 0.625 times it, refined) finds the classifier surest of the scene's class; the classifier stays fixed. The paper's objective, optimised by search where gradient descent on θ stalls on a brighter patch.",
+            valueName: "half-sides"))
+    var searchTargets: Double?
     @Option(help: "Curriculum length: item sizes shrink from 70–100% to 15–50% of the shorter side over these steps.")
     var curriculumSteps = 6000
     @Option(help: "Glimpse side in pixels.")
@@ -191,6 +196,16 @@ struct TrainVideo: CancellableCommand {
                 )
             }
         }
+        if let searchTargets {
+            guard searchTargets >= 0.25 && searchTargets <= 8 else {
+                throw ValidationError("--search-targets must be from 0.25 to 8 half-sides")
+            }
+            guard !boxSupervision, finetuneSteps < steps else {
+                throw ValidationError(
+                    "--search-targets trains θ in the steps before --finetune-steps, with class labels: not with --box-supervision, and leave steps before the fine-tuning"
+                )
+            }
+        }
         if boxSupervision && finetuneSteps > 0 {
             throw ValidationError("--box-supervision trains no classifier: drop --finetune-steps")
         }
@@ -271,6 +286,8 @@ struct TrainVideo: CancellableCommand {
         net.threads = min(threads ?? ProcessInfo.processInfo.activeProcessorCount, STCNN.shardCount)
         let optimiser = Adam(
             learningRate: learningRate, groupScale: [.localisation: localisationScale, .classifier: classifierScale])
+        // θ alone learns from the search's windows; the classifier that judges them stays fixed.
+        if searchTargets != nil { optimiser.groupScale[.classifier] = 0 }
         let schedule = LearningRateSchedule.cosine(totalSteps: steps, minimum: learningRate * 0.05)
         var sampler = SceneSampler(items: items, options: scenes.options)
         if scenes == .plain {
@@ -288,7 +305,9 @@ struct TrainVideo: CancellableCommand {
         }
         var random = RandomSource(seed: seed &+ 0x5EED)
         var targets = [Float](repeating: 0, count: batchSize * 3)
-        var window = (loss: 0.0, correct: 0, seen: 0, stats: SceneEvaluation(), scale: 0.0)
+        var window = (
+            loss: 0.0, correct: 0, seen: 0, stats: SceneEvaluation(), scale: 0.0, targets: SceneEvaluation(), moved: 0
+        )
         var clock = Date()
         print(
             "stn-train video: \(items.count) train items, \(steps) steps × \(batchSize), glimpse \(glimpse)², source \(batch.levelSides)"
@@ -329,6 +348,22 @@ struct TrainVideo: CancellableCommand {
                         localisationInput: batch.localisation, targets: targets, batch: batchSize, optimiser: optimiser),
                     0
                 )
+            } else if let searchTargets, step < steps - finetuneSteps {
+                let found = searchedTargets(
+                    net, batch: batch, layouts: layouts, levels: levels, search: WindowSearch(step: searchTargets))
+                for n in 0..<batchSize where layouts[n].itemPresent {
+                    let t = found.targets
+                    window.targets.add(
+                        theta: (Double(t[3 * n]), Double(t[3 * n + 1]), Double(t[3 * n + 2])), box: batch.canvasBoxes[n]
+                    )
+                }
+                window.moved += found.moved
+                let loss = found.targets.withUnsafeBufferPointer {
+                    net.trainLocalisationStep(
+                        localisationInput: batch.localisation, targets: $0.baseAddress!, batch: batchSize,
+                        optimiser: optimiser)
+                }
+                result = (loss, found.correct)
             } else if let mineNegatives, step >= steps - finetuneSteps {
                 result = mineAndTrain(
                     net, batch: batch, layouts: layouts, levels: levels, step: mineNegatives, optimiser: optimiser)
@@ -368,9 +403,14 @@ struct TrainVideo: CancellableCommand {
                         step + 1, steps, window.loss / Double(window.seen),
                         100 * Double(window.correct) / Double(window.seen),
                         100 * window.stats.centreInBoxRate, window.stats.meanIoU, window.scale / Double(window.seen),
-                        sampler.options.itemFraction.lowerBound, optimiser.learningRate, Double(window.seen) / elapsed))
+                        sampler.options.itemFraction.lowerBound, optimiser.learningRate, Double(window.seen) / elapsed)
+                        + (window.targets.frames > 0
+                            ? String(
+                                format: "  targets: centre-in-box %.1f%%  IoU %.3f  moved %.1f%%",
+                                100 * window.targets.centreInBoxRate, window.targets.meanIoU,
+                                100 * Double(window.moved) / Double(window.targets.frames)) : ""))
                 fflush(nil)
-                window = (0, 0, 0, SceneEvaluation(), 0)
+                window = (0, 0, 0, SceneEvaluation(), 0, SceneEvaluation(), 0)
                 clock = Date()
             }
             if (step + 1) % checkpointEvery == 0 || step + 1 == steps {
@@ -410,6 +450,46 @@ struct TrainVideo: CancellableCommand {
                 for k in 0..<3 { windows[3 * n + k] = candidates[3 * hardest + k] }
             }
         }
+    }
+
+    /// θ's regression targets `[N, 3]`: for each scene with an item, the window of a search for its
+    /// class (scored by the classifier's probability of the scene's label); θ itself for item-free
+    /// scenes and where the search keeps θ, so that they send no gradient. Also the scenes whose θ
+    /// glimpse the classifier gets right, and how many targets differ from θ.
+    private func searchedTargets(
+        _ net: TwoResolutionSTCNN, batch: SceneBatch, layouts: [SceneLayout],
+        levels: [TwoResolutionSTCNN.SamplingLevel], search: WindowSearch
+    ) -> (targets: [Float], correct: Int, moved: Int) {
+        let theta = net.predictTheta(localisationInput: batch.localisation, batch: layouts.count)
+        var targets = Array(UnsafeBufferPointer(start: theta, count: 3 * layouts.count))
+        let atTheta = targets.withUnsafeBufferPointer {
+            net.classify(windows: $0.baseAddress!, levels: levels, batch: layouts.count)
+        }
+        var correct = 0, moved = 0
+        for (n, layout) in layouts.enumerated() {
+            let seen = atTheta[n], absent = 1 - seen.presence
+            guard layout.itemPresent else {
+                if absent >= seen.confidence { correct += 1 }
+                continue
+            }
+            if seen.best == layout.label && seen.confidence >= absent { correct += 1 }
+            let own = targets.withUnsafeBufferPointer {
+                net.probability(
+                    of: layout.label, windows: $0.baseAddress! + 3 * n, levels: levels, batch: 1, images: [n])
+            }
+            let found = search.run(
+                theta: (targets[3 * n], targets[3 * n + 1], targets[3 * n + 2]), atTheta: own[0],
+                width: layout.width, height: layout.height, score: { $0 },
+                classify: { candidates in
+                    net.probability(
+                        of: layout.label, windows: candidates, levels: levels, batch: candidates.count / 3,
+                        images: Array(repeating: n, count: candidates.count / 3))
+                })
+            let target = [found.window.s, found.window.tx, found.window.ty]
+            if target != Array(targets[(3 * n)..<(3 * n + 3)]) { moved += 1 }
+            targets.replaceSubrange((3 * n)..<(3 * n + 3), with: target)
+        }
+        return (targets, correct, moved)
     }
 
     /// One classifier step on the windows the search follows in each scene (θ where θ's glimpse is

@@ -60,6 +60,14 @@ final class TrainCommandTests: XCTestCase {
         try assertExit(
             ["video", "--search-windows", "0.1", "--finetune-steps", "1", "-o", model], 2,
             "--search-windows must be from 0.25 to 8 half-sides")
+        try assertExit(
+            ["video", "--search-targets", "1", "--box-supervision", "-o", model], 2,
+            "--search-targets trains θ in the steps before --finetune-steps")
+        try assertExit(
+            ["video", "--search-targets", "1", "--steps", "3", "--finetune-steps", "3", "-o", model], 2,
+            "leave steps before the fine-tuning")
+        try assertExit(
+            ["video", "--search-targets", "9", "-o", model], 2, "--search-targets must be from 0.25 to 8 half-sides")
         try assertExit(["video-eval", "--frames", "0"], 2, "--frames must be at least 1")
         try assertExit(["video-eval", "--sizes", ","], 2, "--sizes: bad size \"\"")
         try assertExit(["video-eval", "--sizes", "abc"], 2, "--sizes: bad size \"abc\"")
@@ -221,6 +229,48 @@ final class TrainCommandTests: XCTestCase {
             XCTAssertTrue(classifier.contains { before[$0] != after[$0] }, "\(mode): the classifier trained")
             try FileManager.default.removeItem(atPath: mined)
         }
+    }
+
+    /// `--search-targets` trains θ alone on the search's windows: every classifier tensor of the
+    /// bundled model it starts from is kept bit for bit, the localisation's weights move, and the log
+    /// reports the targets, which centre the item more often than θ does (on these 24 scenes, 18
+    /// with an item, measured: θ 72.2 %, targets 94.4 %).
+    func testSearchTargetsTrainOnlyTheLocalisation() throws {
+        let data = "/usr/share/datasets/fashion-mnist"
+        guard FileManager.default.fileExists(atPath: data) else {
+            throw XCTSkip("Fashion-MNIST is not installed (scripts/setup.sh installs dataset-fashion-mnist)")
+        }
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let start = repository.appendingPathComponent("samples/model/attention-fashion.safetensors").path
+        let directory = try TemporaryDirectory()
+        let trained = directory.path("trained.safetensors")
+        let r = try Tools.run(
+            Tools.stnTrain,
+            [
+                "video", "--data", data, "--scenes", "robust", "--no-item-share", "0.3", "--localisation-net",
+                "keypoints", "--localisation-side", "96", "--source-side", "288", "--initialise-from", start,
+                "--steps", "2", "--batch-size", "12", "--log-every", "2", "--curriculum-steps", "0", "--learning-rate",
+                "3e-4", "--seed", "5",
+                "--search-targets", "1", "--threads", "1", "-o", trained
+            ])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let line = try XCTUnwrap(r.stdoutText.split(separator: "\n").first { $0.hasPrefix("step     2/2") })
+        func percent(after label: String) throws -> Double {
+            let tail = try XCTUnwrap(line.range(of: label).map { line[$0.upperBound...] }, "\(label) in \(line)")
+            return try XCTUnwrap(Double(tail.prefix { $0 != "%" }.trimmingCharacters(in: .whitespaces)), String(line))
+        }
+        let theta = try percent(after: "  centre-in-box "), targets = try percent(after: "targets: centre-in-box ")
+        XCTAssertGreaterThan(targets, theta + 5, String(line))
+        XCTAssertGreaterThan(try percent(after: "moved "), 0, String(line))
+        let before = try Self.tensors(start), after = try Self.tensors(trained)
+        XCTAssertEqual(Set(before.keys), Set(after.keys))
+        let classifier = before.keys.filter { $0.hasPrefix("classifier.") }
+        XCTAssertFalse(classifier.isEmpty, "\(before.keys)")
+        for name in classifier { XCTAssertEqual(before[name], after[name], name) }
+        XCTAssertTrue(
+            before.keys.contains { ($0.hasPrefix("loc.") || $0.hasPrefix("fc_loc.")) && before[$0] != after[$0] },
+            "the localisation trained")
     }
 
     /// A safetensors file's tensors by name, as raw bytes.

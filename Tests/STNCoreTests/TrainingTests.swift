@@ -295,7 +295,7 @@ final class TwoResolutionTrainingTests: XCTestCase {
 
     /// Several windows of one frame in one batch (the search's and the negative mining's batch)
     /// give exactly what that frame's windows give alone; presence is 1 − softmax's "no item",
-    /// confidence the most likely item class's softmax.
+    /// confidence the most likely item class's softmax, and `probability(of:)` each class's.
     func testWindowsOfOneImageClassifyAsThatImageAlone() throws {
         let config = ModelConfig.videoAttention(
             localisationSide: 32, glimpse: 8, classes: 3, classNames: ["a", "b", ModelConfig.noItemClassName])
@@ -311,6 +311,13 @@ final class TwoResolutionTrainingTests: XCTestCase {
             }
         }
         let together = classify(images: [1, 1, 1])
+        let probabilities = (0..<3).map { label in
+            images.withUnsafeBufferPointer { p in
+                net.probability(
+                    of: label, windows: windows, levels: [.init(images: p.baseAddress!, side: side)], batch: 3,
+                    images: [1, 1, 1])
+            }
+        }
         for k in 0..<3 {
             let z = images.withUnsafeBufferPointer { p in
                 let v = net.sampleGlimpses(
@@ -323,6 +330,10 @@ final class TwoResolutionTrainingTests: XCTestCase {
             XCTAssertEqual(together[k].best, z[0] >= z[1] ? 0 : 1, "window \(k)")
             XCTAssertEqual(
                 Double(together[k].confidence), max(e[0], e[1]) / e.reduce(0, +), accuracy: 1e-6, "window \(k)")
+            for label in 0..<3 {
+                XCTAssertEqual(
+                    Double(probabilities[label][k]), e[label] / e.reduce(0, +), accuracy: 1e-6, "window \(k), \(label)")
+            }
         }
         let first = classify(images: [0, 0, 0])
         XCTAssertNotEqual(first.map(\.presence), together.map(\.presence), "the image index is read")

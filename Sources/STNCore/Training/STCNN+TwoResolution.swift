@@ -313,6 +313,25 @@ public final class TwoResolutionSTCNN {
         }
     }
 
+    /// The probability the classifier gives class `label` on the glimpse of each window `[N, 3]`;
+    /// glimpse n reads image `images[n]` of the levels (default n).
+    public func probability(
+        of label: Int, windows: UnsafePointer<Float>, levels: [SamplingLevel], batch: Int, images: [Int]? = nil
+    ) -> [Float] {
+        precondition((0..<classCount).contains(label))
+        let v = sampleGlimpses(theta: windows, levels: levels, batch: batch, images: images)
+        let z = classifier.forward(v, batch: batch, training: false)
+        let classes = classCount
+        return (0..<batch).map { n in
+            let row = z + n * classes
+            var top = row[0]
+            for c in 1..<classes { top = max(top, row[c]) }
+            var sum: Float = 0
+            for c in 0..<classes { sum += exp(row[c] - top) }
+            return exp(row[label] - top) / sum
+        }
+    }
+
     /// One step on the classifier alone, on the glimpses of the given windows `[N, 3]` (the
     /// localisation network untouched): for training on windows chosen outside the network.
     @discardableResult
