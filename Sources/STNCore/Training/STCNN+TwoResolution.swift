@@ -300,13 +300,9 @@ public final class TwoResolutionSTCNN {
         let classes = classCount, absent = config.noItemClass
         return (0..<batch).map { n in
             let row = z + n * classes
-            var best = absent == 0 ? 1 : 0, top = row[0]
-            for c in 0..<classes {
-                top = max(top, row[c])
-                if c != absent && row[c] > row[best] { best = c }
-            }
-            var sum: Float = 0
-            for c in 0..<classes { sum += exp(row[c] - top) }
+            var best = absent == 0 ? 1 : 0
+            for c in 0..<classes where c != absent && row[c] > row[best] { best = c }
+            let (top, sum) = Self.softmaxScale(row, classes: classes)
             let confidence = exp(row[best] - top) / sum
             guard let absent else { return (best, 1, confidence) }
             return (best, 1 - exp(row[absent] - top) / sum, confidence)
@@ -324,12 +320,18 @@ public final class TwoResolutionSTCNN {
         let classes = classCount
         return (0..<batch).map { n in
             let row = z + n * classes
-            var top = row[0]
-            for c in 1..<classes { top = max(top, row[c]) }
-            var sum: Float = 0
-            for c in 0..<classes { sum += exp(row[c] - top) }
+            let (top, sum) = Self.softmaxScale(row, classes: classes)
             return exp(row[label] - top) / sum
         }
+    }
+
+    /// A logit row's largest value and Σ exp(z − top): softmax(z)[c] = exp(z[c] − top) / sum.
+    private static func softmaxScale(_ row: UnsafePointer<Float>, classes: Int) -> (top: Float, sum: Float) {
+        var top = row[0]
+        for c in 1..<classes { top = max(top, row[c]) }
+        var sum: Float = 0
+        for c in 0..<classes { sum += exp(row[c] - top) }
+        return (top, sum)
     }
 
     /// One step on the classifier alone, on the glimpses of the given windows `[N, 3]` (the
