@@ -16,15 +16,9 @@ final class SceneModelTests: XCTestCase {
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
+    /// The targets; the model of samples/model/README.md measures 100%, 0.616, 95.0% on this clip.
     func testBundledModelFindsAndClassifiesItemsOnAShortClip() throws {
-        let total = try evaluate("attention-fashion.safetensors", localisation: .keypoints, side: 96)
-        // The targets; the model of samples/model/README.md measures 100%, 0.616, 95.0% on this clip.
-        XCTAssertGreaterThanOrEqual(total.centreInBoxRate, 0.95, "\(total)")
-        XCTAssertGreaterThanOrEqual(total.meanIoU, 0.5, "\(total)")
-        XCTAssertGreaterThanOrEqual(total.accuracy, 0.85, "\(total)")
-        // The glimpse of the true box, from the truth's canvas coordinates, classifies as well as
-        // the model's own window does: truth and sampler agree on the canvas.
-        XCTAssertGreaterThanOrEqual(total.boxAccuracy, 0.85, "\(total)")
+        assertMeetsTheTargets(try evaluate("attention-fashion.safetensors", localisation: .keypoints, side: 96))
     }
 
     /// The faster alternative (samples/model/README.md): floors below its measured 100%, 0.572, 85.0%.
@@ -38,11 +32,16 @@ final class SceneModelTests: XCTestCase {
     /// The 128×128 variant (samples/model/README.md): the bundled model's targets; it measures
     /// 100 %, 0.605, 89.2 % (true-box glimpses 98.3 %) on this clip.
     func testVariant128FindsAndClassifiesItemsOnAShortClip() throws {
-        let total = try evaluate("attention-fashion-128.safetensors", localisation: .keypoints, side: 128)
-        XCTAssertGreaterThanOrEqual(total.centreInBoxRate, 0.95, "\(total)")
-        XCTAssertGreaterThanOrEqual(total.meanIoU, 0.5, "\(total)")
-        XCTAssertGreaterThanOrEqual(total.accuracy, 0.85, "\(total)")
-        XCTAssertGreaterThanOrEqual(total.boxAccuracy, 0.85, "\(total)")
+        assertMeetsTheTargets(try evaluate("attention-fashion-128.safetensors", localisation: .keypoints, side: 128))
+    }
+
+    private func assertMeetsTheTargets(_ total: SceneEvaluation, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertGreaterThanOrEqual(total.centreInBoxRate, 0.95, "\(total)", file: file, line: line)
+        XCTAssertGreaterThanOrEqual(total.meanIoU, 0.5, "\(total)", file: file, line: line)
+        XCTAssertGreaterThanOrEqual(total.accuracy, 0.85, "\(total)", file: file, line: line)
+        // The glimpse of the true box, from the truth's canvas coordinates, classifies as well as
+        // the model's own window does: truth and sampler agree on the canvas.
+        XCTAssertGreaterThanOrEqual(total.boxAccuracy, 0.85, "\(total)", file: file, line: line)
     }
 
     private func evaluate(_ name: String, localisation: VideoLocalisationNet, side: Int) throws -> SceneEvaluation {
