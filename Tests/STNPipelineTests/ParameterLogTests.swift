@@ -90,7 +90,7 @@ final class ParameterLogTests: XCTestCase {
 
     func testSameFileDetection() throws {
         let a = directory.appendingPathComponent("a.mp4").path
-        FileManager.default.createFile(atPath: a, contents: Data([1]))
+        XCTAssertTrue(FileManager.default.createFile(atPath: a, contents: Data([1])))
         let hardLink = directory.appendingPathComponent("b.mp4").path
         try FileManager.default.linkItem(atPath: a, toPath: hardLink)
         XCTAssertTrue(FilePaths.isSameFile(a, hardLink))
