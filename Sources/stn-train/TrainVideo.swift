@@ -351,8 +351,8 @@ struct TrainVideo: CancellableCommand {
             } else if let searchTargets, step < steps - finetuneSteps {
                 let found = searchedTargets(
                     net, batch: batch, layouts: layouts, levels: levels, search: WindowSearch(step: searchTargets))
+                let t = found.targets
                 for n in 0..<batchSize where layouts[n].itemPresent {
-                    let t = found.targets
                     window.targets.add(
                         theta: (Double(t[3 * n]), Double(t[3 * n + 1]), Double(t[3 * n + 2])), box: batch.canvasBoxes[n]
                     )
@@ -462,28 +462,24 @@ struct TrainVideo: CancellableCommand {
     ) -> (targets: [Float], correct: Int, moved: Int) {
         let theta = net.predictTheta(localisationInput: batch.localisation, batch: layouts.count)
         var targets = Array(UnsafeBufferPointer(start: theta, count: 3 * layouts.count))
+        let classes = net.classCount
         let atTheta = targets.withUnsafeBufferPointer {
-            net.classify(windows: $0.baseAddress!, levels: levels, batch: layouts.count)
+            net.probabilities(windows: $0.baseAddress!, levels: levels, batch: layouts.count)
         }
         var correct = 0, moved = 0
         for (n, layout) in layouts.enumerated() {
-            let seen = atTheta[n], absent = 1 - seen.presence
-            guard layout.itemPresent else {
-                if absent >= seen.confidence { correct += 1 }
-                continue
-            }
-            if seen.best == layout.label && seen.confidence >= absent { correct += 1 }
-            let own = targets.withUnsafeBufferPointer {
-                net.probability(
-                    of: layout.label, windows: $0.baseAddress! + 3 * n, levels: levels, batch: 1, images: [n])
-            }
+            let row = atTheta[(n * classes)..<((n + 1) * classes)]
+            if row.indices.max(by: { row[$0] < row[$1] }) == n * classes + layout.label { correct += 1 }
+            guard layout.itemPresent else { continue }
             let found = search.run(
-                theta: (targets[3 * n], targets[3 * n + 1], targets[3 * n + 2]), atTheta: own[0],
+                theta: (targets[3 * n], targets[3 * n + 1], targets[3 * n + 2]),
+                atTheta: row[n * classes + layout.label],
                 width: layout.width, height: layout.height, score: { $0 },
                 classify: { candidates in
-                    net.probability(
-                        of: layout.label, windows: candidates, levels: levels, batch: candidates.count / 3,
-                        images: Array(repeating: n, count: candidates.count / 3))
+                    let count = candidates.count / 3
+                    let rows = net.probabilities(
+                        windows: candidates, levels: levels, batch: count, images: Array(repeating: n, count: count))
+                    return (0..<count).map { rows[$0 * classes + layout.label] }
                 })
             let target = [found.window.s, found.window.tx, found.window.ty]
             if target != Array(targets[(3 * n)..<(3 * n + 3)]) { moved += 1 }

@@ -295,7 +295,7 @@ final class TwoResolutionTrainingTests: XCTestCase {
 
     /// Several windows of one frame in one batch (the search's and the negative mining's batch)
     /// give exactly what that frame's windows give alone; presence is 1 − softmax's "no item",
-    /// confidence the most likely item class's softmax, and `probability(of:)` each class's.
+    /// confidence the most likely item class's softmax, and `probabilities` each class's.
     func testWindowsOfOneImageClassifyAsThatImageAlone() throws {
         let config = ModelConfig.videoAttention(
             localisationSide: 32, glimpse: 8, classes: 3, classNames: ["a", "b", ModelConfig.noItemClassName])
@@ -311,13 +311,11 @@ final class TwoResolutionTrainingTests: XCTestCase {
             }
         }
         let together = classify(images: [1, 1, 1])
-        let probabilities = (0..<3).map { label in
-            images.withUnsafeBufferPointer { p in
-                net.probability(
-                    of: label, windows: windows, levels: [.init(images: p.baseAddress!, side: side)], batch: 3,
-                    images: [1, 1, 1])
-            }
+        let softmax = images.withUnsafeBufferPointer { p in
+            net.probabilities(
+                windows: windows, levels: [.init(images: p.baseAddress!, side: side)], batch: 3, images: [1, 1, 1])
         }
+        let probabilities = (0..<3).map { label in (0..<3).map { softmax[3 * $0 + label] } }
         for k in 0..<3 {
             let z = images.withUnsafeBufferPointer { p in
                 let v = net.sampleGlimpses(

@@ -309,20 +309,21 @@ public final class TwoResolutionSTCNN {
         }
     }
 
-    /// The probability the classifier gives class `label` on the glimpse of each window `[N, 3]`;
-    /// glimpse n reads image `images[n]` of the levels (default n).
-    public func probability(
-        of label: Int, windows: UnsafePointer<Float>, levels: [SamplingLevel], batch: Int, images: [Int]? = nil
+    /// The classifier's softmax `[N, classes]` on the glimpse of each window `[N, 3]`; glimpse n
+    /// reads image `images[n]` of the levels (default n).
+    public func probabilities(
+        windows: UnsafePointer<Float>, levels: [SamplingLevel], batch: Int, images: [Int]? = nil
     ) -> [Float] {
-        precondition((0..<classCount).contains(label))
         let v = sampleGlimpses(theta: windows, levels: levels, batch: batch, images: images)
         let z = classifier.forward(v, batch: batch, training: false)
         let classes = classCount
-        return (0..<batch).map { n in
+        var result = [Float](repeating: 0, count: batch * classes)
+        for n in 0..<batch {
             let row = z + n * classes
             let (top, sum) = Self.softmaxScale(row, classes: classes)
-            return exp(row[label] - top) / sum
+            for c in 0..<classes { result[n * classes + c] = exp(row[c] - top) / sum }
         }
+        return result
     }
 
     /// A logit row's largest value and Σ exp(z − top): softmax(z)[c] = exp(z[c] − top) / sum.
